@@ -1,0 +1,535 @@
+"""Settings: frozen dataclasses, read from a study-area TOML file.
+
+A study area (``data/drenthe.toml``) names its inputs, the travel profiles and the
+settings of each analysis. Input paths in the TOML are relative to a *data root*:
+
+1. the ``data_dir`` argument (the CLI's ``--data-dir``), else
+2. the environment variable ``BEREIKBAAR_DATA``, else
+3. ``../shared/data`` beside the checkout (looked for next to the config file's project
+   and the working directory and their parents), else
+4. the folder of the config file.
+
+Unknown keys are an error that names the key and the valid ones, so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bereikbaar.errors import ConfigError
+
+DATA_ENV = "BEREIKBAAR_DATA"
+CACHE_ENV = "BEREIKBAAR_CACHE"
+WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+
+
+# ---------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class RegisterInput:
+    """A CSV register export and how its columns map onto bereikbaar's names.
+
+    ``columns`` maps a canonical name (``id``, ``lat``, ``lon``, ``name``, ``postcode``,
+    ``availability``, ...) to the column name in this file, so another region's export
+    is read by changing the TOML, not the code.
+    """
+
+    path: Path
+    columns: Mapping[str, str] = field(default_factory=dict)
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where every input lives (paths already resolved against the data root)."""
+
+    osm: Path
+    boundaries: Path
+    population: Path
+    aed_register: RegisterInput | None = None
+    gp_register: RegisterInput | None = None
+    hubs_register: RegisterInput | None = None
+    postcodes: Path | None = None
+    sources_note: str = ""
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """The province (or other region) and how municipalities are found in the boundaries.
+
+    ``buffer_m``: register points farther than this outside the province are rejected.
+    """
+
+    name: str
+    province: str
+    municipality_layer: str = "gemeente_gegeneraliseerd"
+    province_layer: str = "provincie_gegeneraliseerd"
+    buffer_m: float = 10_000.0
+
+
+@dataclass(frozen=True)
+class PopulationSettings:
+    """How CBS privacy codes in the population grid are imputed.
+
+    CBS publishes cells with 1–4 residents as ``-99997`` ("geheim"). By default such a
+    cell counts 2.5 residents (the mean of 1..4) and 0.5 residents 65+.
+    """
+
+    privacy_code: int = -99997
+    privacy_residents: float = 2.5
+    privacy_residents_65_plus: float = 0.5
+
+
+# --------------------------------------------------------------------------- network
+@dataclass(frozen=True)
+class TravelProfile:
+    """A way of travelling over one of the three networks.
+
+    ``network`` is ``walk``, ``bike`` or ``drive``. Walk and bike profiles have a fixed
+    speed (``speed_kmh``); drive profiles use the edge's ``maxspeed`` or the default per
+    road class, multiplied by ``delay_factor`` (>1 slows down, e.g. rural junctions).
+    """
+
+    name: str
+    network: Literal["walk", "bike", "drive"]
+    speed_kmh: float | None = None
+    delay_factor: float = 1.0
+    label: str = ""
+
+    @property
+    def speed_mps(self) -> float | None:
+        return None if self.speed_kmh is None else self.speed_kmh / 3.6
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """Network building, snapping and caching."""
+
+    max_snap_m: float = 500.0
+    halo_walk_m: float = 2_000.0
+    halo_bike_m: float = 10_000.0
+    halo_drive_m: float = 30_000.0
+    cache_dir: Path | None = None
+    drive_speeds_kmh: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "motorway": 100.0,
+            "motorway_link": 60.0,
+            "trunk": 80.0,
+            "trunk_link": 50.0,
+            "primary": 80.0,
+            "primary_link": 50.0,
+            "secondary": 60.0,
+            "secondary_link": 40.0,
+            "tertiary": 50.0,
+            "tertiary_link": 40.0,
+            "unclassified": 50.0,
+            "residential": 30.0,
+            "living_street": 15.0,
+            "service": 20.0,
+            "track": 15.0,
+            "road": 30.0,
+        }
+    )
+
+    def resolved_cache_dir(self) -> Path:
+        """The cache folder: the setting, else ``$BEREIKBAAR_CACHE``, else ~/.cache/bereikbaar."""
+        if self.cache_dir is not None:
+            return Path(self.cache_dir)
+        if os.environ.get(CACHE_ENV):
+            return Path(os.environ[CACHE_ENV])
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        return base / "bereikbaar"
+
+
+# ------------------------------------------------------------------------ hartveilig
+@dataclass(frozen=True)
+class Moment:
+    """A named moment in the week, e.g. weekday 14:00 (``day="Mo"``, ``time="14:00"``)."""
+
+    name: str
+    day: str
+    time: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.day not in WEEKDAYS:
+            raise ConfigError(f"moment {self.name!r}: day {self.day!r} must be one of {WEEKDAYS}")
+        hh, _, mm = self.time.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+            raise ConfigError(f"moment {self.name!r}: time {self.time!r} must be HH:MM")
+
+    @property
+    def weekday(self) -> int:
+        """0 = Monday ... 6 = Sunday."""
+        return WEEKDAYS.index(self.day)
+
+    @property
+    def minute_of_day(self) -> int:
+        hh, _, mm = self.time.partition(":")
+        return int(hh) * 60 + int(mm)
+
+
+DEFAULT_MOMENTS = (
+    Moment("weekday_day", "We", "14:00", "Werkdag 14:00"),
+    Moment("weekday_evening", "We", "20:00", "Werkdag 20:00"),
+    Moment("night", "We", "03:00", "Nacht 03:00"),
+    Moment("sunday", "Su", "11:00", "Zondag 11:00"),
+)
+
+
+@dataclass(frozen=True)
+class HartveiligSettings:
+    """AED coverage settings (see :mod:`bereikbaar.hartveilig` for the models)."""
+
+    model: Literal["fetch", "route", "radius"] = "fetch"
+    budget_min: float = 6.0
+    alert_delay_min: float = 1.0
+    responder_profile: str = "aed_responder"
+    route_profile: str = "walk"
+    route_max_min: float = 3.0
+    radius_m: float = 500.0
+    unknown_availability: Literal["closed", "open"] = "closed"
+    merge_distance_m: float = 25.0
+    moments: tuple[Moment, ...] = DEFAULT_MOMENTS
+    n_proposals: int = 10
+    candidate_kinds: tuple[str, ...] = (
+        "community_centre",
+        "school",
+        "supermarket",
+        "church",
+        "sports",
+    )
+    candidate_street_nodes: bool = False
+    weight_65_plus: float = 0.0
+    relocate_k: int = 5
+
+
+# -------------------------------------------------------------------------- dorpshub
+@dataclass(frozen=True)
+class Norm:
+    """A travel-time norm: ``service`` reachable within ``max_min`` by ``profile``."""
+
+    service: str
+    profile: str
+    max_min: float
+    min_departures_per_hour: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DorpshubSettings:
+    """Village access settings (see :mod:`bereikbaar.dorpshub`)."""
+
+    place_kinds: tuple[str, ...] = ("town", "village", "hamlet")
+    village_profile: str = "bike"
+    village_max_min: float = 10.0
+    profiles: tuple[str, ...] = ("walk", "bike", "ebike", "car")
+    services: tuple[str, ...] = (
+        "gp",
+        "huisartsenpost",
+        "supermarket",
+        "school",
+        "pharmacy",
+        "station",
+        "bus_hub",
+        "hospital",
+    )
+    norms: tuple[Norm, ...] = ()
+    hub_k: int = 3
+    hub_profile: str = "ebike"
+    hub_max_min: float = 10.0
+    hub_min_departures_per_hour: float = 2.0
+    what_if_village: str | None = None
+
+
+# ---------------------------------------------------------------------------- config
+@dataclass(frozen=True)
+class Config:
+    """A whole study-area configuration."""
+
+    study_area: StudyArea
+    inputs: Inputs
+    profiles: Mapping[str, TravelProfile]
+    network: NetworkSettings = NetworkSettings()
+    population: PopulationSettings = PopulationSettings()
+    hartveilig: HartveiligSettings = HartveiligSettings()
+    dorpshub: DorpshubSettings = DorpshubSettings()
+    data_root: Path = Path(".")
+    source: Path | None = None
+
+    def profile(self, name: str) -> TravelProfile:
+        """The travel profile ``name``; a clear error lists the known profiles."""
+        try:
+            return self.profiles[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown travel profile {name!r}; known profiles: {', '.join(self.profiles)}"
+                f"{_did_you_mean(name, self.profiles)}"
+            ) from None
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with top-level fields replaced (``cfg.replace(hartveilig=...)``)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_hartveilig(self, **changes: Any) -> Config:
+        """A copy with Hartveilig settings changed, e.g. ``cfg.with_hartveilig(budget_min=8)``."""
+        return dataclasses.replace(self, hartveilig=dataclasses.replace(self.hartveilig, **changes))
+
+    def with_dorpshub(self, **changes: Any) -> Config:
+        """A copy with Dorpshub settings changed."""
+        return dataclasses.replace(self, dorpshub=dataclasses.replace(self.dorpshub, **changes))
+
+
+def find_default_data_root(*starts: Path) -> Path | None:
+    """Find ``shared/data`` beside a checkout: ``<dir>/../shared/data`` for each start dir
+    and its parents. Returns None when there is none."""
+    seen: set[Path] = set()
+    for start in starts:
+        start = Path(start).resolve()
+        for d in (start, *start.parents):
+            if d in seen:
+                continue
+            seen.add(d)
+            candidate = d.parent / "shared" / "data"
+            if candidate.is_dir():
+                return candidate
+    return None
+
+
+def resolve_data_root(data_dir: str | Path | None = None, config_path: Path | None = None) -> Path:
+    """The data root, by the rules in this module's docstring."""
+    if data_dir is not None:
+        root = Path(data_dir)
+        if not root.is_dir():
+            raise ConfigError(f"data folder {root} does not exist (given with --data-dir)")
+        return root.resolve()
+    if os.environ.get(DATA_ENV):
+        root = Path(os.environ[DATA_ENV])
+        if not root.is_dir():
+            raise ConfigError(f"data folder {root} from ${DATA_ENV} does not exist")
+        return root.resolve()
+    starts = [Path.cwd()]
+    if config_path is not None:
+        starts.insert(0, Path(config_path).resolve().parent)
+    found = find_default_data_root(*starts)
+    if found is not None:
+        return found
+    if config_path is not None:
+        return Path(config_path).resolve().parent
+    return Path.cwd()
+
+
+def load_config(path: str | Path, *, data_dir: str | Path | None = None) -> Config:
+    """Read a study-area TOML file into a :class:`Config`.
+
+    Parameters
+    ----------
+    path
+        The TOML file, e.g. ``data/drenthe.toml``.
+    data_dir
+        Overrides the data root (see the module docstring).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; try --config data/drenthe.toml")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from exc
+    root = resolve_data_root(data_dir, path)
+    return config_from_dict(raw, data_root=root, source=path)
+
+
+def config_from_dict(
+    raw: Mapping[str, Any], *, data_root: Path, source: Path | None = None
+) -> Config:
+    """Build a :class:`Config` from a parsed TOML mapping (paths relative to ``data_root``)."""
+    where = source.name if source else "config"
+    raw = dict(raw)
+    _check_keys(
+        raw,
+        {f.name for f in dataclasses.fields(Config)} - {"data_root", "source"},
+        where,
+    )
+    for required in ("study_area", "inputs", "profiles"):
+        if required not in raw:
+            raise ConfigError(f"{where}: section [{required}] is missing")
+
+    def resolve(p: str | None) -> Path | None:
+        if p is None:
+            return None
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else data_root / q
+
+    inputs_raw = dict(raw["inputs"])
+    for key in ("aed_register", "gp_register", "hubs_register"):
+        if key in inputs_raw:
+            reg = dict(inputs_raw[key])
+            _check_keys(reg, {f.name for f in dataclasses.fields(RegisterInput)}, f"{where} [inputs.{key}]")
+            if "path" not in reg:
+                raise ConfigError(f"{where} [inputs.{key}]: 'path' is missing")
+            reg["path"] = resolve(reg["path"])
+            inputs_raw[key] = _build(RegisterInput, reg, f"{where} [inputs.{key}]")
+    for key in ("osm", "boundaries", "population", "postcodes"):
+        if key in inputs_raw:
+            inputs_raw[key] = resolve(inputs_raw[key])
+    inputs = _build(Inputs, inputs_raw, f"{where} [inputs]")
+
+    profiles: dict[str, TravelProfile] = {}
+    for name, spec in dict(raw["profiles"]).items():
+        spec = dict(spec)
+        if "speed_mps" in spec:  # accept m/s for the responder speed from the literature
+            if "speed_kmh" in spec:
+                raise ConfigError(f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both")
+            spec["speed_kmh"] = float(spec.pop("speed_mps")) * 3.6
+        profiles[name] = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
+        prof = profiles[name]
+        if prof.network not in ("walk", "bike", "drive"):
+            raise ConfigError(
+                f"{where} [profiles.{name}]: network {prof.network!r} must be walk, bike or drive"
+            )
+        if prof.network != "drive" and (prof.speed_kmh is None or prof.speed_kmh <= 0):
+            raise ConfigError(f"{where} [profiles.{name}]: a {prof.network} profile needs speed_kmh > 0")
+
+    network_raw = dict(raw.get("network", {}))
+    if "cache_dir" in network_raw:
+        network_raw["cache_dir"] = Path(network_raw["cache_dir"]).expanduser()
+    if "drive_speeds_kmh" in network_raw:
+        merged = dict(NetworkSettings().drive_speeds_kmh)
+        merged.update(network_raw["drive_speeds_kmh"])
+        network_raw["drive_speeds_kmh"] = merged
+
+    cfg = Config(
+        study_area=_build(StudyArea, dict(raw["study_area"]), f"{where} [study_area]"),
+        inputs=inputs,
+        profiles=profiles,
+        network=_build(NetworkSettings, network_raw, f"{where} [network]"),
+        population=_build(PopulationSettings, dict(raw.get("population", {})), f"{where} [population]"),
+        hartveilig=_build(HartveiligSettings, dict(raw.get("hartveilig", {})), f"{where} [hartveilig]"),
+        dorpshub=_build(DorpshubSettings, dict(raw.get("dorpshub", {})), f"{where} [dorpshub]"),
+        data_root=data_root,
+        source=source,
+    )
+    _check_profile_references(cfg, where)
+    return cfg
+
+
+def _check_profile_references(cfg: Config, where: str) -> None:
+    hv, dh = cfg.hartveilig, cfg.dorpshub
+    refs = [
+        ("hartveilig.responder_profile", hv.responder_profile),
+        ("hartveilig.route_profile", hv.route_profile),
+        ("dorpshub.village_profile", dh.village_profile),
+        ("dorpshub.hub_profile", dh.hub_profile),
+        *[(f"dorpshub.profiles[{i}]", p) for i, p in enumerate(dh.profiles)],
+        *[(f"dorpshub.norms[{i}].profile", n.profile) for i, n in enumerate(dh.norms)],
+    ]
+    for key, name in refs:
+        if name not in cfg.profiles:
+            raise ConfigError(
+                f"{where}: {key} names profile {name!r}, which is not defined; defined profiles: "
+                f"{', '.join(cfg.profiles)}{_did_you_mean(name, cfg.profiles)}"
+            )
+
+
+def _did_you_mean(name: str, options) -> str:
+    close = difflib.get_close_matches(name, list(options), n=3)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _check_keys(raw: Mapping[str, Any], valid: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - valid)
+    if unknown:
+        key = unknown[0]
+        raise ConfigError(
+            f"{where}: unknown key {key!r}{_did_you_mean(key, valid)} "
+            f"(valid keys: {', '.join(sorted(valid))})"
+        )
+
+
+def _build(cls, raw: dict[str, Any], where: str):
+    """Build the frozen dataclass ``cls`` from ``raw``, checking keys and converting types."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _check_keys(raw, set(fields), where)
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, value in raw.items():
+        kwargs[name] = _convert(value, hints[name], f"{where} {name}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        missing = [
+            n
+            for n, f in fields.items()
+            if n not in kwargs
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+        raise ConfigError(f"{where}: missing key(s) {', '.join(missing) or '?'} ({exc})") from exc
+
+
+def _convert(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        return _convert(value, non_none[0], where)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{where}: {value!r} must be one of {', '.join(map(repr, args))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        item = args[0]
+        return tuple(_convert(v, item, where) for v in value)
+    if origin in (Mapping, dict) or hint in (Mapping, dict):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return dict(value)
+    if dataclasses.is_dataclass(hint):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return _build(hint, dict(value), where)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected text, got {value!r}")
+        return value
+    if hint is Path:
+        return value if isinstance(value, Path) else Path(value)
+    return value
+
+
+def slugify(name: str) -> str:
+    """``"Aa en Hunze"`` → ``"aa-en-hunze"`` (used for output folders)."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -1,0 +1,131 @@
+"""The result of reading one input: the usable rows plus every repair and rejection.
+
+Every reader returns a :class:`ReadResult`. Nothing is dropped silently: a row that
+cannot be used is *rejected* (it appears in ``issues`` with ``action="rejected"``), a row
+that was fixed is *repaired* (it is used, and appears with ``action="repaired"``), and a
+row that is used but deserves a look is *flagged* (e.g. geocoded to a postcode centroid).
+
+The invariant, asserted in the tests for every input::
+
+    result.rows_read == result.rows_used + result.rows_rejected
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+ISSUE_COLUMNS = ["input", "file", "row", "column", "value", "reason", "hint", "action"]
+Action = Literal["rejected", "repaired", "flagged"]
+
+
+@dataclass
+class IssueLog:
+    """Collects issues while a reader runs; ``row`` is the 1-based line number in the file
+    (the header is line 1, so the first data row of a CSV is row 2)."""
+
+    input: str
+    file: Path
+    _rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self,
+        row: int | None,
+        column: str | None,
+        value: Any,
+        reason: str,
+        hint: str,
+        action: Action,
+    ) -> None:
+        self._rows.append(
+            {
+                "input": self.input,
+                "file": str(self.file),
+                "row": row,
+                "column": column,
+                "value": None if value is None else str(value),
+                "reason": reason,
+                "hint": hint,
+                "action": action,
+            }
+        )
+
+    def reject(self, row, column, value, reason, hint) -> None:
+        self.add(row, column, value, reason, hint, "rejected")
+
+    def repair(self, row, column, value, reason, hint) -> None:
+        self.add(row, column, value, reason, hint, "repaired")
+
+    def flag(self, row, column, value, reason, hint) -> None:
+        self.add(row, column, value, reason, hint, "flagged")
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self._rows, columns=ISSUE_COLUMNS)
+        return frame.astype({"row": "Int64"})
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What a reader returns.
+
+    Attributes
+    ----------
+    name
+        The input's name (``aed_register``, ``osm_pois``, ``population``, ...).
+    path
+        The file read.
+    data
+        The usable rows, a GeoDataFrame in EPSG:28992 (the schema is in each reader's docstring).
+    rows_read
+        Rows (or objects) read from the file.
+    issues
+        One row per repair, flag or rejection, with ``ISSUE_COLUMNS``. A rejected row
+        appears exactly once with ``action="rejected"``.
+    """
+
+    name: str
+    path: Path
+    data: Any
+    rows_read: int
+    issues: pd.DataFrame
+
+    @property
+    def rows_used(self) -> int:
+        return len(self.data)
+
+    @property
+    def rows_rejected(self) -> int:
+        return int((self.issues["action"] == "rejected").sum())
+
+    @property
+    def rows_repaired(self) -> int:
+        rep = self.issues[self.issues["action"] == "repaired"]
+        return int(rep["row"].nunique(dropna=True)) if len(rep) else 0
+
+    @property
+    def rows_flagged(self) -> int:
+        fl = self.issues[self.issues["action"] == "flagged"]
+        return int(fl["row"].nunique(dropna=True)) if len(fl) else 0
+
+    def reasons(self, action: Action = "rejected") -> Counter:
+        """How often each reason occurs for ``action``."""
+        sel = self.issues[self.issues["action"] == action]
+        return Counter(sel["reason"])
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for reports and the ``data check`` command."""
+        return {
+            "input": self.name,
+            "file": str(self.path),
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_used,
+            "rows_repaired": self.rows_repaired,
+            "rows_flagged": self.rows_flagged,
+            "rows_rejected": self.rows_rejected,
+            "rejected_reasons": dict(self.reasons("rejected")),
+            "repaired_reasons": dict(self.reasons("repaired")),
+        }
