@@ -1,0 +1,1 @@
+"""Readers for every input; each returns a ReadResult (see report.py)."""
