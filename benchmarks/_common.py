@@ -43,7 +43,14 @@ def print_table(rows: list[dict], columns: list[str], *, title: str) -> None:
     print("  ".join(c.ljust(widths[c]) for c in columns))
     print("  ".join("-" * widths[c] for c in columns))
     for r in rows:
-        print("  ".join(_fmt(r.get(c)).rjust(widths[c]) if isinstance(r.get(c), int | float) else _fmt(r.get(c)).ljust(widths[c]) for c in columns))
+        print(
+            "  ".join(
+                _fmt(r.get(c)).rjust(widths[c])
+                if isinstance(r.get(c), int | float)
+                else _fmt(r.get(c)).ljust(widths[c])
+                for c in columns
+            )
+        )
 
 
 def _fmt(v) -> str:

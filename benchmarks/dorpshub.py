@@ -27,19 +27,26 @@ def main() -> None:
         res = run_dorpshub(name, cfg, area=area)
         s = res.summary
         worst = ", ".join(v["village"] for v in s.get("worst_villages", [])[:3])
-        rows.append({
-            "gemeente": name,
-            "villages": s["villages"],
-            "residents": round(s["residents"]),
-            "buitengebied": round(s["residents_buitengebied"]),
-            "worst villages": worst,
-            "seconds": time.perf_counter() - t,
-        })
+        rows.append(
+            {
+                "gemeente": name,
+                "villages": s["villages"],
+                "residents": round(s["residents"]),
+                "buitengebied": round(s["residents_buitengebied"]),
+                "worst villages": worst,
+                "seconds": time.perf_counter() - t,
+            }
+        )
     total = time.perf_counter() - t_start
-    print_table(rows, ["gemeente", "villages", "residents", "buitengebied", "worst villages", "seconds"],
-                title="Dorpshub, Drenthe test region")
-    print(f"\nnetworks (walk, bike, drive) load: {t_net:.1f} s; analyses: {total:.1f} s; "
-          f"total {t_net + total:.1f} s (target <= 60 s); peak memory {peak_rss_mb():.0f} MB")
+    print_table(
+        rows,
+        ["gemeente", "villages", "residents", "buitengebied", "worst villages", "seconds"],
+        title="Dorpshub, Drenthe test region",
+    )
+    print(
+        f"\nnetworks (walk, bike, drive) load: {t_net:.1f} s; analyses: {total:.1f} s; "
+        f"total {t_net + total:.1f} s (target <= 60 s); peak memory {peak_rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

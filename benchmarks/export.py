@@ -24,21 +24,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "cache"
         cfg = load_cfg(cache_dir=cache)
-        for label, force in (("cold (empty cache)", True), ("cached networks", True), ("unchanged (skip)", False)):
+        for label, force in (
+            ("cold (empty cache)", True),
+            ("cached networks", True),
+            ("unchanged (skip)", False),
+        ):
             out = Path(tmp) / "maps"
             t = time.perf_counter()
             report = export(cfg, None, out, workers=args.workers, force=force)
-            rows.append({
-                "run": label,
-                "municipalities": len(report.outcomes),
-                "failed": len(report.failed),
-                "seconds": time.perf_counter() - t,
-                "peak MB": peak_rss_mb(),
-            })
-        sizes = sorted(((p.stat().st_size / 1e6, p.parent.name + "/" + p.name) for p in out.rglob("*.html")), reverse=True)
-    print_table(rows, ["run", "municipalities", "failed", "seconds", "peak MB"],
-                title=f"Drenthe batch export, {args.workers} worker(s) (targets: cold <= 300 s, cached <= 120 s)")
-    print("\nlargest maps: " + ", ".join(f"{n} {mb:.1f} MB" for mb, n in sizes[:3]) + " (limit 10 MB)")
+            rows.append(
+                {
+                    "run": label,
+                    "municipalities": len(report.outcomes),
+                    "failed": len(report.failed),
+                    "seconds": time.perf_counter() - t,
+                    "peak MB": peak_rss_mb(),
+                }
+            )
+        sizes = sorted(
+            ((p.stat().st_size / 1e6, p.parent.name + "/" + p.name) for p in out.rglob("*.html")),
+            reverse=True,
+        )
+    print_table(
+        rows,
+        ["run", "municipalities", "failed", "seconds", "peak MB"],
+        title=f"Drenthe batch export, {args.workers} worker(s) (targets: cold <= 300 s, cached <= 120 s)",
+    )
+    print(
+        "\nlargest maps: " + ", ".join(f"{n} {mb:.1f} MB" for mb, n in sizes[:3]) + " (limit 10 MB)"
+    )
 
 
 if __name__ == "__main__":

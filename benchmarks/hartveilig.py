@@ -35,10 +35,19 @@ def main() -> None:
         row["seconds"] = time.perf_counter() - t
         rows.append(row)
     total = time.perf_counter() - t_start
-    cols = ["gemeente", "residents", "aeds", *[m.name for m in cfg.hartveilig.moments], "white_spots_night", "seconds"]
+    cols = [
+        "gemeente",
+        "residents",
+        "aeds",
+        *[m.name for m in cfg.hartveilig.moments],
+        "white_spots_night",
+        "seconds",
+    ]
     print_table(rows, cols, title="Hartveilig, Drenthe test region")
-    print(f"\nwalk network load: {t_net:.1f} s; inputs: {t_inputs:.1f} s; analyses: {total:.1f} s; "
-          f"province total: {t_net + t_inputs + total:.1f} s (target <= 60 s); peak memory {peak_rss_mb():.0f} MB")
+    print(
+        f"\nwalk network load: {t_net:.1f} s; inputs: {t_inputs:.1f} s; analyses: {total:.1f} s; "
+        f"province total: {t_net + t_inputs + total:.1f} s (target <= 60 s); peak memory {peak_rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -71,7 +71,11 @@ def test_with_hartveilig_copies(cfg):
 
 @pytest.mark.parametrize(
     ("name", "slug"),
-    [("Aa en Hunze", "aa-en-hunze"), ("Borger-Odoorn", "borger-odoorn"), ("Súdwest-Fryslân", "sudwest-fryslan")],
+    [
+        ("Aa en Hunze", "aa-en-hunze"),
+        ("Borger-Odoorn", "borger-odoorn"),
+        ("Súdwest-Fryslân", "sudwest-fryslan"),
+    ],
 )
 def test_slugify(name, slug):
     assert slugify(name) == slug

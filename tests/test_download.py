@@ -64,6 +64,8 @@ def test_http_error_and_html_instead_of_pbf(server, tmp_path: Path):
 def test_cli_download(server, tmp_path: Path):
     url, _ = server
     dest = tmp_path / "c.osm.pbf"
-    r = CliRunner().invoke(main, ["download", "osm", "--url", f"{url}/extract.osm.pbf", "--to", str(dest)])
+    r = CliRunner().invoke(
+        main, ["download", "osm", "--url", f"{url}/extract.osm.pbf", "--to", str(dest)]
+    )
     assert r.exit_code == 0, r.output
     assert "saved" in r.output and dest.stat().st_size > 1000

@@ -22,7 +22,9 @@ USER_AGENT = "bereikbaar (https://github.com/bereikbaar)"
 PBF_MAGIC = b"\x00\x00"  # a PBF starts with a 4-byte big-endian header length (< 64 KiB)
 
 
-def download_file(url: str, dest: str | Path, *, force: bool = False, timeout_s: float = 60.0) -> Path:
+def download_file(
+    url: str, dest: str | Path, *, force: bool = False, timeout_s: float = 60.0
+) -> Path:
     """Download ``url`` to ``dest`` atomically; return ``dest``.
 
     Raises
@@ -56,6 +58,8 @@ def download_file(url: str, dest: str | Path, *, force: bool = False, timeout_s:
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}; check the URL") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise DownloadError(f"{url}: {exc}; are you online? Downloads are the only step that needs the internet") from exc
+        raise DownloadError(
+            f"{url}: {exc}; are you online? Downloads are the only step that needs the internet"
+        ) from exc
     log.info("downloaded %s (%d bytes) to %s", url, n, dest)
     return dest

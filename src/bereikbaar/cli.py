@@ -25,7 +25,9 @@ EXIT_INTERRUPTED = 130
 def _setup_logging(verbose: int, quiet: int) -> None:
     level = logging.WARNING + 10 * (quiet - verbose)
     level = max(logging.DEBUG, min(logging.CRITICAL, level if (verbose or quiet) else logging.INFO))
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     # third-party chatter stays at warnings unless -vv
     for noisy in ("fiona", "pyogrio", "rasterio", "matplotlib", "PIL", "numexpr", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
@@ -109,7 +111,9 @@ def data_check(config_path: Path, data_dir: Path | None, report: Path | None) ->
 
     cfg = _load(config_path, data_dir)
     results = check_inputs(cfg)
-    click.echo(f"{'input':<15} {'read':>7} {'used':>7} {'repaired':>9} {'flagged':>8} {'rejected':>9}  file")
+    click.echo(
+        f"{'input':<15} {'read':>7} {'used':>7} {'repaired':>9} {'flagged':>8} {'rejected':>9}  file"
+    )
     for r in results:
         click.echo(
             f"{r.name:<15} {r.rows_read:>7} {r.rows_used:>7} {r.rows_repaired:>9} "
@@ -127,11 +131,21 @@ def data_check(config_path: Path, data_dir: Path | None, report: Path | None) ->
 
 # ---------------------------------------------------------------------- analyses
 def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overrides) -> None:
-    from bereikbaar.pipeline import open_study_area, run_dorpshub, run_hartveilig, write_dorpshub, write_hartveilig
+    from bereikbaar.pipeline import (
+        open_study_area,
+        run_dorpshub,
+        run_hartveilig,
+        write_dorpshub,
+        write_hartveilig,
+    )
 
     cfg = _load(config_path, data_dir)
     if overrides:
-        cfg = cfg.with_hartveilig(**overrides) if analysis == "hartveilig" else cfg.with_dorpshub(**overrides)
+        cfg = (
+            cfg.with_hartveilig(**overrides)
+            if analysis == "hartveilig"
+            else cfg.with_dorpshub(**overrides)
+        )
     area = open_study_area(cfg)
     name, polygon = area.municipality(gemeente)
     from bereikbaar.config import slugify
@@ -143,12 +157,16 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
         s = res.summary
         click.echo(f"{name}: {s['residents']:,.0f} residents, {s['aeds']['total']} AEDs")
         for m, v in s["moments"].items():
-            click.echo(f"  {v.get('label') or m:<16} {100 * v['share_covered']:5.1f}% covered ({v['residents_covered']:,.0f})")
+            click.echo(
+                f"  {v.get('label') or m:<16} {100 * v['share_covered']:5.1f}% covered ({v['residents_covered']:,.0f})"
+            )
     else:
         res = run_dorpshub(name, cfg, area=area)
         paths = write_dorpshub(res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline)
         s = res.summary
-        click.echo(f"{name}: {s['villages']} villages, {s['residents_buitengebied']:,.0f} residents in buitengebied")
+        click.echo(
+            f"{name}: {s['villages']} villages, {s['residents_buitengebied']:,.0f} residents in buitengebied"
+        )
     for a in res.assumptions:
         click.echo(f"  assumption: {a}")
     for p in paths.values():
@@ -158,20 +176,44 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
 @main.command()
 @config_option
 @data_dir_option
-@click.option("--gemeente", required=True, help="Municipality name or CBS code (e.g. 'Aa en Hunze' or GM1680).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("maps"), show_default=True)
-@click.option("--model", type=click.Choice(["fetch", "route", "radius"]), default=None, help="Coverage model.")
-@click.option("--budget-min", type=float, default=None, help="Time budget in minutes (fetch model).")
-@click.option("--unknown-availability", type=click.Choice(["closed", "open"]), default=None, help="How AEDs with unknown hours count.")
+@click.option(
+    "--gemeente",
+    required=True,
+    help="Municipality name or CBS code (e.g. 'Aa en Hunze' or GM1680).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maps"),
+    show_default=True,
+)
+@click.option(
+    "--model", type=click.Choice(["fetch", "route", "radius"]), default=None, help="Coverage model."
+)
+@click.option(
+    "--budget-min", type=float, default=None, help="Time budget in minutes (fetch model)."
+)
+@click.option(
+    "--unknown-availability",
+    type=click.Choice(["closed", "open"]),
+    default=None,
+    help="How AEDs with unknown hours count.",
+)
 @offline_option
-def hartveilig(config_path, data_dir, gemeente, out, model, budget_min, unknown_availability, offline) -> None:
+def hartveilig(
+    config_path, data_dir, gemeente, out, model, budget_min, unknown_availability, offline
+) -> None:
     """AED coverage by the hour, white spots and proposed new AEDs for one municipality.
 
     Writes OUT/<slug>/hartveilig.gpkg, hartveilig_summary.json and hartveilig.html.
     """
     overrides = {
         k: v
-        for k, v in {"model": model, "budget_min": budget_min, "unknown_availability": unknown_availability}.items()
+        for k, v in {
+            "model": model,
+            "budget_min": budget_min,
+            "unknown_availability": unknown_availability,
+        }.items()
         if v is not None
     }
     _single("hartveilig", config_path, data_dir, gemeente, out, offline, overrides)
@@ -181,7 +223,12 @@ def hartveilig(config_path, data_dir, gemeente, out, model, budget_min, unknown_
 @config_option
 @data_dir_option
 @click.option("--gemeente", required=True, help="Municipality name or CBS code.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("maps"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maps"),
+    show_default=True,
+)
 @click.option("--hub-k", type=int, default=None, help="Number of hubs to choose.")
 @offline_option
 def dorpshub(config_path, data_dir, gemeente, out, hub_k, offline) -> None:
@@ -198,10 +245,25 @@ def dorpshub(config_path, data_dir, gemeente, out, hub_k, offline) -> None:
 @data_dir_option
 @click.option("--all", "all_", is_flag=True, help="Every municipality of the province.")
 @click.option("--gemeente", multiple=True, help="A municipality (repeat for more).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("maps"), show_default=True)
-@click.option("--analysis", default="hartveilig,dorpshub", show_default=True, help="Comma-separated analyses.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Municipalities in parallel processes.")
-@click.option("--force", is_flag=True, help="Redo municipalities whose inputs and settings have not changed.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maps"),
+    show_default=True,
+)
+@click.option(
+    "--analysis", default="hartveilig,dorpshub", show_default=True, help="Comma-separated analyses."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Municipalities in parallel processes.",
+)
+@click.option(
+    "--force", is_flag=True, help="Redo municipalities whose inputs and settings have not changed."
+)
 @offline_option
 def export(config_path, data_dir, all_, gemeente, out, analysis, workers, force, offline) -> None:
     """Batch export: maps, GeoPackages and summaries per municipality, plus OUT/index.html."""
@@ -216,7 +278,12 @@ def export(config_path, data_dir, all_, gemeente, out, analysis, workers, force,
     analyses = tuple(a.strip() for a in analysis.split(",") if a.strip())
     cfg = _load(config_path, data_dir)
     names = list(open_study_area(cfg).municipalities["statnaam"]) if all_ else list(gemeente)
-    with logging_redirect_tqdm(), tqdm(total=len(names), unit="gemeente", desc="export", file=sys.stderr, disable=None) as bar:
+    with (
+        logging_redirect_tqdm(),
+        tqdm(
+            total=len(names), unit="gemeente", desc="export", file=sys.stderr, disable=None
+        ) as bar,
+    ):
 
         def progress(gem: str, step: str) -> None:
             bar.set_postfix_str(f"{gem}: {step}", refresh=True)
@@ -227,7 +294,15 @@ def export(config_path, data_dir, all_, gemeente, out, analysis, workers, force,
             bar.update(1)
 
         report = run_export(
-            cfg, names, out, analyses=analyses, workers=workers, force=force, offline=offline, progress=progress, on_done=done
+            cfg,
+            names,
+            out,
+            analyses=analyses,
+            workers=workers,
+            force=force,
+            offline=offline,
+            progress=progress,
+            on_done=done,
         )
     for o in report.outcomes:
         click.echo(f"{o.status:<8} {o.gemeente}{': ' + o.error if o.error else ''}")
@@ -245,7 +320,13 @@ def download() -> None:
 
 @download.command("osm")
 @click.option("--url", default=None, help="Extract URL (default: Geofabrik's Drenthe extract).")
-@click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to save the .osm.pbf.")
+@click.option(
+    "--to",
+    "dest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to save the .osm.pbf.",
+)
 @click.option("--force", is_flag=True, help="Download even when the file exists.")
 def download_osm(url, dest, force) -> None:
     """Download an OSM extract (PBF); checks the size and writes atomically."""

@@ -375,7 +375,9 @@ def config_from_dict(
     for key in ("aed_register", "gp_register", "hubs_register"):
         if key in inputs_raw:
             reg = dict(inputs_raw[key])
-            _check_keys(reg, {f.name for f in dataclasses.fields(RegisterInput)}, f"{where} [inputs.{key}]")
+            _check_keys(
+                reg, {f.name for f in dataclasses.fields(RegisterInput)}, f"{where} [inputs.{key}]"
+            )
             if "path" not in reg:
                 raise ConfigError(f"{where} [inputs.{key}]: 'path' is missing")
             reg["path"] = resolve(reg["path"])
@@ -390,7 +392,9 @@ def config_from_dict(
         spec = dict(spec)
         if "speed_mps" in spec:  # accept m/s for the responder speed from the literature
             if "speed_kmh" in spec:
-                raise ConfigError(f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both")
+                raise ConfigError(
+                    f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both"
+                )
             spec["speed_kmh"] = float(spec.pop("speed_mps")) * 3.6
         profiles[name] = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
         prof = profiles[name]
@@ -399,7 +403,9 @@ def config_from_dict(
                 f"{where} [profiles.{name}]: network {prof.network!r} must be walk, bike or drive"
             )
         if prof.network != "drive" and (prof.speed_kmh is None or prof.speed_kmh <= 0):
-            raise ConfigError(f"{where} [profiles.{name}]: a {prof.network} profile needs speed_kmh > 0")
+            raise ConfigError(
+                f"{where} [profiles.{name}]: a {prof.network} profile needs speed_kmh > 0"
+            )
 
     network_raw = dict(raw.get("network", {}))
     if "cache_dir" in network_raw:
@@ -414,8 +420,12 @@ def config_from_dict(
         inputs=inputs,
         profiles=profiles,
         network=_build(NetworkSettings, network_raw, f"{where} [network]"),
-        population=_build(PopulationSettings, dict(raw.get("population", {})), f"{where} [population]"),
-        hartveilig=_build(HartveiligSettings, dict(raw.get("hartveilig", {})), f"{where} [hartveilig]"),
+        population=_build(
+            PopulationSettings, dict(raw.get("population", {})), f"{where} [population]"
+        ),
+        hartveilig=_build(
+            HartveiligSettings, dict(raw.get("hartveilig", {})), f"{where} [hartveilig]"
+        ),
         dorpshub=_build(DorpshubSettings, dict(raw.get("dorpshub", {})), f"{where} [dorpshub]"),
         data_root=data_root,
         source=source,

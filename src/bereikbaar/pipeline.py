@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -42,7 +41,16 @@ log = logging.getLogger(__name__)
 CRS = "EPSG:28992"
 ANALYSES = ("hartveilig", "dorpshub")
 # Service kinds of the Dorpshub analysis and where they come from.
-OSM_SERVICE_KINDS = ("gp", "huisartsenpost", "supermarket", "school", "pharmacy", "hospital", "station", "bus_hub")
+OSM_SERVICE_KINDS = (
+    "gp",
+    "huisartsenpost",
+    "supermarket",
+    "school",
+    "pharmacy",
+    "hospital",
+    "station",
+    "bus_hub",
+)
 STATE_FILE = ".bereikbaar-state.json"
 
 ProgressFn = Callable[[str, str], None]
@@ -162,7 +170,9 @@ class StudyAreaData:
 
         return self._read(
             "aed_register",
-            lambda: read_aed_register(reg, study_area=self.register_area, postcodes=self.cfg.inputs.postcodes),
+            lambda: read_aed_register(
+                reg, study_area=self.register_area, postcodes=self.cfg.inputs.postcodes
+            ),
         )
 
     def gp_register(self) -> ReadResult | None:
@@ -173,7 +183,9 @@ class StudyAreaData:
 
         return self._read(
             "gp_register",
-            lambda: read_gp_register(reg, study_area=self.inputs_area, postcodes=self.cfg.inputs.postcodes),
+            lambda: read_gp_register(
+                reg, study_area=self.inputs_area, postcodes=self.cfg.inputs.postcodes
+            ),
         )
 
     def hubs_register(self) -> ReadResult | None:
@@ -184,7 +196,9 @@ class StudyAreaData:
 
         return self._read(
             "hubs_register",
-            lambda: read_hubs_register(reg, study_area=self.inputs_area, postcodes=self.cfg.inputs.postcodes),
+            lambda: read_hubs_register(
+                reg, study_area=self.inputs_area, postcodes=self.cfg.inputs.postcodes
+            ),
         )
 
     def aeds(self) -> gpd.GeoDataFrame:
@@ -236,7 +250,9 @@ class StudyAreaData:
                         {
                             "kind": d["kind"].to_numpy(),
                             "name": d["name"].to_numpy(),
-                            "departures_per_hour": pd.to_numeric(pd.Series(dep, index=d.index)).to_numpy(dtype=float),
+                            "departures_per_hour": pd.to_numeric(
+                                pd.Series(dep, index=d.index)
+                            ).to_numpy(dtype=float),
                             "source": res.name,
                         },
                         geometry=d.geometry.to_numpy(),
@@ -276,6 +292,7 @@ class StudyAreaData:
 
 def _is_primary_school(pois: pd.DataFrame) -> pd.Series:
     """Schools count as primary (basisschool) when ``isced:level`` includes 1 or is absent."""
+
     def primary(tags: Any) -> bool:
         try:
             level = json.loads(tags).get("isced:level") if isinstance(tags, str) else None
@@ -283,7 +300,10 @@ def _is_primary_school(pois: pd.DataFrame) -> pd.Series:
             level = None
         if not level:
             return True
-        return any(part.strip() in ("0;1", "1") or part.strip().startswith("1") for part in str(level).split(";"))
+        return any(
+            part.strip() in ("0;1", "1") or part.strip().startswith("1")
+            for part in str(level).split(";")
+        )
 
     if "tags" not in pois:
         return pd.Series(True, index=pois.index)
@@ -292,7 +312,11 @@ def _is_primary_school(pois: pd.DataFrame) -> pd.Series:
 
 def open_study_area(cfg: Config) -> StudyAreaData:
     """Open a study area: inputs are read on first use and kept for the next analysis."""
-    for name, path in (("osm", cfg.inputs.osm), ("boundaries", cfg.inputs.boundaries), ("population", cfg.inputs.population)):
+    for name, path in (
+        ("osm", cfg.inputs.osm),
+        ("boundaries", cfg.inputs.boundaries),
+        ("population", cfg.inputs.population),
+    ):
         if not Path(path).is_file():
             raise MissingInputError(
                 f"required input '{name}' not found at {path}",
@@ -325,14 +349,28 @@ def _within(gdf: gpd.GeoDataFrame, polygon) -> gpd.GeoDataFrame:
     return gdf[gdf.geometry.within(polygon)]
 
 
-def run_hartveilig(gemeente: str, cfg: Config, *, area: StudyAreaData | None = None, progress: ProgressFn = _noop):
+def _cells_in(area: StudyAreaData, name: str, polygon) -> gpd.GeoDataFrame:
+    """The population cells of a municipality; none at all means the grid does not cover it."""
+    cells = _within(area.population().data, polygon)
+    if len(cells) == 0:
+        raise InputError(
+            f"the population grid has no cells in {name}",
+            path=area.cfg.inputs.population,
+            hint="check that inputs.population covers the whole study area",
+        )
+    return cells
+
+
+def run_hartveilig(
+    gemeente: str, cfg: Config, *, area: StudyAreaData | None = None, progress: ProgressFn = _noop
+):
     """AED coverage for one municipality (see :mod:`bereikbaar.hartveilig`)."""
     from bereikbaar.hartveilig import compute_hartveilig
 
     area = area or open_study_area(cfg)
     name, polygon = area.municipality(gemeente)
     progress(name, "hartveilig: inputs")
-    cells = _within(area.population().data, polygon)
+    cells = _cells_in(area, name, polygon)
     halo = polygon.buffer(cfg.network.halo_walk_m)
     aeds = _within(area.aeds(), halo)
     places = area.places().data
@@ -356,20 +394,31 @@ def run_hartveilig(gemeente: str, cfg: Config, *, area: StudyAreaData | None = N
     return result
 
 
-def run_dorpshub(gemeente: str, cfg: Config, *, area: StudyAreaData | None = None, progress: ProgressFn = _noop):
+def run_dorpshub(
+    gemeente: str, cfg: Config, *, area: StudyAreaData | None = None, progress: ProgressFn = _noop
+):
     """Village access and hub choice for one municipality (see :mod:`bereikbaar.dorpshub`)."""
     from bereikbaar.dorpshub import compute_dorpshub
 
     area = area or open_study_area(cfg)
     name, polygon = area.municipality(gemeente)
     progress(name, "dorpshub: inputs")
-    cells = _within(area.population().data, polygon)
+    cells = _cells_in(area, name, polygon)
     villages = _within(area.places().data, polygon)
     services = _within(area.services(), polygon.buffer(cfg.network.halo_drive_m))
     progress(name, "dorpshub: networks")
     networks = {
         mode: area.network(mode)
-        for mode in sorted({cfg.profile(p).network for p in (*cfg.dorpshub.profiles, cfg.dorpshub.village_profile, cfg.dorpshub.hub_profile)})
+        for mode in sorted(
+            {
+                cfg.profile(p).network
+                for p in (
+                    *cfg.dorpshub.profiles,
+                    cfg.dorpshub.village_profile,
+                    cfg.dorpshub.hub_profile,
+                )
+            }
+        )
     }
     progress(name, "dorpshub: travel times")
     result = compute_dorpshub(
@@ -388,7 +437,9 @@ def run_dorpshub(gemeente: str, cfg: Config, *, area: StudyAreaData | None = Non
 
 
 # ------------------------------------------------------------------------- outputs
-def write_hartveilig(result, out_dir: str | Path, *, boundary_geometry, cfg: Config, offline: bool = True) -> dict[str, Path]:
+def write_hartveilig(
+    result, out_dir: str | Path, *, boundary_geometry, cfg: Config, offline: bool = True
+) -> dict[str, Path]:
     """Write ``hartveilig.gpkg``, ``hartveilig_summary.json`` and ``hartveilig.html``."""
     from bereikbaar.maps import write_hartveilig_map
     from bereikbaar.report import write_gpkg_atomic, write_json_atomic
@@ -406,14 +457,22 @@ def write_hartveilig(result, out_dir: str | Path, *, boundary_geometry, cfg: Con
         ),
         "summary": write_json_atomic(out_dir / "hartveilig_summary.json", result.summary),
     }
-    boundary = gpd.GeoDataFrame({"gemeente": [result.gemeente]}, geometry=[boundary_geometry], crs=CRS)
+    boundary = gpd.GeoDataFrame(
+        {"gemeente": [result.gemeente]}, geometry=[boundary_geometry], crs=CRS
+    )
     paths["html"] = write_hartveilig_map(
-        result, out_dir / "hartveilig.html", boundary=boundary, offline=offline, sources_note=cfg.inputs.sources_note
+        result,
+        out_dir / "hartveilig.html",
+        boundary=boundary,
+        offline=offline,
+        sources_note=cfg.inputs.sources_note,
     )
     return paths
 
 
-def write_dorpshub(result, out_dir: str | Path, *, boundary_geometry, cfg: Config, offline: bool = True) -> dict[str, Path]:
+def write_dorpshub(
+    result, out_dir: str | Path, *, boundary_geometry, cfg: Config, offline: bool = True
+) -> dict[str, Path]:
     """Write ``dorpshub.gpkg``, ``dorpshub_villages.csv``, ``dorpshub_summary.json``, ``dorpshub.html``."""
     from bereikbaar.maps import write_dorpshub_map
     from bereikbaar.report import write_csv_atomic, write_gpkg_atomic, write_json_atomic
@@ -427,9 +486,15 @@ def write_dorpshub(result, out_dir: str | Path, *, boundary_geometry, cfg: Confi
         "csv": write_csv_atomic(out_dir / "dorpshub_villages.csv", result.table),
         "summary": write_json_atomic(out_dir / "dorpshub_summary.json", result.summary),
     }
-    boundary = gpd.GeoDataFrame({"gemeente": [result.gemeente]}, geometry=[boundary_geometry], crs=CRS)
+    boundary = gpd.GeoDataFrame(
+        {"gemeente": [result.gemeente]}, geometry=[boundary_geometry], crs=CRS
+    )
     paths["html"] = write_dorpshub_map(
-        result, out_dir / "dorpshub.html", boundary=boundary, offline=offline, sources_note=cfg.inputs.sources_note
+        result,
+        out_dir / "dorpshub.html",
+        boundary=boundary,
+        offline=offline,
+        sources_note=cfg.inputs.sources_note,
     )
     return paths
 
@@ -543,11 +608,15 @@ def run_municipality(
             if analysis == "hartveilig":
                 res = run_hartveilig(name, cfg, area=area, progress=progress)
                 progress(name, "hartveilig: writing")
-                paths = write_hartveilig(res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline)
+                paths = write_hartveilig(
+                    res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline
+                )
             else:
                 res = run_dorpshub(name, cfg, area=area, progress=progress)
                 progress(name, "dorpshub: writing")
-                paths = write_dorpshub(res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline)
+                paths = write_dorpshub(
+                    res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline
+                )
             summaries[analysis] = res.summary
             written.extend(str(p) for p in paths.values())
             state[analysis] = {"fingerprint": fp}
@@ -578,9 +647,18 @@ def _worker_progress(gemeente: str, step: str) -> None:
         _WORKER_QUEUE.put((gemeente, step))
 
 
-def _worker_run(gemeente: str, cfg: Config, out: str, analyses, force, offline) -> MunicipalityOutcome:
+def _worker_run(
+    gemeente: str, cfg: Config, out: str, analyses, force, offline
+) -> MunicipalityOutcome:
     return run_municipality(
-        gemeente, cfg, out, analyses=analyses, force=force, offline=offline, area=_WORKER_AREA, progress=_worker_progress
+        gemeente,
+        cfg,
+        out,
+        analyses=analyses,
+        force=force,
+        offline=offline,
+        area=_WORKER_AREA,
+        progress=_worker_progress,
     )
 
 
@@ -619,7 +697,16 @@ def export(
     outcomes: list[MunicipalityOutcome] = []
     if workers <= 1 or len(names) <= 1:
         for name in names:
-            o = run_municipality(name, cfg, out, analyses=analyses, force=force, offline=offline, area=area, progress=progress)
+            o = run_municipality(
+                name,
+                cfg,
+                out,
+                analyses=analyses,
+                force=force,
+                offline=offline,
+                area=area,
+                progress=progress,
+            )
             outcomes.append(o)
             if on_done:
                 on_done(o)
@@ -645,16 +732,26 @@ def export(
             t = threading.Thread(target=pump, daemon=True)
             t.start()
             try:
-                with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(cfg, queue)) as pool:
+                with ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=ctx,
+                    initializer=_worker_init,
+                    initargs=(cfg, queue),
+                ) as pool:
                     futures = {
-                        pool.submit(_worker_run, n, cfg, str(out), tuple(analyses), force, offline): n for n in names
+                        pool.submit(
+                            _worker_run, n, cfg, str(out), tuple(analyses), force, offline
+                        ): n
+                        for n in names
                     }
                     for fut in as_completed(futures):
                         try:
                             o = fut.result()
                         except Exception as exc:  # the worker process died
                             n = futures[fut]
-                            o = MunicipalityOutcome(n, slugify(n), "failed", error=f"{type(exc).__name__}: {exc}")
+                            o = MunicipalityOutcome(
+                                n, slugify(n), "failed", error=f"{type(exc).__name__}: {exc}"
+                            )
                         outcomes.append(o)
                         if on_done:
                             on_done(o)
@@ -686,11 +783,3 @@ def export(
         ),
     )
     return ExportReport(out=out, outcomes=tuple(outcomes), index=index)
-
-
-def worst_villages(summary: Mapping[str, Any], n: int = 3) -> list[str]:
-    return [v["village"] for v in (summary.get("worst_villages") or [])[:n]]
-
-
-def environment_note() -> str:
-    return f"bereikbaar {__version__} (pid {os.getpid()})"

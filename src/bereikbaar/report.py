@@ -104,7 +104,9 @@ def write_gpkg_atomic(path: str | Path, layers: Mapping[str, Any]) -> Path:
         for name, gdf in layers.items():
             gdf = _gpkg_ready(gdf)
             if not isinstance(gdf, gpd.GeoDataFrame):
-                gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf)), crs="EPSG:28992")
+                gdf = gpd.GeoDataFrame(
+                    gdf, geometry=gpd.GeoSeries([None] * len(gdf)), crs="EPSG:28992"
+                )
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return Path(path)
 
@@ -140,20 +142,28 @@ def _pct(x: Any) -> str:
     return f"{100 * float(x):.0f}%"
 
 
-def render_index(rows: Sequence[Mapping[str, Any]], *, title: str, moments: Sequence[Any], note: str = "") -> str:
+def render_index(
+    rows: Sequence[Mapping[str, Any]], *, title: str, moments: Sequence[Any], note: str = ""
+) -> str:
     """The batch overview: one table row per municipality with links to its maps.
 
     Each row: ``gemeente``, ``slug``, ``status`` (``ok``/``failed``), ``error``, ``hartveilig``
     (summary dict or None) and ``dorpshub`` (summary dict or None).
     """
-    head = "".join(f"<th>Gedekt {html.escape(getattr(m, 'label', '') or m.name)}</th>" for m in moments)
+    head = "".join(
+        f"<th>Gedekt {html.escape(getattr(m, 'label', '') or m.name)}</th>" for m in moments
+    )
     body = []
     for row in rows:
         slug = html.escape(row["slug"])
         hv = row.get("hartveilig") or {}
         dh = row.get("dorpshub") or {}
         cells = [f"<td>{html.escape(row['gemeente'])}</td>"]
-        cells.append(f"<td class='num'>{hv.get('residents', dh.get('residents', '–')):,}</td>".replace(",", "."))
+        cells.append(
+            f"<td class='num'>{hv.get('residents', dh.get('residents', '–')):,}</td>".replace(
+                ",", "."
+            )
+        )
         for m in moments:
             share = (hv.get("moments") or {}).get(m.name, {}).get("share_covered")
             cells.append(f"<td class='num'>{_pct(share)}</td>")
@@ -161,9 +171,18 @@ def render_index(rows: Sequence[Mapping[str, Any]], *, title: str, moments: Sequ
         night = None
         for m in moments:
             if m.name in spots:
-                night = spots[m.name] if night is None or spots[m.name]["residents"] > night["residents"] else night
-        cells.append(f"<td class='num'>{'–' if night is None else format(night['residents'], ',.0f').replace(',', '.')}</td>")
-        worst = ", ".join(html.escape(v["village"]) for v in (dh.get("worst_villages") or [])[:3]) or "–"
+                night = (
+                    spots[m.name]
+                    if night is None or spots[m.name]["residents"] > night["residents"]
+                    else night
+                )
+        cells.append(
+            f"<td class='num'>{'–' if night is None else format(night['residents'], ',.0f').replace(',', '.')}</td>"
+        )
+        worst = (
+            ", ".join(html.escape(v["village"]) for v in (dh.get("worst_villages") or [])[:3])
+            or "–"
+        )
         cells.append(f"<td>{worst}</td>")
         links = []
         if row.get("hartveilig"):
@@ -171,7 +190,9 @@ def render_index(rows: Sequence[Mapping[str, Any]], *, title: str, moments: Sequ
         if row.get("dorpshub"):
             links.append(f"<a href='{slug}/dorpshub.html'>Dorpshub</a>")
         if row.get("status") == "failed":
-            links.append(f"<span class='err'>mislukt: {html.escape(str(row.get('error', '')))}</span>")
+            links.append(
+                f"<span class='err'>mislukt: {html.escape(str(row.get('error', '')))}</span>"
+            )
         cells.append(f"<td>{' · '.join(links)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"""<!doctype html>

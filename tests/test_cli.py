@@ -1,0 +1,298 @@
+"""CLI tests: every command, a batch with one broken municipality, an interrupted batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bereikbaar.cli import main
+
+from .conftest import CONFIG_PATH, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _env(cache_dir: Path, data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["BEREIKBAAR_CACHE"] = str(cache_dir)
+    env["BEREIKBAAR_DATA"] = str(data_dir)
+    return env
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["data"],
+        ["data", "check"],
+        ["hartveilig"],
+        ["dorpshub"],
+        ["export"],
+        ["download"],
+        ["download", "osm"],
+    ],
+)
+def test_help_on_every_command(args):
+    r = CliRunner().invoke(main, [*args, "--help"])
+    assert r.exit_code == 0, r.output
+    assert "Usage:" in r.output
+
+
+def test_data_check_counts_and_report(tmp_path, data_dir, cache_dir, monkeypatch):
+    monkeypatch.setenv("BEREIKBAAR_CACHE", str(cache_dir))
+    report = tmp_path / "report.csv"
+    r = CliRunner().invoke(
+        main,
+        [
+            "data",
+            "check",
+            "--config",
+            str(CONFIG_PATH),
+            "--data-dir",
+            str(data_dir),
+            "--report",
+            str(report),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "aed_register" in r.output and "population" in r.output
+    issues = pd.read_csv(report)
+    assert {"file", "row", "column", "value", "reason", "hint", "action"} <= set(issues.columns)
+    aed = issues[issues["input"] == "aed_register"]
+    # every register line that is rejected is reported with a row number and a hint
+    rejected = aed[aed["action"] == "rejected"]
+    assert len(rejected) > 0 and rejected["row"].notna().all() and rejected["hint"].notna().all()
+
+
+def test_data_check_missing_input_is_clear(tmp_path, data_dir):
+    text = CONFIG_PATH.read_text().replace(
+        "drenthe-synth/drenthe-synth.osm.pbf", "nowhere/missing.osm.pbf"
+    )
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    r = CliRunner().invoke(
+        main, ["data", "check", "--config", str(cfg), "--data-dir", str(data_dir)]
+    )
+    assert r.exit_code == 2
+    assert "missing.osm.pbf" in r.output and "inputs.osm" in r.output
+
+
+def test_unknown_gemeente_suggests(data_dir, cache_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("BEREIKBAAR_CACHE", str(cache_dir))
+    r = CliRunner().invoke(
+        main,
+        [
+            "hartveilig",
+            "--config",
+            str(CONFIG_PATH),
+            "--data-dir",
+            str(data_dir),
+            "--gemeente",
+            "Asen",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert r.exit_code == 2
+    assert "Assen" in r.output and "did you mean" in r.output
+
+
+def test_hartveilig_and_dorpshub_single(tmp_path, data_dir, cache_dir, monkeypatch):
+    monkeypatch.setenv("BEREIKBAAR_CACHE", str(cache_dir))
+    base = [
+        "--config",
+        str(CONFIG_PATH),
+        "--data-dir",
+        str(data_dir),
+        "--gemeente",
+        "Westerveld",
+        "--out",
+        str(tmp_path),
+    ]
+    r = CliRunner().invoke(main, ["hartveilig", *base])
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "westerveld"
+    summary = json.loads((folder / "hartveilig_summary.json").read_text())
+    assert summary["gemeente"] == "Westerveld"
+    for m in ("weekday_day", "weekday_evening", "night", "sunday"):
+        v = summary["moments"][m]
+        assert 0 <= v["share_covered"] <= 1
+        assert v["share_covered"] == pytest.approx(v["residents_covered"] / summary["residents"])
+    layers = set(gpd.list_layers(folder / "hartveilig.gpkg")["name"])
+    assert {"cells", "white_spots", "aeds", "proposals"} <= layers
+    cells = gpd.read_file(folder / "hartveilig.gpkg", layer="cells")
+    assert cells["residents"].sum() == pytest.approx(summary["residents"])
+    assert (folder / "hartveilig.html").read_text().rstrip().endswith("</html>")
+
+    r = CliRunner().invoke(main, ["dorpshub", *base])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(folder / "dorpshub_villages.csv")
+    assert list(table.columns) == [
+        "village",
+        "residents",
+        "residents_65_plus",
+        "mode",
+        "service",
+        "minutes",
+        "within_norm",
+    ]
+    assert "villages" in set(gpd.list_layers(folder / "dorpshub.gpkg")["name"])
+    assert json.loads((folder / "dorpshub_summary.json").read_text())["gemeente"] == "Westerveld"
+
+
+def _config_without_population_in(tmp_path: Path, data_dir: Path, gemeente: str) -> Path:
+    """A config whose population grid lacks every cell of ``gemeente`` (a broken input)."""
+    gm = gpd.read_file(
+        data_dir / "boundaries" / "cbsgebiedsindelingen2023.gpkg", layer="gemeente_gegeneraliseerd"
+    )
+    poly = gm.loc[gm["statnaam"] == gemeente].geometry.iloc[0]
+    pop_path = data_dir / "drenthe-synth" / "population_100m.gpkg"
+    pop = gpd.read_file(pop_path)
+    broken = pop[~pop.geometry.representative_point().within(poly)]
+    assert len(broken) < len(pop)
+    out = tmp_path / "population_broken.gpkg"
+    broken.to_file(out, driver="GPKG")
+    text = CONFIG_PATH.read_text().replace('"drenthe-synth/population_100m.gpkg"', f'"{out}"')
+    cfg = tmp_path / "broken.toml"
+    cfg.write_text(text)
+    return cfg
+
+
+def test_batch_with_one_broken_municipality(tmp_path, data_dir, cache_dir):
+    cfg = _config_without_population_in(tmp_path, data_dir, "Westerveld")
+    out = tmp_path / "maps"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bereikbaar.cli",
+            "export",
+            "--config",
+            str(cfg),
+            "--gemeente",
+            "Westerveld",
+            "--gemeente",
+            "Meppel",
+            "--out",
+            str(out),
+            "--analysis",
+            "hartveilig",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(cache_dir, data_dir),
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    text = proc.stdout + proc.stderr
+    assert "Westerveld" in text and "population" in text.lower()
+    assert (out / "meppel" / "hartveilig.html").is_file()
+    assert not (out / "westerveld" / "hartveilig.html").exists()
+    index = (out / "index.html").read_text()
+    assert "Meppel" in index and "Westerveld" in index and "mislukt" in index
+
+
+def test_interrupted_batch_leaves_no_partial_files(tmp_path, data_dir, cache_dir):
+    out = tmp_path / "maps"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bereikbaar.cli",
+            "export",
+            "--config",
+            str(CONFIG_PATH),
+            "--gemeente",
+            "Westerveld",
+            "--gemeente",
+            "Meppel",
+            "--gemeente",
+            "De Wolden",
+            "--out",
+            str(out),
+            "--force",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(cache_dir, data_dir),
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 600
+    # interrupt once the first municipality is written, while the next one is in progress
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "westerveld" / "dorpshub.html").exists():
+            break
+        time.sleep(0.2)
+    interrupted = proc.poll() is None
+    if interrupted:
+        proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    if interrupted:
+        assert proc.returncode == 130, stdout + stderr
+    assert not list(out.rglob(".bereikbaar-tmp-*")), "temporary files left behind"
+    for html in out.rglob("*.html"):
+        assert html.read_text().rstrip().endswith("</html>"), html
+    for gpkg in out.rglob("*.gpkg"):
+        assert len(gpd.list_layers(gpkg)) >= 1
+    # a second run completes and skips what is already complete and unchanged
+    proc2 = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bereikbaar.cli",
+            "export",
+            "--config",
+            str(CONFIG_PATH),
+            "--gemeente",
+            "Westerveld",
+            "--gemeente",
+            "Meppel",
+            "--out",
+            str(out),
+            "--analysis",
+            "hartveilig",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(cache_dir, data_dir),
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert proc2.returncode == 0, proc2.stdout + proc2.stderr
+    proc3 = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bereikbaar.cli",
+            "export",
+            "--config",
+            str(CONFIG_PATH),
+            "--gemeente",
+            "Westerveld",
+            "--gemeente",
+            "Meppel",
+            "--out",
+            str(out),
+            "--analysis",
+            "hartveilig",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(cache_dir, data_dir),
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert proc3.returncode == 0
+    assert "skipped  Westerveld" in proc3.stdout and "skipped  Meppel" in proc3.stdout
