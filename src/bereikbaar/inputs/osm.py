@@ -1,0 +1,575 @@
+"""Points of interest, AEDs and places from an OpenStreetMap extract (PBF or XML), with pyosmium.
+
+Any file :func:`~bereikbaar.inputs.osmfile.readable_osm_path` accepts can be read: a
+Geofabrik ``.osm.pbf``, OSM XML (``.osm``, ``.osm.gz``, ``.osm.bz2``) and XML written by OSMnx.
+The file is streamed once: a tag pre-filter in libosmium passes only candidate objects to
+Python, and node locations are cached so that ways get a point.
+
+Kinds
+-----
+Each object is tested against every rule in :data:`KIND_RULES`; a rule matches when all
+its tags hold (``key=value`` with one of the listed values; ``*`` = any value) and, if it
+has one, its name pattern matches ``name`` (case-insensitive). An object gives one row per
+kind it matches (a bus hub tagged ``highway=bus_stop`` is both a ``bus_hub`` and a ``bus_stop``).
+
+==================  ==============================================================================
+kind                tags
+==================  ==============================================================================
+aed                 emergency=defibrillator
+gp                  amenity=doctors, or healthcare=doctor; general practice only: not when it is
+                    a huisartsenpost, nor when ``healthcare:speciality`` names specialities
+                    without ``general``
+huisartsenpost      (out-of-hours GP post) amenity=doctors|clinic or healthcare=doctor|clinic whose
+                    name contains "huisartsenpost", "spoedpost" or the word "HAP"; or
+                    healthcare=doctor with emergency=yes
+hospital            amenity=hospital, or healthcare=hospital
+station             railway=station|halt, or public_transport=station with train=yes; not when
+                    ``station=subway|light_rail|monorail|funicular|miniature`` (train stations only)
+bus_hub             amenity=bus_station, or public_transport=station with bus=yes
+bus_stop            highway=bus_stop, or public_transport=platform with bus=yes
+supermarket         shop=supermarket
+school              amenity=school (``isced:level`` stays in ``tags``: 1 = primary)
+pharmacy            amenity=pharmacy, or healthcare=pharmacy
+community_centre    amenity=community_centre (*dorpshuis*)
+church              amenity=place_of_worship
+sports              leisure=sports_centre|pitch|stadium, or club=sport
+place               place=city|town|village|hamlet|isolated_dwelling
+==================  ==============================================================================
+
+Geometry
+--------
+Nodes give their location. Ways give the centroid of their node locations: the area
+centroid for a closed way (a building or site outline), the line centroid for an open way.
+A way with some node locations missing (an extract cut at its border) uses the nodes that
+are present and is flagged; an object without any usable location is rejected. Relations
+(multipolygon sites) are not turned into points yet: a relation that matches a kind is
+rejected with that reason, so it is counted, not dropped silently.
+
+Every row counts: ``rows_read`` is the number of (object, kind) rows matched (inside
+``area`` when one is given), so ``rows_read == rows_used + rows_rejected``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import osmium.filter
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from bereikbaar.errors import InputError
+from bereikbaar.inputs.boundaries import area_geometry
+from bereikbaar.inputs.osmfile import readable_osm_path
+from bereikbaar.inputs.report import IssueLog, ReadResult
+
+log = logging.getLogger(__name__)
+
+RD_NEW = "EPSG:28992"
+ANY = "*"
+POI_COLUMNS = ["osm_type", "osm_id", "kind", "name", "opening_hours", "tags", "geometry"]
+PLACE_COLUMNS = ["place_id", "name", "place", "population", "geometry"]
+
+_HAP_NAME = r"huisartsenpost|spoedpost|\bhap\b"
+_TRAIN_EXCLUDED = frozenset({"subway", "light_rail", "monorail", "funicular", "miniature"})
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """All of ``tags`` must hold (value in the set, or ``ANY``) and ``name_pattern`` (a regular
+    expression, case-insensitive) must be found in the ``name`` tag when given."""
+
+    tags: Mapping[str, frozenset[str]]
+    name_pattern: str | None = None
+    _name_re: re.Pattern | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.name_pattern is not None:
+            object.__setattr__(self, "_name_re", re.compile(self.name_pattern, re.IGNORECASE))
+
+    def matches(self, tags: Mapping[str, str]) -> bool:
+        for key, values in self.tags.items():
+            value = tags.get(key)
+            if value is None or (ANY not in values and value not in values):
+                return False
+        return self._name_re is None or bool(self._name_re.search(tags.get("name", "")))
+
+
+def _rule(name_pattern: str | None = None, **tags: str) -> TagRule:
+    """``_rule(amenity="doctors|clinic")`` → TagRule({"amenity": {"doctors", "clinic"}})."""
+    return TagRule(
+        {key.replace("__", ":"): frozenset(v.split("|")) for key, v in tags.items()},
+        name_pattern,
+    )
+
+
+#: The tag rules per kind (see the module docstring); an object matches a kind when any
+#: of its rules matches, after the exclusions in :func:`classify_tags`.
+KIND_RULES: dict[str, tuple[TagRule, ...]] = {
+    "aed": (_rule(emergency="defibrillator"),),
+    "gp": (_rule(amenity="doctors"), _rule(healthcare="doctor")),
+    "huisartsenpost": (
+        _rule(_HAP_NAME, amenity="doctors|clinic"),
+        _rule(_HAP_NAME, healthcare="doctor|clinic"),
+        _rule(healthcare="doctor", emergency="yes"),
+    ),
+    "hospital": (_rule(amenity="hospital"), _rule(healthcare="hospital")),
+    "station": (
+        _rule(railway="station|halt"),
+        _rule(public_transport="station", train="yes"),
+    ),
+    "bus_hub": (_rule(amenity="bus_station"), _rule(public_transport="station", bus="yes")),
+    "bus_stop": (_rule(highway="bus_stop"), _rule(public_transport="platform", bus="yes")),
+    "supermarket": (_rule(shop="supermarket"),),
+    "school": (_rule(amenity="school"),),
+    "pharmacy": (_rule(amenity="pharmacy"), _rule(healthcare="pharmacy")),
+    "community_centre": (_rule(amenity="community_centre"),),
+    "church": (_rule(amenity="place_of_worship"),),
+    "sports": (_rule(leisure="sports_centre|pitch|stadium"), _rule(club="sport")),
+    "place": (_rule(place="city|town|village|hamlet|isolated_dwelling"),),
+}
+KINDS: tuple[str, ...] = tuple(KIND_RULES)
+
+
+def classify_tags(tags: Mapping[str, str], kinds: Iterable[str] = KINDS) -> list[str]:
+    """The kinds (in :data:`KINDS` order) an object with ``tags`` belongs to."""
+    wanted = set(kinds)
+    found = [
+        kind
+        for kind, rules in KIND_RULES.items()
+        if (kind in wanted or kind == "huisartsenpost")
+        and any(rule.matches(tags) for rule in rules)
+    ]
+    if "gp" in found and ("huisartsenpost" in found or not _general_practice(tags)):
+        found.remove("gp")
+    if "station" in found and tags.get("station") in _TRAIN_EXCLUDED:
+        found.remove("station")
+    return [k for k in found if k in wanted]
+
+
+def _general_practice(tags: Mapping[str, str]) -> bool:
+    speciality = tags.get("healthcare:speciality")
+    if not speciality:
+        return True
+    parts = {p.strip().casefold() for p in speciality.split(";")}
+    return bool(parts & {"general", "general_practice", "general_practitioner"})
+
+
+def _tag_filter(rules: Iterable[TagRule]) -> osmium.filter.TagFilter | osmium.filter.KeyFilter:
+    """A libosmium pre-filter passing every object that could match one of ``rules``."""
+    pairs: set[tuple[str, str]] = set()
+    keys: set[str] = set()
+    for rule in rules:
+        key, values = next(iter(rule.tags.items()))  # the first tag is required, so enough
+        if ANY in values:
+            keys.add(key)
+        else:
+            pairs.update((key, v) for v in values)
+    if keys:  # a rule accepts any value: filter on keys only (still a superset)
+        keys.update(k for k, _ in pairs)
+        return osmium.filter.KeyFilter(*sorted(keys))
+    return osmium.filter.TagFilter(*sorted(pairs))
+
+
+# ------------------------------------------------------------------------------ scanning
+@dataclass
+class _Scan:
+    """What one pass over the file found (before projection and area selection)."""
+
+    osm_type: list[str] = field(default_factory=list)
+    osm_id: list[int] = field(default_factory=list)
+    kinds: list[list[str]] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    coords: list[np.ndarray] = field(default_factory=list)  # (k, 2) lon/lat
+    closed: list[bool] = field(default_factory=list)
+    rejected: list[tuple[str, int, list[str], str, str]] = field(default_factory=list)
+    partial: list[tuple[int, int, int]] = field(default_factory=list)  # (position, missing, n)
+
+
+def _scan(
+    path: Path, rules: Iterable[TagRule], classify: Callable[[Mapping[str, str]], list[str]]
+) -> _Scan:
+    scan = _Scan()
+    with readable_osm_path(path) as osm_path:
+        processor = (
+            osmium.FileProcessor(str(osm_path)).with_locations().with_filter(_tag_filter(rules))
+        )
+        try:
+            for obj in processor:
+                _scan_object(obj, classify, scan)
+        except RuntimeError as exc:  # libosmium parse errors
+            raise InputError(
+                f"cannot read the OSM data: {exc}",
+                path=path,
+                hint="check that the file is a complete OSM PBF or OSM XML 0.6 extract",
+            ) from exc
+    return scan
+
+
+def _scan_object(obj: Any, classify, scan: _Scan) -> None:
+    tags = {t.k: t.v for t in obj.tags}
+    kinds = classify(tags)
+    if not kinds:
+        return
+    type_char = obj.type_str()
+    if type_char == "r":
+        scan.rejected.append(
+            (
+                "r",
+                obj.id,
+                kinds,
+                "relation (multipolygon) not turned into a point",
+                "map the feature as a node or closed way, or add a node with the same tags",
+            )
+        )
+        return
+    if type_char == "n":
+        loc = obj.location
+        if not loc.valid():
+            scan.rejected.append(
+                ("n", obj.id, kinds, "node without a valid location", "fix the node in OSM")
+            )
+            return
+        coords = np.array([[loc.lon, loc.lat]])
+        closed = False
+    else:
+        nodes = obj.nodes
+        present = [(n.location.lon, n.location.lat) for n in nodes if n.location.valid()]
+        if not present:
+            scan.rejected.append(
+                (
+                    "w",
+                    obj.id,
+                    kinds,
+                    "way without any node location in the file",
+                    "use an extract made with complete ways "
+                    "(osmium extract --strategy complete_ways)",
+                )
+            )
+            return
+        coords = np.array(present, dtype=float)
+        closed = len(present) == len(nodes) and len(nodes) >= 4 and obj.is_closed()
+        if len(present) < len(nodes):
+            scan.partial.append((len(scan.osm_id), len(nodes) - len(present), len(nodes)))
+    scan.osm_type.append(type_char)
+    scan.osm_id.append(obj.id)
+    scan.kinds.append(kinds)
+    scan.tags.append(tags)
+    scan.coords.append(coords)
+    scan.closed.append(closed)
+
+
+def _points_rd(scan: _Scan) -> np.ndarray:
+    """One shapely Point per scanned object in EPSG:28992 (node location / way centroid)."""
+    n = len(scan.coords)
+    if n == 0:
+        return np.empty(0, dtype=object)
+    counts = np.array([len(c) for c in scan.coords])
+    lonlat = np.concatenate(scan.coords)
+    to_rd = Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
+    x, y = to_rd.transform(lonlat[:, 0], lonlat[:, 1])
+    xy = np.column_stack([x, y])
+    owner = np.repeat(np.arange(n), counts)
+    # mean of the node locations (exact for nodes; the fallback for degenerate ways)
+    sums = np.zeros((n, 2))
+    np.add.at(sums, owner, xy)
+    points = shapely.points(sums / counts[:, None])
+    closed = np.array(scan.closed)
+    for sel, make, size in (
+        (np.flatnonzero((counts >= 2) & ~closed), shapely.linestrings, shapely.length),
+        (
+            np.flatnonzero(closed),
+            lambda c, indices: shapely.polygons(shapely.linearrings(c, indices=indices)),
+            shapely.area,
+        ),
+    ):
+        if len(sel) == 0:
+            continue
+        keep = np.isin(owner, sel)
+        _, consecutive = np.unique(owner[keep], return_inverse=True)
+        geoms = make(xy[keep], indices=consecutive)
+        cent = shapely.centroid(geoms)
+        good = ~shapely.is_empty(cent) & (size(geoms) > 0)
+        points[sel[good]] = cent[good]
+    return points
+
+
+def _select(scan: _Scan, points: np.ndarray, area: Any) -> np.ndarray:
+    """Positions of the scanned objects to keep: finite coordinates, inside ``area``."""
+    keep = np.ones(len(points), dtype=bool)
+    if len(points) == 0:
+        return keep
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    finite = np.isfinite(x) & np.isfinite(y)
+    for pos in np.flatnonzero(~finite):
+        scan.rejected.append(
+            (
+                scan.osm_type[pos],
+                scan.osm_id[pos],
+                scan.kinds[pos],
+                "location cannot be converted to RD New (EPSG:28992)",
+                "the object lies far outside the Netherlands; use an extract of the study area",
+            )
+        )
+    keep &= finite
+    if area is not None:
+        inside = np.zeros(len(points), dtype=bool)
+        inside[finite] = shapely.intersects_xy(area, x[finite], y[finite])
+        outside = int((finite & ~inside).sum())
+        if outside:
+            log.info("%d matched objects lie outside the area and are not read", outside)
+        keep &= inside
+    return keep
+
+
+def _log_rejections(scan: _Scan, issues: IssueLog) -> int:
+    """One rejected issue per (object, kind) row; returns the number of rows."""
+    n_rows = 0
+    for type_char, osm_id, kinds, reason, hint in scan.rejected:
+        for _ in kinds:
+            issues.reject(None, "location", f"{type_char}{osm_id}", reason, hint)
+            n_rows += 1
+    return n_rows
+
+
+# ------------------------------------------------------------------------------ public
+def read_osm_pois(
+    path: str | Path, *, kinds: Iterable[str] | None = None, area: Any = None
+) -> ReadResult:
+    """Read points of interest of the given kinds from an OSM extract.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2``.
+    kinds
+        Kinds to read (see :data:`KINDS` and the module docstring); ``None`` reads all.
+    area
+        A polygon in EPSG:28992 (shapely, GeoSeries/GeoDataFrame, or a :func:`find_area`
+        row); only points inside (or on its border) are kept and counted.
+
+    Returns
+    -------
+    ReadResult
+        ``name="osm_pois"``; ``data`` is a GeoDataFrame in EPSG:28992 with ``osm_type``
+        (``n``/``w``), ``osm_id`` (int64), ``kind``, ``name`` and ``opening_hours`` (empty
+        string when untagged), ``tags`` (all tags as JSON text, keys sorted) and
+        ``geometry`` (Point), sorted by kind, osm_type and osm_id.
+
+    Raises
+    ------
+    MissingInputError
+        The file does not exist.
+    InputError
+        An unknown kind, or a file libosmium cannot read.
+    """
+    path = Path(path)
+    wanted = _check_kinds(kinds)
+    rules = [r for k in wanted for r in KIND_RULES[k]]
+    if "gp" in wanted:
+        rules += list(KIND_RULES["huisartsenpost"])
+    scan = _scan(path, rules, lambda tags: classify_tags(tags, wanted))
+    issues = IssueLog("osm_pois", path)
+    points = _points_rd(scan)
+    keep = _select(scan, points, None if area is None else area_geometry(area))
+    n_rejected = _log_rejections(scan, issues)
+    for pos, missing, total in scan.partial:
+        if keep[pos]:
+            for _ in scan.kinds[pos]:
+                issues.flag(
+                    None,
+                    "location",
+                    f"w{scan.osm_id[pos]}",
+                    f"{missing} of {total} node locations missing; point from the others",
+                    "use an extract made with complete ways",
+                )
+    rows = []
+    for pos in np.flatnonzero(keep):
+        tags = scan.tags[pos]
+        tag_text = json.dumps(dict(sorted(tags.items())), ensure_ascii=False)
+        for kind in scan.kinds[pos]:
+            rows.append(
+                (
+                    scan.osm_type[pos],
+                    scan.osm_id[pos],
+                    kind,
+                    tags.get("name", ""),
+                    tags.get("opening_hours", ""),
+                    tag_text,
+                    points[pos],
+                )
+            )
+    data = _frame(rows, POI_COLUMNS)
+    data["osm_id"] = data["osm_id"].astype("int64")
+    data = data.sort_values(["kind", "osm_type", "osm_id"], kind="stable").reset_index(drop=True)
+    if len(data):
+        log.info(
+            "%s: %d POIs (%s)",
+            path.name,
+            len(data),
+            ", ".join(f"{k} {n}" for k, n in data["kind"].value_counts().sort_index().items()),
+        )
+    return ReadResult(
+        name="osm_pois",
+        path=path,
+        data=data,
+        rows_read=len(data) + n_rejected,
+        issues=issues.to_frame(),
+    )
+
+
+def read_places(
+    path: str | Path,
+    *,
+    area: Any = None,
+    place_kinds: Iterable[str] = ("town", "village", "hamlet"),
+) -> ReadResult:
+    """Read settlements (``place=*``) with their population from an OSM extract.
+
+    Parameters
+    ----------
+    path
+        An OSM extract (see :func:`read_osm_pois`).
+    area
+        A polygon in EPSG:28992; only places inside are kept and counted.
+    place_kinds
+        The ``place`` values to read (``city``, ``town``, ``village``, ``hamlet``,
+        ``isolated_dwelling``, ``suburb``, ...).
+
+    Returns
+    -------
+    ReadResult
+        ``name="osm_places"``; ``data`` has ``place_id`` (``osm:n123``), ``name`` (empty when
+        untagged; flagged), ``place``, ``population`` (Int64; NA when untagged or not a
+        whole number such as ``"ca. 300"``, which is flagged; ``"1.234"`` with a thousands
+        separator is read as 1234 and marked repaired) and ``geometry`` (Point, EPSG:28992),
+        sorted by place_id.
+    """
+    path = Path(path)
+    place_kinds = tuple(dict.fromkeys(str(k) for k in place_kinds))
+    if not place_kinds:
+        raise InputError("place_kinds is empty; e.g. place_kinds=('town', 'village', 'hamlet')")
+    rule = TagRule({"place": frozenset(place_kinds)})
+    scan = _scan(path, [rule], lambda tags: ["place"] if rule.matches(tags) else [])
+    issues = IssueLog("osm_places", path)
+    points = _points_rd(scan)
+    keep = _select(scan, points, None if area is None else area_geometry(area))
+    n_rejected = _log_rejections(scan, issues)
+    rows = []
+    for pos in np.flatnonzero(keep):
+        tags = scan.tags[pos]
+        place_id = f"osm:{scan.osm_type[pos]}{scan.osm_id[pos]}"
+        name = tags.get("name", "")
+        if not name:
+            issues.flag(None, "name", place_id, "place without a name", "add name=* in OSM")
+        population = _parse_population(tags.get("population"), place_id, issues)
+        rows.append((place_id, name, tags["place"], population, points[pos]))
+    data = _frame(rows, PLACE_COLUMNS)
+    data["population"] = pd.array(data["population"].tolist(), dtype="Int64")
+    data = data.sort_values("place_id", kind="stable").reset_index(drop=True)
+    log.info("%s: %d places (%s)", path.name, len(data), ", ".join(place_kinds))
+    return ReadResult(
+        name="osm_places",
+        path=path,
+        data=data,
+        rows_read=len(data) + n_rejected,
+        issues=issues.to_frame(),
+    )
+
+
+_THOUSANDS_RE = re.compile(r"^\d{1,3}([.,\s])\d{3}(\1\d{3})*$")
+
+
+def _parse_population(value: str | None, place_id: str, issues: IssueLog) -> int | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    if _THOUSANDS_RE.match(text):
+        number = int(re.sub(r"\D", "", text))
+        issues.repair(
+            None,
+            "population",
+            f"{place_id} population={value}",
+            f"thousands separator removed: {number}",
+            "tag population=* as a plain whole number",
+        )
+        return number
+    issues.flag(
+        None,
+        "population",
+        f"{place_id} population={value}",
+        "population is not a whole number; left empty",
+        "tag population=* as a plain whole number (e.g. 300)",
+    )
+    return None
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    geometry = gpd.GeoSeries(list(frame["geometry"]), crs=RD_NEW, index=frame.index)
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs=RD_NEW)
+
+
+def _check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
+    if kinds is None:
+        return KINDS
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    wanted = tuple(dict.fromkeys(kinds))
+    unknown = [k for k in wanted if k not in KIND_RULES]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], KINDS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(
+            f"unknown POI kind {unknown[0]!r}", hint=f"{hint}known kinds: {', '.join(KINDS)}"
+        )
+    return wanted
+
+
+def osm_data_timestamp(path: str | Path) -> dt.datetime | None:
+    """When the OSM data was current, for the "data sources and their dates" panel.
+
+    The PBF/XML header's ``osmosis_replication_timestamp`` (Geofabrik extracts carry it) when
+    present, else the newest object timestamp in the file (a full pass), else None (files
+    written without timestamps).
+
+    Returns
+    -------
+    datetime or None
+        Timezone-aware (UTC).
+    """
+    path = Path(path)
+    with readable_osm_path(path) as osm_path:
+        reader = osmium.io.Reader(str(osm_path), osmium.osm.NOTHING)
+        try:
+            header = reader.header()
+            stamp = header.get("osmosis_replication_timestamp", "") or header.get("timestamp", "")
+        finally:
+            reader.close()
+        if stamp:
+            try:
+                return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            except ValueError:
+                log.warning("%s: header timestamp %r is not ISO 8601; ignored", path.name, stamp)
+        newest = 0.0
+        for obj in osmium.FileProcessor(str(osm_path)):
+            ts = obj.timestamp.timestamp()
+            if ts > newest:
+                newest = ts
+    if newest <= 0:
+        return None
+    return dt.datetime.fromtimestamp(newest, tz=dt.UTC)
