@@ -25,10 +25,7 @@ def random_instance(rng: np.random.Generator, *, integer_weights: bool = True):
     n_dem = int(rng.integers(1, 15))
     density = float(rng.uniform(0.1, 0.6))
     cov = rng.random((n_cand, n_dem)) < density
-    if integer_weights:
-        w = rng.integers(0, 10, n_dem).astype(float)
-    else:
-        w = rng.uniform(0, 10, n_dem)
+    w = rng.integers(0, 10, n_dem).astype(float) if integer_weights else rng.uniform(0, 10, n_dem)
     done = rng.random(n_dem) < 0.2
     n = int(rng.integers(1, n_cand + 1))
     return sp.csr_array(cov), w, done, n
@@ -43,7 +40,9 @@ def covered_weight(cov: np.ndarray, w: np.ndarray, done: np.ndarray, sites) -> f
 
 def brute_force_max_coverage(cov: np.ndarray, w, done, n) -> float:
     n = min(n, cov.shape[0])
-    return max(covered_weight(cov, w, done, s) for s in itertools.combinations(range(cov.shape[0]), n))
+    return max(
+        covered_weight(cov, w, done, s) for s in itertools.combinations(range(cov.shape[0]), n)
+    )
 
 
 def naive_greedy(cov: np.ndarray, w, done, n) -> list[int]:
@@ -51,7 +50,9 @@ def naive_greedy(cov: np.ndarray, w, done, n) -> list[int]:
     residual = np.where(done, 0.0, w)
     picks: list[int] = []
     for _ in range(n):
-        gains = np.array([residual[cov[j]].sum() if j not in picks else -1.0 for j in range(len(cov))])
+        gains = np.array(
+            [residual[cov[j]].sum() if j not in picks else -1.0 for j in range(len(cov))]
+        )
         j = int(np.argmax(gains))
         if gains[j] <= 0:
             break

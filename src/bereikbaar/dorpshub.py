@@ -391,7 +391,7 @@ def compute_dorpshub(
 
     vil = _prepare_villages(villages, geom, settings)
     cel = _prepare_cells(cells, geom)
-    svc = _prepare_services(services, {s for s, _ in pairs})
+    svc = _prepare_services(services, {s for s, _ in pairs} | set(HUB_KINDS))
     n_v, n_c = len(vil), len(cel)
     log.info("%s: %d villages, %d cells, %d service points", gemeente, n_v, n_c, len(svc))
 
@@ -427,9 +427,9 @@ def compute_dorpshub(
     if n_v and n_c and not vil_flagged.all():
         nf = routing.nearest_facility(
             networks[vmode],
-            _take(targets[vmode], vil_idx),
+            targets[vmode].subset(vil_idx),
             profile=vprof,
-            targets=_take(targets[vmode], cel_idx),
+            targets=targets[vmode].subset(cel_idx),
             cutoff_s=settings.village_max_min * 60.0,
             direction="to_facility",
         )
@@ -553,7 +553,7 @@ def compute_dorpshub(
     with np.errstate(invalid="ignore"):
         hub_ok = np.isfinite(t_hub) & (t_hub <= hub_lim_s)
     cell_hub_ok = hub_ok[cel_idx]
-    hvil = _take(targets[hmode], vil_idx)
+    hvil = targets[hmode].subset(vil_idx)
     hvil_ok = ~np.asarray(hvil.flagged, bool)
     if n_v:
         cost_min = (
@@ -566,7 +566,7 @@ def compute_dorpshub(
         cost_min = np.zeros((0, 0))
     if n_v and n_c:
         pairs_df = routing.travel_times_within(
-            networks[hmode], _take(targets[hmode], cel_idx), hvil, profile=hprof, cutoff_s=hub_lim_s
+            networks[hmode], targets[hmode].subset(cel_idx), hvil, profile=hprof, cutoff_s=hub_lim_s
         )
         o = pairs_df["origin"].to_numpy(np.int64)
         d = pairs_df["destination"].to_numpy(np.int64)
@@ -978,20 +978,6 @@ def _prepare_services(services: gpd.GeoDataFrame, kinds: set[str]) -> gpd.GeoDat
     return out.drop(columns=["_x", "_y"])
 
 
-def _take(snapped, positions):
-    """A subset of a ``SnappedPoints`` (every per-point field indexed by ``positions``)."""
-    positions = np.asarray(positions, dtype=np.int64)
-    n = len(snapped.index)
-    kwargs = {}
-    for f in dataclasses.fields(snapped):
-        v = getattr(snapped, f.name)
-        per_point = isinstance(v, pd.Index) or (
-            isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n
-        )
-        kwargs[f.name] = v[positions] if per_point else v
-    return type(snapped)(**kwargs)
-
-
 def _nearest(routing, net, fac_snapped, positions, targets, profile, n_targets):
     """Seconds to, and position (in ``positions``' frame: the service row) of, the nearest
     facility among ``positions`` for every target; NaN / -1 where none is reached."""
@@ -1003,7 +989,7 @@ def _nearest(routing, net, fac_snapped, positions, targets, profile, n_targets):
         return np.full(n_targets, np.nan), np.full(n_targets, -1, np.int64)
     nf = routing.nearest_facility(
         net,
-        _take(fac_snapped, positions),
+        fac_snapped.subset(positions),
         profile=profile,
         targets=targets,
         direction="to_facility",

@@ -87,6 +87,10 @@ class RoutingError(BereikbaarError, ValueError):
     """A routing request is invalid (unknown profile, points in another CRS, ...)."""
 
 
+class SitingError(BereikbaarError, ValueError):
+    """A siting problem is malformed (shapes disagree, negative weights) or has no solution."""
+
+
 class DownloadError(BereikbaarError, OSError):
     """An explicit download (Geofabrik, PDOK, Overpass) failed."""
 

@@ -54,7 +54,6 @@ need one multi-source Dijkstra per moment.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -69,8 +68,8 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from bereikbaar.config import ConfigError, HartveiligSettings, Moment, TravelProfile
-from bereikbaar.errors import InputError, check_crs
+from bereikbaar.config import HartveiligSettings, Moment, TravelProfile
+from bereikbaar.errors import ConfigError, InputError, check_crs
 from bereikbaar.siting import greedy_max_coverage, max_coverage_ilp
 
 log = logging.getLogger(__name__)
@@ -221,7 +220,9 @@ def describe_model(
             f"Gedekt: een beschikbare AED ligt binnen {mins} min ({label}){dist} over de weg "
             f"van het midden van de cel."
         )
-    return f"Covered: an available AED within {mins} min ({label}){dist} by road of the cell centre."
+    return (
+        f"Covered: an available AED within {mins} min ({label}){dist} by road of the cell centre."
+    )
 
 
 # ---------------------------------------------------------------------- availability
@@ -291,9 +292,7 @@ def coverage_by_hour(
 def _incidence(rows, cols, n_rows: int, n_cols: int) -> sp.csr_array:
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
-    A = sp.csr_array(
-        (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_rows, n_cols)
-    )
+    A = sp.csr_array((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_rows, n_cols))
     A.sum_duplicates()
     A.data[:] = 1
     return A
@@ -363,11 +362,17 @@ def _nearest_names(
     idx, dist = tree.query_nearest(query, return_distance=True, all_matches=True)
     best: dict[int, tuple] = {}
     for q, p, d in zip(idx[0], idx[1], dist, strict=True):
-        key = (round(float(d), 6), float(shapely.distance(place_geoms[p], centres[q])), str(names[p]))
+        key = (
+            round(float(d), 6),
+            float(shapely.distance(place_geoms[p], centres[q])),
+            str(names[p]),
+        )
         if q not in best or key < best[q][0]:
             best[q] = (key, names[p])
     for q, (_, name) in best.items():
-        out[q] = None if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
+        out[q] = (
+            None if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
+        )
     return out
 
 
@@ -423,7 +428,12 @@ def find_white_spots(
     sel = np.flatnonzero(np.asarray(uncovered, dtype=bool) & (residents > 0))
     if len(sel) == 0:
         return gpd.GeoDataFrame(
-            {c: pd.Series(dtype=object if c in ("moment", "spot_id", "nearest_village") else float) for c in WHITE_SPOT_COLUMNS},
+            {
+                c: pd.Series(
+                    dtype=object if c in ("moment", "spot_id", "nearest_village") else float
+                )
+                for c in WHITE_SPOT_COLUMNS
+            },
             geometry=gpd.GeoSeries([], crs=CRS),
             crs=CRS,
         )
@@ -550,17 +560,6 @@ def _infer_cell_size(cells: gpd.GeoDataFrame) -> float:
     )
 
 
-def _subset_snapped(snapped, mask: np.ndarray):
-    """A SnappedPoints restricted to ``mask`` (every per-point field is sliced)."""
-    changes = {}
-    n = len(mask)
-    for f in dataclasses.fields(snapped):
-        v = getattr(snapped, f.name)
-        if isinstance(v, pd.Index | np.ndarray) and len(v) == n:
-            changes[f.name] = v[mask]
-    return dataclasses.replace(snapped, **changes)
-
-
 def _pairs_within(
     net, src_snap, dst_snap, *, src_xy, dst_xy, dst_ok, thr: CoverageThreshold, profiles
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -574,15 +573,8 @@ def _pairs_within(
         t_src = cKDTree(src_xy)
         t_dst = cKDTree(dst_xy)
         m = t_src.sparse_distance_matrix(t_dst, thr.max_distance_m, output_type="ndarray")
-        s = m["i"].astype(np.int64)
+        s = m["i"].astype(np.int64)  # the ndarray output keeps zero distances
         d = m["j"].astype(np.int64)
-        # sparse_distance_matrix omits exact zero distances: add coincident points
-        zero = t_src.query_ball_tree(t_dst, 0.0)
-        zs = [(i, j) for i, js in enumerate(zero) for j in js]
-        if zs:
-            z = np.asarray(zs, dtype=np.int64)
-            s = np.concatenate([s, z[:, 0]])
-            d = np.concatenate([d, z[:, 1]])
     else:
         from bereikbaar import routing
 
@@ -702,12 +694,7 @@ def compute_hartveilig(
         (candidates, "the AED candidate sites"),
     ):
         check_crs(gdf, CRS, what=what)
-    net_crs = getattr(walk_network, "crs", None)
-    if net_crs is not None:
-        from pyproj import CRS as _CRS
-
-        if _CRS.from_user_input(net_crs) != _CRS.from_user_input(CRS):
-            check_crs(gpd.GeoSeries([], crs=net_crs), CRS, what="the walk network")
+    check_crs(walk_network, CRS, what="the walk network")
     for col in ("residents",):
         if col not in cells:
             raise InputError(f"the population cells lack the column {col!r}", column=col)
@@ -763,8 +750,10 @@ def compute_hartveilig(
     )
     log.debug("%s: %d AED→cell pairs within the limit", gemeente, len(p_aed))
     A = _incidence(p_cell, p_aed, n_cells, n_aeds)  # (cells × AEDs)
-    cov_hours = np.asarray(A @ avail.astype(np.int32)) > 0 if n_aeds else np.zeros(
-        (n_cells, HOURS_PER_WEEK), dtype=bool
+    cov_hours = (
+        np.asarray(A @ avail.astype(np.int32)) > 0
+        if n_aeds
+        else np.zeros((n_cells, HOURS_PER_WEEK), dtype=bool)
     )
     weekly_share = cov_hours.mean(axis=1) if n_cells else np.zeros(0)
 
@@ -792,7 +781,7 @@ def compute_hartveilig(
         if open_now.any() and n_cells:
             nf = routing.nearest_facility(
                 walk_network,
-                _subset_snapped(aed_snap, open_now),
+                aed_snap.subset(open_now),
                 profile=minutes_prof,
                 targets=cell_snap,
                 cutoff_s=cutoff_s,
@@ -847,6 +836,7 @@ def compute_hartveilig(
         base=base,
         max_snap_m=max_snap_m,
         check_with_ilp=check_with_ilp,
+        cell_size_m=size,
     )
     relocations = _relocate(
         aeds,
@@ -900,9 +890,12 @@ def compute_hartveilig(
             "model": settings.model,
             "budget_min": settings.budget_min,
             "alert_delay_min": settings.alert_delay_min,
-            "responder_speed_mps": _r(profiles[settings.responder_profile].speed_mps or float("nan"), 3)
+            "responder_speed_mps": _r(
+                profiles[settings.responder_profile].speed_mps or float("nan"), 3
+            )
             if settings.responder_profile in profiles
             else None,
+            "responder_profile": settings.responder_profile,
             "max_route_s": thr.max_time_s,
             "max_route_m": None if thr.max_distance_m is None else _r(thr.max_distance_m),
             "radius_m": settings.radius_m if settings.model == "radius" else None,
@@ -917,7 +910,9 @@ def compute_hartveilig(
         "%s: %s residents, covered %s",
         gemeente,
         f"{total_res:.0f}",
-        ", ".join(f"{k} {v / total_res:.0%}" if total_res else k for k, v in residents_covered.items()),
+        ", ".join(
+            f"{k} {v / total_res:.0%}" if total_res else k for k, v in residents_covered.items()
+        ),
     )
     return HartveiligResult(
         gemeente=gemeente,
@@ -996,7 +991,13 @@ def _propose(
     base,
     max_snap_m,
     check_with_ilp,
+    cell_size_m,
 ):
+    """New 24/7 AED sites: lazy greedy on candidate→cell coverage at the proposal moment.
+
+    Street-node candidates are the network nodes within 0.75 cell sizes of a populated
+    cell centre (a node elsewhere cannot cover more than one far away).
+    """
     from bereikbaar import routing
 
     n_cells = len(residents)
@@ -1013,7 +1014,7 @@ def _propose(
     if settings.candidate_street_nodes and n_cells:
         nx_, ny_ = np.asarray(net.node_x, float), np.asarray(net.node_y, float)
         d, _ = cKDTree(cell_xy).query(np.column_stack([nx_, ny_]))
-        near = np.flatnonzero(d <= 0.75 * _cell_size_guess(cell_xy))
+        near = np.flatnonzero(d <= 0.75 * cell_size_m)
         cand = pd.concat(
             [
                 cand,
@@ -1053,7 +1054,9 @@ def _propose(
             "greedy_weight": _r(res.objective),
             "ilp_weight": _r(ilp.objective),
             "ilp_optimal": bool(ilp.optimal),
-            "greedy_share_of_optimum": _r(res.objective / ilp.objective, 4) if ilp.objective else 1.0,
+            "greedy_share_of_optimum": _r(res.objective / ilp.objective, 4)
+            if ilp.objective
+            else 1.0,
         }
         log.info("proposals: greedy %.1f vs ILP optimum %.1f", res.objective, ilp.objective)
     picks = res.picks
@@ -1071,13 +1074,6 @@ def _propose(
         crs=CRS,
     )
     return out, check
-
-
-def _cell_size_guess(xy: np.ndarray) -> float:
-    if len(xy) < 2:
-        return 100.0
-    d, _ = cKDTree(xy).query(xy, k=2)
-    return float(np.median(d[:, 1]))
 
 
 def _relocate(aeds, A, *, status, settings, residents, weights, base):
@@ -1118,7 +1114,9 @@ def _assumptions(
     elif settings.model == "route":
         prof = profiles[settings.route_profile]
         speed = "" if prof.speed_kmh is None else f", {_num(prof.speed_kmh)} km/u"
-        out.append(f"Route-model: profiel {prof.name}{speed}, hooguit {_num(settings.route_max_min)} min.")
+        out.append(
+            f"Route-model: profiel {prof.name}{speed}, hooguit {_num(settings.route_max_min)} min."
+        )
     else:
         out.append(
             f"Cirkelmodel: {_num(settings.radius_m, 0)} m hemelsbreed; wegen en water tellen niet mee."
@@ -1129,7 +1127,9 @@ def _assumptions(
         f"(instelling unknown_availability = {settings.unknown_availability!r}). Een uur telt als "
         f"open als de AED om hh:30 beschikbaar is."
     )
-    speed_txt = "" if minutes_prof.speed_mps is None else f" met {_num(minutes_prof.speed_mps, 2)} m/s"
+    speed_txt = (
+        "" if minutes_prof.speed_mps is None else f" met {_num(minutes_prof.speed_mps, 2)} m/s"
+    )
     out.append(
         f"Minuten = looptijd over de weg van de dichtstbijzijnde beschikbare AED naar het midden "
         f"van de cel (enkele reis, {minutes_prof.name}{speed_txt}); meer dan "

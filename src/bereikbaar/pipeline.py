@@ -389,6 +389,7 @@ def run_hartveilig(
         settings=cfg.hartveilig,
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
+        area=polygon,
     )
     log.info("%s: hartveilig done (%d cells, %d AEDs)", name, len(cells), len(aeds))
     return result
@@ -453,6 +454,7 @@ def write_hartveilig(
                 "white_spots": result.white_spots,
                 "aeds": result.aeds,
                 "proposals": result.proposals,
+                "relocations": result.relocations,
             },
         ),
         "summary": write_json_atomic(out_dir / "hartveilig_summary.json", result.summary),

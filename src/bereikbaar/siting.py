@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from bereikbaar.errors import BereikbaarError
+from bereikbaar.errors import SitingError
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,6 @@ __all__ = [
     "p_median",
 ]
 
-
-class SitingError(BereikbaarError, ValueError):
-    """A siting problem is malformed (shapes disagree, negative weights) or has no solution."""
 
 
 # --------------------------------------------------------------------------- results
@@ -508,7 +505,9 @@ def p_median(
     reach = np.isfinite(c)
     excluded = np.flatnonzero(~reach.any(axis=1))
     if len(excluded):
-        log.info("p-median: %d demand point(s) reachable from no candidate, excluded", len(excluded))
+        log.info(
+            "p-median: %d demand point(s) reachable from no candidate, excluded", len(excluded)
+        )
 
     if method == "greedy":
         chosen: list[int] = []

@@ -52,6 +52,7 @@ Every row counts: ``rows_read`` is the number of (object, kind) rows matched (in
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import logging
 import re
@@ -518,6 +519,9 @@ def _parse_population(value: str | None, place_id: str, issues: IssueLog) -> int
 
 def _frame(rows: list[tuple], columns: list[str]) -> gpd.GeoDataFrame:
     frame = pd.DataFrame(rows, columns=columns)
+    for column in ("osm_type", "kind", "name", "opening_hours", "tags", "place_id", "place"):
+        if column in frame.columns:
+            frame[column] = frame[column].astype("str")
     geometry = gpd.GeoSeries(list(frame["geometry"]), crs=RD_NEW, index=frame.index)
     return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs=RD_NEW)
 
@@ -530,8 +534,6 @@ def _check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(kinds))
     unknown = [k for k in wanted if k not in KIND_RULES]
     if unknown:
-        import difflib
-
         close = difflib.get_close_matches(unknown[0], KINDS, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise InputError(

@@ -395,8 +395,9 @@ def _cell_size_in_rd(transform, crs, to_rd, width: int, height: int) -> float:
     """Side in metres of an RD square with the area of the raster's centre cell."""
     col, row = width // 2, height // 2
     corners = [(col, row), (col + 1, row), (col + 1, row + 1), (col, row + 1)]
-    xy = [transform * c for c in corners]
-    x, y = to_rd.transform([p[0] for p in xy], [p[1] for p in xy])
+    xs = [transform.c + c * transform.a + r * transform.b for c, r in corners]
+    ys = [transform.f + c * transform.d + r * transform.e for c, r in corners]
+    x, y = to_rd.transform(xs, ys)
     return float(np.sqrt(shapely.Polygon(zip(x, y, strict=True)).area))
 
 

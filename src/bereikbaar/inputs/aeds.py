@@ -1,0 +1,331 @@
+"""AEDs from OpenStreetMap and from the register, merged into one table.
+
+Both sources end in the AED schema of ARCHITECTURE.md (``aed_id, name, street, postcode,
+place, gemeente, availability, availability_status, open_hours, indoor, location_quality,
+provenance, geometry``), EPSG:28992.
+
+Merging (:func:`merge_aeds`): an OSM AED and a register AED closer than
+``merge_distance_m`` are the same device. Pairs are matched one-to-one, greedily from the
+closest pair up (ties broken by the ids), so one register AED never absorbs two OSM AEDs.
+For a matched pair (``provenance="both"``):
+
+* the register's ``aed_id``, text fields and point are kept (the register is maintained by
+  the owners, OSM is mapped by volunteers); empty register fields are filled from OSM;
+  when the register point is only a postcode centroid (``location_quality="postcode"``) the
+  OSM point is used instead and the quality becomes ``exact``;
+* the register's availability wins, unless the register's is ``unknown`` and OSM's is known;
+* ``indoor`` comes from the register, else from OSM.
+
+AEDs within one source are never merged with each other. The result is sorted by
+``aed_id`` (OSM ids ``osm:n123`` sort after register ids such as ``AED-100064``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from bereikbaar.errors import InputError, check_crs
+from bereikbaar.inputs.opening_hours import availability_from_text
+from bereikbaar.inputs.report import IssueLog
+
+log = logging.getLogger(__name__)
+
+RD_CRS = "EPSG:28992"
+AED_SCHEMA = [
+    "aed_id",
+    "name",
+    "street",
+    "postcode",
+    "place",
+    "gemeente",
+    "availability",
+    "availability_status",
+    "open_hours",
+    "indoor",
+    "location_quality",
+    "provenance",
+    "geometry",
+]
+MERGED_EXTRA = ["osm_aed_id", "merge_distance_m", "source_row"]
+_TEXT = [c for c in AED_SCHEMA if c not in ("indoor", "geometry")]
+PRIVATE_ACCESS = ("private", "no")
+
+
+def aeds_from_osm(
+    pois: gpd.GeoDataFrame, *, drop_private: bool = True, issues: IssueLog | None = None
+) -> gpd.GeoDataFrame:
+    """Turn OSM AED POIs (from ``read_osm_pois``) into the AED schema.
+
+    Parameters
+    ----------
+    pois
+        Columns ``osm_type`` (``n``/``w``), ``osm_id``, ``name``, ``opening_hours``, ``tags``
+        (JSON text with ``indoor``, ``access``, ``defibrillator:location``, ``addr:*``),
+        ``geometry`` (Points, EPSG:28992). With a ``kind`` column only ``kind == "aed"`` rows
+        are used.
+    drop_private
+        Leave out AEDs tagged ``access=private`` or ``access=no`` (not for public use).
+    issues
+        When given, dropped AEDs are recorded there (``rejected``, reason ``private_access``)
+        and AEDs whose hours cannot be read are flagged (``unknown_availability``). ``row``
+        is empty for OSM objects; ``value`` names the object.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The AED schema with ``aed_id = "osm:<osm_type><osm_id>"``, ``provenance="osm"``,
+        ``location_quality="exact"``; ``name`` is the OSM name, else
+        ``defibrillator:location``. An AED without ``opening_hours`` has status ``unknown``.
+    """
+    check_crs(pois, RD_CRS, what="the OSM AED points")
+    missing = [c for c in ("osm_type", "osm_id", "geometry") if c not in pois.columns]
+    if missing:
+        raise InputError(
+            f"OSM AED table lacks column(s) {', '.join(missing)}",
+            hint="pass the data of read_osm_pois(path, kinds=['aed'])",
+        )
+    if "kind" in pois.columns:
+        pois = pois[pois["kind"] == "aed"]
+    records = []
+    for row in pois.itertuples(index=False):
+        tags = _tags(getattr(row, "tags", None))
+        aed_id = f"osm:{row.osm_type}{int(row.osm_id)}"
+        access = str(tags.get("access", "")).strip().lower()
+        if drop_private and access in PRIVATE_ACCESS:
+            if issues is not None:
+                issues.reject(
+                    None,
+                    "access",
+                    f"{aed_id} access={access}",
+                    "private_access",
+                    "not for public use; pass drop_private=False to keep it",
+                )
+            continue
+        text = _text(getattr(row, "opening_hours", None)) or _text(tags.get("opening_hours"))
+        status, schedule = availability_from_text(text)
+        if status == "unknown" and text and issues is not None:
+            issues.flag(
+                None,
+                "opening_hours",
+                f"{aed_id} {text}",
+                "unknown_availability",
+                "OSM opening_hours cannot be read; status unknown",
+            )
+        street = " ".join(
+            t for t in (_text(tags.get("addr:street")), _text(tags.get("addr:housenumber"))) if t
+        )
+        records.append(
+            {
+                "aed_id": aed_id,
+                "name": _text(getattr(row, "name", None))
+                or _text(tags.get("defibrillator:location")),
+                "street": street,
+                "postcode": _text(tags.get("addr:postcode")),
+                "place": _text(tags.get("addr:city")),
+                "gemeente": "",
+                "availability": text,
+                "availability_status": status,
+                "open_hours": "" if schedule is None else schedule.to_open_hours_string(),
+                "indoor": _yes_no(tags.get("indoor")),
+                "location_quality": "exact",
+                "provenance": "osm",
+                "geometry": row.geometry,
+            }
+        )
+    out = _schema_frame(records, AED_SCHEMA)
+    n_private = len(pois) - len(out)
+    log.info("OSM AEDs: %d used, %d private left out", len(out), n_private)
+    return out.sort_values("aed_id", kind="stable", ignore_index=True)
+
+
+def match_points(
+    xy_a: np.ndarray, xy_b: np.ndarray, *, max_distance_m: float, keys_a=None, keys_b=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-to-one nearest matching of two point sets within ``max_distance_m`` (inclusive).
+
+    Greedy by distance: the closest pair is matched first, then the closest pair among the
+    points still free, and so on; ties are broken by ``keys_a``/``keys_b`` (default: position).
+
+    Returns
+    -------
+    (idx_a, idx_b, distance_m)
+        Positions of the matched points and their distances, sorted by distance.
+    """
+    xy_a = np.asarray(xy_a, dtype=float).reshape(-1, 2)
+    xy_b = np.asarray(xy_b, dtype=float).reshape(-1, 2)
+    empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
+    if len(xy_a) == 0 or len(xy_b) == 0:
+        return empty
+    pairs = cKDTree(xy_a).sparse_distance_matrix(
+        cKDTree(xy_b), max_distance_m, output_type="ndarray"
+    )
+    if len(pairs) == 0:
+        return empty
+    i, j, d = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64), pairs["v"]
+    ka = np.arange(len(xy_a)) if keys_a is None else _ranks(keys_a)
+    kb = np.arange(len(xy_b)) if keys_b is None else _ranks(keys_b)
+    order = np.lexsort((kb[j], ka[i], d))
+    used_a = np.zeros(len(xy_a), dtype=bool)
+    used_b = np.zeros(len(xy_b), dtype=bool)
+    out_a, out_b, out_d = [], [], []
+    for k in order:
+        a, b = i[k], j[k]
+        if used_a[a] or used_b[b]:
+            continue
+        used_a[a] = used_b[b] = True
+        out_a.append(a)
+        out_b.append(b)
+        out_d.append(d[k])
+    return np.array(out_a, dtype=np.int64), np.array(out_b, dtype=np.int64), np.array(out_d)
+
+
+def merge_aeds(
+    osm: gpd.GeoDataFrame, register: gpd.GeoDataFrame, *, merge_distance_m: float = 25.0
+) -> gpd.GeoDataFrame:
+    """Merge OSM and register AEDs into one table (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    osm, register
+        AED-schema GeoDataFrames in EPSG:28992 (from :func:`aeds_from_osm` and
+        ``read_aed_register(...).data``).
+    merge_distance_m
+        Two AEDs at most this far apart (metres) are one AED.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The AED schema with ``provenance`` ``osm``, ``register`` or ``both``, plus
+        ``osm_aed_id`` (the matched OSM id, ``""`` otherwise), ``merge_distance_m`` (NaN
+        when unmatched) and ``source_row`` (register line, ``<NA>`` for OSM-only), sorted by
+        ``aed_id`` with a fresh 0..n-1 index.
+    """
+    if merge_distance_m < 0:
+        raise ValueError(f"merge_distance_m must be >= 0, got {merge_distance_m}")
+    for name, gdf in (("osm", osm), ("register", register)):
+        check_crs(gdf, RD_CRS, what=f"the {name} AEDs")
+        missing = [c for c in AED_SCHEMA if c not in gdf.columns]
+        if missing:
+            raise InputError(
+                f"the {name} AEDs lack column(s) {', '.join(missing)}",
+                hint="build them with aeds_from_osm() / read_aed_register()",
+            )
+    osm = osm.reset_index(drop=True)
+    reg = register.reset_index(drop=True)
+    ia, ib, dist = match_points(
+        shapely.get_coordinates(osm.geometry.values),
+        shapely.get_coordinates(reg.geometry.values),
+        max_distance_m=merge_distance_m,
+        keys_a=osm["aed_id"].to_numpy(dtype=object),
+        keys_b=reg["aed_id"].to_numpy(dtype=object),
+    )
+    records = []
+    matched_osm = dict(zip(ib.tolist(), zip(ia.tolist(), dist.tolist(), strict=True), strict=True))
+    osm_rows = osm.to_dict("records")
+    for pos, r in enumerate(reg.to_dict("records")):
+        rec = {c: r[c] for c in AED_SCHEMA}
+        rec.update(
+            osm_aed_id="",
+            merge_distance_m=np.nan,
+            source_row=r.get("source_row", pd.NA),
+            provenance="register",
+        )
+        if pos in matched_osm:
+            k, d = matched_osm[pos]
+            o = osm_rows[k]
+            rec.update(provenance="both", osm_aed_id=o["aed_id"], merge_distance_m=d)
+            for c in ("name", "street", "postcode", "place", "gemeente"):
+                if not _text(rec[c]):
+                    rec[c] = o[c]
+            if rec["availability_status"] == "unknown" and o["availability_status"] != "unknown":
+                for c in ("availability", "availability_status", "open_hours"):
+                    rec[c] = o[c]
+            if pd.isna(rec["indoor"]):
+                rec["indoor"] = o["indoor"]
+            if rec["location_quality"] == "postcode" and o["location_quality"] == "exact":
+                rec["geometry"] = o["geometry"]
+                rec["location_quality"] = "exact"
+        records.append(rec)
+    matched = set(ia.tolist())
+    for k, o in enumerate(osm_rows):
+        if k in matched:
+            continue
+        rec = {c: o[c] for c in AED_SCHEMA}
+        rec.update(osm_aed_id="", merge_distance_m=np.nan, source_row=pd.NA, provenance="osm")
+        records.append(rec)
+    out = _schema_frame(records, AED_SCHEMA + MERGED_EXTRA)
+    out = out.sort_values("aed_id", kind="stable", ignore_index=True)
+    if out["aed_id"].duplicated().any():
+        dup = out.loc[out["aed_id"].duplicated(), "aed_id"].iloc[0]
+        raise InputError(
+            f"aed_id {dup!r} occurs in both inputs or twice in one",
+            hint="register ids must be unique and differ from OSM ids (osm:n123)",
+        )
+    counts = out["provenance"].value_counts().to_dict()
+    log.info(
+        "merged AEDs within %.0f m: %d both, %d register only, %d OSM only",
+        merge_distance_m,
+        counts.get("both", 0),
+        counts.get("register", 0),
+        counts.get("osm", 0),
+    )
+    return out
+
+
+# ------------------------------------------------------------------------- internals
+def _ranks(keys) -> np.ndarray:
+    """Sort ranks of ``keys`` (any sortable values) as int64, for np.lexsort."""
+    keys = list(keys)
+    order = sorted(range(len(keys)), key=lambda k: keys[k])
+    ranks = np.empty(len(keys), dtype=np.int64)
+    ranks[order] = np.arange(len(keys))
+    return ranks
+
+
+def _tags(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return {}
+    try:
+        tags = json.loads(value)
+    except json.JSONDecodeError:
+        log.warning("OSM tags are not valid JSON: %.80s", value)
+        return {}
+    return tags if isinstance(tags, dict) else {}
+
+
+def _text(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def _yes_no(value):
+    text = _text(value).lower()
+    if text in ("yes", "true", "1", "binnen", "indoor"):
+        return True
+    if text in ("no", "false", "0", "buiten", "outdoor"):
+        return False
+    return pd.NA
+
+
+def _schema_frame(records: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    dtypes = {c: "str" for c in _TEXT if c in columns}
+    if "osm_aed_id" in columns:
+        dtypes["osm_aed_id"] = "str"
+    dtypes["indoor"] = "boolean"
+    if "merge_distance_m" in columns:
+        dtypes["merge_distance_m"] = "float64"
+    if "source_row" in columns:
+        dtypes["source_row"] = "Int64"
+    frame = frame.astype(dtypes)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_CRS)

@@ -1,0 +1,1099 @@
+"""Walk, bike and drive networks from an OpenStreetMap extract, as numpy arrays.
+
+A :class:`Network` is a directed multigraph stored as flat arrays (node coordinates in
+EPSG:28992 metres, edges ``edge_u → edge_v`` with length, speed, road class, way id and
+geometry). It is built with pyosmium and numpy in seconds for a whole province, and follows
+OSMnx's rules (``network_type`` filters, ``oneway`` handling, ``simplify_graph``,
+largest weakly connected component), so results agree with an OSMnx graph of the same
+extract (see ``tests/test_network.py``).
+
+Which ways belong to which network
+----------------------------------
+A way is used when it has a ``highway`` tag and passes every rule of its mode. "~" means
+"the value contains" (OSMnx's Overpass filters are unanchored regular expressions, and are
+reproduced as such), "=" an exact value.
+
+=================  ===================================  ===================================  ==========================================
+rule               walk                                 bike                                 drive
+=================  ===================================  ===================================  ==========================================
+all modes          ``area`` ~ yes, ``access`` ~ private are excluded (OSMnx ``default_access``); so is ``highway=construction``
+highway excluded   ~ abandoned, bus_guideway,           ~ abandoned, bus_guideway,           ~ abandoned, bridleway, bus_guideway,
+                   construction, motor, no, planned,    construction, corridor, elevator,    construction, corridor, cycleway,
+                   platform, proposed, raceway, razed,  escalator, footway, motor, no,       elevator, escalator, footway, no, path,
+                   rest_area, services                  planned, platform, proposed,         pedestrian, planned, platform, proposed,
+                                                        raceway, razed, rest_area, services, raceway, razed, rest_area, services,
+                                                        steps                                steps
+NL adaptation      ``highway=cycleway`` is walkable     ``highway=footway`` is bikeable      ``highway=service`` and ``highway=track``
+                   (OSMnx drops it) unless ``foot`` ~   when ``bicycle`` = yes, designated   are drivable (OSMnx ``drive`` drops them)
+                   no                                   or permissive                        unless restricted (next rows)
+other tags         ``foot`` ~ no; ``service`` ~         ``bicycle`` ~ no; ``service`` ~      ``motor_vehicle`` or ``motorcar`` ~ no,
+excluded           private; ``sidewalk``,               private                              agricultural, forestry or private;
+                   ``sidewalk:both|left|right`` ~                                            ``service`` ~ emergency_access, parking,
+                   separate                                                                  parking_aisle or private
+direction          both directions always (OSMnx        as drive, but ``oneway:bicycle`` =   ``oneway`` = yes, true, 1, F: way order;
+                   ``bidirectional`` walk network)      no/false/0 or ``cycleway[:left|      -1, reverse, T: against it; no, false, 0:
+                                                        right|both]`` = opposite* make it    both. Untagged: one-way along the way on
+                                                        two-way; ``oneway:bicycle`` = yes /  ``junction`` = roundabout or circular and
+                                                        -1 make it one-way                   on ``highway=motorway``
+=================  ===================================  ===================================  ==========================================
+
+Differences from OSMnx that matter: the NL adaptations above; ``oneway=no`` lifts the
+implied one-way of a roundabout (OSMnx ignores it) and ``highway=motorway`` implies
+one-way (OSMnx only implies it for roundabouts).
+
+Simplification is OSMnx's ``simplify_graph`` (strict mode): a node is kept when it
+self-loops, has no incoming or no outgoing edges, or does not have exactly two distinct
+neighbours with degree 2 or 4; chains of the other nodes are merged into one edge whose
+geometry runs through them, and rings without any kept node are removed. Merged edges keep
+the way id and road class of their first piece; their ``speed_kmh`` is the length-weighted
+harmonic mean of the pieces, so drive travel times equal the sum over the pieces.
+
+Speeds (drive): ``maxspeed`` as a number (km/h), ``"50 mph"``, ``NL:urban`` (50),
+``NL:rural`` (80), ``NL:trunk`` (100), ``NL:motorway`` (130), ``NL:zone30`` (30),
+``NL:living_street`` / ``walk`` (15); lists (``"50;30"``) give their mean; ``none`` and
+anything unreadable fall back to ``NetworkSettings.drive_speeds_kmh[highway]``, else 30.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bereikbaar.config import NetworkSettings, TravelProfile
+from bereikbaar.errors import InputError, NetworkError, RoutingError
+
+log = logging.getLogger(__name__)
+
+CRS = "EPSG:28992"
+MODES = ("walk", "bike", "drive")
+#: Bump when the filters, simplification or cache layout change (invalidates caches).
+FILTER_VERSION = 3
+DEFAULT_DRIVE_SPEED_KMH = 30.0
+
+# ---------------------------------------------------------------------------- filters
+_HIGHWAY_EXCLUDED = {
+    "walk": re.compile(
+        "abandoned|bus_guideway|construction|motor|no|planned|platform|proposed|raceway|razed|"
+        "rest_area|services"
+    ),
+    "bike": re.compile(
+        "abandoned|bus_guideway|construction|corridor|elevator|escalator|footway|motor|no|"
+        "planned|platform|proposed|raceway|razed|rest_area|services|steps"
+    ),
+    "drive": re.compile(
+        "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|"
+        "footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|rest_area|services|"
+        "steps"
+    ),
+}
+_NO = re.compile("no")
+_PRIVATE = re.compile("private")
+_DRIVE_MOTOR_EXCLUDED = re.compile("no|agricultural|forestry|private")
+_DRIVE_SERVICE_EXCLUDED = re.compile("emergency_access|parking|parking_aisle|private")
+_BIKE_FOOTWAY_OK = {"yes", "designated", "permissive"}
+_SIDEWALK_KEYS = ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
+_CYCLEWAY_KEYS = ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")
+_ONEWAY_FORWARD = {"yes", "true", "1", "F"}
+_ONEWAY_REVERSE = {"-1", "reverse", "T"}
+_ONEWAY_NO = {"no", "false", "0"}
+
+#: The way tags the rules above read (pyosmium reads only these, which is much faster).
+WAY_KEYS = (
+    "highway",
+    "area",
+    "access",
+    "service",
+    "foot",
+    "bicycle",
+    "motor_vehicle",
+    "motorcar",
+    "oneway",
+    "oneway:bicycle",
+    "junction",
+    "maxspeed",
+    *_SIDEWALK_KEYS,
+    *_CYCLEWAY_KEYS,
+)
+
+
+def _search(pattern: re.Pattern, value: str | None) -> bool:
+    return value is not None and pattern.search(value) is not None
+
+
+def way_passes(tags: dict[str, str], mode: str) -> bool:
+    """True when a way with these OSM tags belongs to the ``mode`` network (module table)."""
+    highway = tags.get("highway")
+    if highway is None:
+        return False
+    if _search(re.compile("yes"), tags.get("area")) or _search(_PRIVATE, tags.get("access")):
+        return False
+    if mode == "walk":
+        if _search(_HIGHWAY_EXCLUDED["walk"], highway):
+            return False
+        if _search(_NO, tags.get("foot")) or _search(_PRIVATE, tags.get("service")):
+            return False
+        return not any(_search(re.compile("separate"), tags.get(k)) for k in _SIDEWALK_KEYS)
+    if mode == "bike":
+        footway_ok = highway == "footway" and tags.get("bicycle") in _BIKE_FOOTWAY_OK
+        if not footway_ok and _search(_HIGHWAY_EXCLUDED["bike"], highway):
+            return False
+        return not (_search(_NO, tags.get("bicycle")) or _search(_PRIVATE, tags.get("service")))
+    if mode == "drive":
+        if _search(_HIGHWAY_EXCLUDED["drive"], highway):
+            return False
+        if _search(_DRIVE_MOTOR_EXCLUDED, tags.get("motor_vehicle")) or _search(
+            _DRIVE_MOTOR_EXCLUDED, tags.get("motorcar")
+        ):
+            return False
+        return not _search(_DRIVE_SERVICE_EXCLUDED, tags.get("service"))
+    raise NetworkError(f"unknown network mode {mode!r}; use one of {', '.join(MODES)}")
+
+
+def way_direction(tags: dict[str, str], mode: str) -> int:
+    """Travel direction on a way: 0 both, 1 along the node order, -1 against it."""
+    if mode == "walk":
+        return 0
+    oneway = tags.get("oneway")
+    if oneway in _ONEWAY_REVERSE:
+        direction = -1
+    elif oneway in _ONEWAY_FORWARD:
+        direction = 1
+    elif oneway in _ONEWAY_NO:
+        direction = 0
+    elif tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway":
+        direction = 1
+    else:
+        direction = 0
+    if mode == "bike":
+        oneway_bicycle = tags.get("oneway:bicycle")
+        if oneway_bicycle in _ONEWAY_NO:
+            return 0
+        if any(tags.get(k, "").startswith("opposite") for k in _CYCLEWAY_KEYS):
+            return 0
+        if oneway_bicycle in _ONEWAY_REVERSE:
+            return -1
+        if oneway_bicycle in _ONEWAY_FORWARD:
+            return 1
+    return direction
+
+
+_NL_SPEEDS = {
+    "nl:urban": 50.0,
+    "nl:rural": 80.0,
+    "nl:trunk": 100.0,
+    "nl:motorway": 130.0,
+    "nl:zone30": 30.0,
+    "nl:zone60": 60.0,
+    "nl:living_street": 15.0,
+    "walk": 15.0,
+}
+_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$", re.IGNORECASE)
+
+
+def parse_maxspeed(value: str | None) -> float | None:
+    """A ``maxspeed`` tag in km/h, or None when absent, ``none`` or unreadable."""
+    if value is None:
+        return None
+    speeds = []
+    for part in value.split(";"):
+        part = part.strip()
+        if part.lower() in _NL_SPEEDS:
+            speeds.append(_NL_SPEEDS[part.lower()])
+            continue
+        m = _SPEED_RE.match(part)
+        if m:
+            speed = float(m.group(1))
+            if m.group(2) and m.group(2).lower() == "mph":
+                speed *= 1.609344
+            if speed > 0:
+                speeds.append(speed)
+    return float(np.mean(speeds)) if speeds else None
+
+
+# ---------------------------------------------------------------------------- Network
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A walk, bike or drive network as arrays (EPSG:28992, metres).
+
+    Edges are directed; a two-way street has one edge per direction (the walk network has
+    both directions of every street). ``edge_reverse[i]`` is the position of the edge that
+    runs over the same geometry in the opposite direction, or -1 (one-way).
+    """
+
+    mode: str
+    crs: str
+    node_osmid: np.ndarray
+    node_x: np.ndarray
+    node_y: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_speed_kmh: np.ndarray
+    edge_highway: np.ndarray
+    edge_osmid: np.ndarray
+    edge_geometry: np.ndarray
+    edge_reverse: np.ndarray | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise NetworkError(f"unknown network mode {self.mode!r}; use one of {', '.join(MODES)}")
+        if self.edge_reverse is None:
+            object.__setattr__(
+                self,
+                "edge_reverse",
+                _find_reverse_edges(self.edge_u, self.edge_v, self.edge_length_m),
+            )
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.node_x.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.edge_u.shape[0])
+
+    def check_profile(self, profile: TravelProfile) -> None:
+        """Raise :class:`RoutingError` unless ``profile`` can travel over this network."""
+        if profile.network != self.mode:
+            raise RoutingError(
+                f"profile {profile.name!r} travels over the {profile.network} network, but this is "
+                f"the {self.mode} network; load the {profile.network} network for it"
+            )
+        if self.mode != "drive" and (profile.speed_kmh is None or profile.speed_kmh <= 0):
+            raise RoutingError(f"{self.mode} profile {profile.name!r} needs speed_kmh > 0")
+
+    def travel_time_s(self, profile: TravelProfile) -> np.ndarray:
+        """Travel time over each edge in seconds, shape (m,).
+
+        Walk and bike: ``length_m / profile.speed_mps``. Drive: ``length_m / (speed_kmh / 3.6)
+        * profile.delay_factor``.
+        """
+        key = ("tt", profile)
+        if key not in self._cache:
+            self.check_profile(profile)
+            if self.mode == "drive":
+                tt = self.edge_length_m / (self.edge_speed_kmh / 3.6) * profile.delay_factor
+            else:
+                tt = self.edge_length_m / profile.speed_mps
+            tt = np.ascontiguousarray(tt, dtype=np.float64)
+            tt.flags.writeable = False
+            self._cache[key] = tt
+        return self._cache[key]
+
+    def csr(self, profile: TravelProfile, *, transpose: bool = False):
+        """The (n, n) ``scipy.sparse.csr_array`` of travel times (s), min over parallel edges.
+
+        Zero-time edges are kept as explicit entries (scipy's csgraph treats them as edges).
+        ``transpose=True`` gives the graph with every edge reversed.
+        """
+        key = ("csr", profile, transpose)
+        if key not in self._cache:
+            u, v, w = self.min_edges(profile)
+            if transpose:
+                u, v = v, u
+            self._cache[key] = csr_from_edges(u, v, w, self.n_nodes)
+        return self._cache[key]
+
+    def min_edges(self, profile: TravelProfile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(u, v, time_s) with one entry per node pair: the fastest of parallel edges."""
+        key = ("min", profile)
+        if key not in self._cache:
+            tt = self.travel_time_s(profile)
+            n = max(self.n_nodes, 1)
+            pair = self.edge_u.astype(np.int64) * n + self.edge_v
+            order = np.lexsort((tt, pair))
+            pair_sorted = pair[order]
+            first = np.r_[True, pair_sorted[1:] != pair_sorted[:-1]] if len(order) else order > 0
+            keep = order[first]
+            self._cache[key] = (self.edge_u[keep], self.edge_v[keep], tt[keep])
+        return self._cache[key]
+
+    def to_networkx(self, profiles: Iterable[TravelProfile] = ()):
+        """A ``networkx.MultiDiGraph``: nodes are positions (``x``, ``y``, ``osmid``), edges
+        carry ``edge`` (position), ``length_m``, ``highway``, ``osmid``, ``speed_kmh`` and
+        ``travel_time_s_<profile name>``; ``G.graph["crs"]`` is the network's CRS."""
+        import networkx as nx
+
+        G = nx.MultiDiGraph(crs=self.crs, mode=self.mode)
+        G.add_nodes_from(
+            (i, {"x": float(x), "y": float(y), "osmid": int(o)})
+            for i, (x, y, o) in enumerate(
+                zip(self.node_x, self.node_y, self.node_osmid, strict=True)
+            )
+        )
+        profiles = list(profiles)
+        times = {p.name: self.travel_time_s(p) for p in profiles}
+        for i in range(self.n_edges):
+            attrs: dict[str, Any] = {
+                "edge": i,
+                "length_m": float(self.edge_length_m[i]),
+                "highway": self.edge_highway[i],
+                "osmid": int(self.edge_osmid[i]),
+                "speed_kmh": float(self.edge_speed_kmh[i]),
+            }
+            for name, tt in times.items():
+                attrs[f"travel_time_s_{name}"] = float(tt[i])
+            G.add_edge(int(self.edge_u[i]), int(self.edge_v[i]), key=i, **attrs)
+        return G
+
+    def edges_gdf(self):
+        """The edges as a GeoDataFrame (u, v, length_m, speed_kmh, highway, osmid, reverse)."""
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame(
+            {
+                "u": self.edge_u,
+                "v": self.edge_v,
+                "length_m": self.edge_length_m,
+                "speed_kmh": self.edge_speed_kmh,
+                "highway": self.edge_highway,
+                "osmid": self.edge_osmid,
+                "reverse": self.edge_reverse,
+            },
+            geometry=self.edge_geometry,
+            crs=self.crs,
+        )
+
+
+def csr_from_edges(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int):
+    """A ``csr_array`` (n, n) from edge lists, keeping explicit zeros (no duplicate merging)."""
+    from scipy.sparse import csr_array
+
+    u = np.asarray(u, dtype=np.int64)
+    order = np.argsort(u, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
+    idx_dtype = np.int32 if n < 2**31 - 1 and len(u) < 2**31 - 1 else np.int64
+    return csr_array(
+        (
+            np.asarray(w, dtype=np.float64)[order],
+            np.asarray(v)[order].astype(idx_dtype),
+            indptr.astype(idx_dtype),
+        ),
+        shape=(n, n),
+    )
+
+
+def _find_reverse_edges(u: np.ndarray, v: np.ndarray, length_m: np.ndarray) -> np.ndarray:
+    """Pair each edge u→v with an edge v→u of the same length (to the mm), else -1."""
+    m = len(u)
+    reverse = np.full(m, -1, dtype=np.int64)
+    if m == 0:
+        return reverse
+    lq = np.round(np.asarray(length_m, dtype=np.float64) * 1000.0).astype(np.int64)
+    lo = np.minimum(u, v)
+    hi = np.maximum(u, v)
+    forward = (u < v) | ((u == v) & np.ones(m, dtype=bool))
+    order = np.lexsort((np.arange(m), lq, hi, lo))
+    groups: dict[tuple[int, int, int], tuple[list[int], list[int]]] = {}
+    for e in order.tolist():
+        key = (int(lo[e]), int(hi[e]), int(lq[e]))
+        a, b = groups.setdefault(key, ([], []))
+        if u[e] == v[e]:
+            # self-loops: pair consecutive loops of the same length with each other
+            (a if len(a) <= len(b) else b).append(e)
+        elif forward[e]:
+            a.append(e)
+        else:
+            b.append(e)
+    for a, b in groups.values():
+        for e1, e2 in zip(a, b, strict=False):
+            reverse[e1] = e2
+            reverse[e2] = e1
+    return reverse
+
+
+# ------------------------------------------------------------------- plain-array build
+def network_from_arrays(
+    node_xy: Sequence[tuple[float, float]] | np.ndarray,
+    edges: Sequence[tuple[int, int]] | np.ndarray,
+    *,
+    mode: str = "walk",
+    oneway: Sequence[bool] | np.ndarray | None = None,
+    speeds_kmh: Sequence[float] | np.ndarray | None = None,
+    length_m: Sequence[float] | np.ndarray | None = None,
+    node_osmid: Sequence[int] | np.ndarray | None = None,
+    highway: Sequence[str] | np.ndarray | None = None,
+    edge_osmid: Sequence[int] | np.ndarray | None = None,
+    geometries: Sequence[Any] | None = None,
+    crs: str = CRS,
+) -> Network:
+    """Build a small :class:`Network` from node coordinates and an edge list.
+
+    Parameters
+    ----------
+    node_xy
+        (n, 2) node coordinates in metres (``crs``).
+    edges
+        (k, 2) node positions; each is a street from the first to the second node.
+    mode
+        ``walk``, ``bike`` or ``drive``. Walk streets are always two-way.
+    oneway
+        (k,) bools: street ``i`` can only be travelled from ``edges[i][0]`` to
+        ``edges[i][1]`` (bike/drive only). None: every street is two-way.
+    speeds_kmh
+        (k,) speeds (drive); None gives 30 km/h for drive and NaN otherwise.
+    length_m
+        (k,) lengths; None uses the geometry's length.
+    geometries
+        (k,) shapely LineStrings from the first to the second node; None draws straight lines.
+
+    Returns
+    -------
+    Network
+        Edge ``i`` (for ``i < k``) is street ``i`` in the given direction; the reverse
+        directions of the two-way streets follow, in the same order.
+    """
+    import shapely
+
+    xy = np.asarray(node_xy, dtype=np.float64).reshape(-1, 2)
+    ev = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    k = len(ev)
+    n = len(xy)
+    if k and (ev.min() < 0 or ev.max() >= n):
+        raise NetworkError(f"edge list refers to node positions outside 0..{n - 1}")
+    if mode not in MODES:
+        raise NetworkError(f"unknown network mode {mode!r}; use one of {', '.join(MODES)}")
+    ow = np.zeros(k, dtype=bool) if oneway is None or mode == "walk" else np.asarray(oneway, bool)
+    if geometries is None:
+        coords = np.stack([xy[ev[:, 0]], xy[ev[:, 1]]], axis=1)
+        geoms = shapely.linestrings(coords) if k else np.empty(0, dtype=object)
+    else:
+        geoms = np.asarray(list(geometries), dtype=object)
+    lengths = shapely.length(geoms) if length_m is None else np.asarray(length_m, np.float64)
+    if speeds_kmh is None:
+        speeds = np.full(k, DEFAULT_DRIVE_SPEED_KMH if mode == "drive" else np.nan)
+    else:
+        speeds = np.asarray(speeds_kmh, dtype=np.float64)
+    hw = np.asarray(["road"] * k if highway is None else list(highway), dtype=object)
+    eo = np.arange(k, dtype=np.int64) if edge_osmid is None else np.asarray(edge_osmid, np.int64)
+    back = np.flatnonzero(~ow)
+    u = np.r_[ev[:, 0], ev[back, 1]]
+    v = np.r_[ev[:, 1], ev[back, 0]]
+    geom_all = np.concatenate([geoms, shapely.reverse(geoms[back])]) if k else geoms
+    reverse = np.full(len(u), -1, dtype=np.int64)
+    reverse[back] = k + np.arange(len(back))
+    reverse[k + np.arange(len(back))] = back
+    return Network(
+        mode=mode,
+        crs=crs,
+        node_osmid=np.arange(n, dtype=np.int64)
+        if node_osmid is None
+        else np.asarray(node_osmid, np.int64),
+        node_x=np.ascontiguousarray(xy[:, 0]),
+        node_y=np.ascontiguousarray(xy[:, 1]),
+        edge_u=u.astype(np.int64),
+        edge_v=v.astype(np.int64),
+        edge_length_m=np.r_[lengths, lengths[back]].astype(np.float64),
+        edge_speed_kmh=np.r_[speeds, speeds[back]].astype(np.float64),
+        edge_highway=np.r_[hw, hw[back]].astype(object),
+        edge_osmid=np.r_[eo, eo[back]].astype(np.int64),
+        edge_geometry=np.asarray(geom_all, dtype=object),
+        edge_reverse=reverse,
+    )
+
+
+# --------------------------------------------------------------------- reading OSM
+@dataclass
+class _Ways:
+    way_id: np.ndarray  # (w,)
+    highway: list[str]
+    direction: np.ndarray  # (w,) int8
+    speed_kmh: np.ndarray  # (w,) float
+    ref_way: np.ndarray  # (r,) way position of each way-node
+    ref_id: np.ndarray  # (r,) node id
+    ref_lon: np.ndarray
+    ref_lat: np.ndarray
+
+
+def _read_ways(osm_path: Path, mode: str, settings: NetworkSettings) -> _Ways:
+    import osmium
+
+    from bereikbaar.inputs.osmfile import readable_osm_path
+
+    way_ids: list[int] = []
+    highways: list[str] = []
+    directions: list[int] = []
+    speeds: list[float] = []
+    ref_way: list[int] = []
+    ref_id: list[int] = []
+    ref_lon: list[float] = []
+    ref_lat: list[float] = []
+    default_speeds = settings.drive_speeds_kmh
+    keys = WAY_KEYS
+    with readable_osm_path(osm_path) as path:
+        try:
+            processor = (
+                osmium.FileProcessor(str(path))
+                .with_locations()
+                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                .with_filter(osmium.filter.KeyFilter("highway"))
+            )
+            for w in processor:
+                get = w.tags.get
+                tags = {k: val for k in keys if (val := get(k)) is not None}
+                if not way_passes(tags, mode):
+                    continue
+                pos = len(way_ids)
+                way_ids.append(w.id)
+                highway = tags["highway"]
+                highways.append(highway)
+                directions.append(way_direction(tags, mode))
+                if mode == "drive":
+                    speed = parse_maxspeed(tags.get("maxspeed"))
+                    if speed is None:
+                        speed = float(default_speeds.get(highway, DEFAULT_DRIVE_SPEED_KMH))
+                    speeds.append(speed)
+                else:
+                    speeds.append(np.nan)
+                for nd in w.nodes:
+                    loc = nd.location
+                    ref_way.append(pos)
+                    ref_id.append(nd.ref)
+                    if loc.valid():
+                        ref_lon.append(loc.lon)
+                        ref_lat.append(loc.lat)
+                    else:
+                        ref_lon.append(np.nan)
+                        ref_lat.append(np.nan)
+        except RuntimeError as exc:  # libosmium parse errors
+            raise InputError(f"cannot read OSM data: {exc}", path=osm_path) from exc
+    return _Ways(
+        way_id=np.asarray(way_ids, dtype=np.int64),
+        highway=highways,
+        direction=np.asarray(directions, dtype=np.int8),
+        speed_kmh=np.asarray(speeds, dtype=np.float64),
+        ref_way=np.asarray(ref_way, dtype=np.int64),
+        ref_id=np.asarray(ref_id, dtype=np.int64),
+        ref_lon=np.asarray(ref_lon, dtype=np.float64),
+        ref_lat=np.asarray(ref_lat, dtype=np.float64),
+    )
+
+
+# ----------------------------------------------------------------- simplification
+def _endpoints(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """OSMnx's ``_is_endpoint`` (strict mode) for every node, vectorised."""
+    out_deg = np.bincount(u, minlength=n)
+    in_deg = np.bincount(v, minlength=n)
+    degree = out_deg + in_deg
+    selfloop = np.zeros(n, dtype=bool)
+    selfloop[u[u == v]] = True
+    a = np.r_[u, v]
+    b = np.r_[v, u]
+    pairs = np.unique(a * np.int64(n) + b)
+    n_neighbours = np.bincount(pairs // n, minlength=n)
+    return (
+        selfloop
+        | (out_deg == 0)
+        | (in_deg == 0)
+        | ~((n_neighbours == 2) & ((degree == 2) | (degree == 4)))
+    )
+
+
+def _simplify(u: np.ndarray, v: np.ndarray, n: int) -> tuple[list[list[int]], np.ndarray]:
+    """The paths OSMnx's ``simplify_graph`` merges, and the nodes it removes.
+
+    Returns the paths (node lists from endpoint to endpoint) and a boolean mask of the
+    interstitial nodes that disappear.
+    """
+    endpoint = _endpoints(u, v, n)
+    # unique successors per node, in first-edge order (as networkx adjacency)
+    key = u * np.int64(n) + v
+    _, first = np.unique(key, return_index=True)
+    first.sort()
+    su, sv = u[first], v[first]
+    order = np.argsort(su, kind="stable")
+    su, sv = su[order], sv[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(su, minlength=n), out=indptr[1:])
+    succ_all = sv.tolist()
+    ptr = indptr.tolist()
+    is_end = endpoint.tolist()
+
+    def successors(x: int) -> list[int]:
+        return succ_all[ptr[x] : ptr[x + 1]]
+
+    paths: list[list[int]] = []
+    for e in np.flatnonzero(endpoint).tolist():
+        for s in successors(e):
+            if is_end[s]:
+                continue
+            path = [e, s]
+            in_path = {e, s}
+            for successor in successors(s):
+                if successor in in_path:
+                    continue
+                path.append(successor)
+                in_path.add(successor)
+                while not is_end[successor]:
+                    nxt = [x for x in successors(successor) if x not in in_path]
+                    if len(nxt) == 1:
+                        successor = nxt[0]
+                        path.append(successor)
+                        in_path.add(successor)
+                    elif len(nxt) == 0:
+                        if e in successors(successor):
+                            path.append(e)
+                        else:
+                            log.warning("unexpected simplify pattern near node %s", successor)
+                        break
+                    else:  # pragma: no cover - cannot happen for a non-endpoint
+                        raise NetworkError(f"impossible simplify pattern near node {successor}")
+                break
+            paths.append(path)
+    removed = np.zeros(n, dtype=bool)
+    for p in paths:
+        if len(p) > 2:
+            removed[p[1:-1]] = True
+    return paths, removed
+
+
+def _largest_weak_component(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the nodes in the largest weakly connected component."""
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    graph = csr_from_edges(u, v, np.ones(len(u)), n)
+    _, labels = connected_components(graph, directed=True, connection="weak")
+    sizes = np.bincount(labels)
+    return labels == int(np.argmax(sizes))
+
+
+def _weak_labels(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    from scipy.sparse.csgraph import connected_components
+
+    graph = csr_from_edges(u, v, np.ones(len(u)), n)
+    return connected_components(graph, directed=True, connection="weak")[1]
+
+
+# --------------------------------------------------------------------------- build
+def build_network(
+    osm_path: str | Path,
+    mode: str,
+    *,
+    area=None,
+    settings: NetworkSettings | None = None,
+    retain_all: bool = False,
+) -> Network:
+    """Build the ``mode`` network from an OSM extract (PBF, or XML plain/.gz/.bz2).
+
+    Parameters
+    ----------
+    osm_path
+        The extract.
+    mode
+        ``walk``, ``bike`` or ``drive`` (rules in the module docstring).
+    area
+        A shapely (Multi)Polygon in EPSG:28992 (the study area, already buffered by the
+        caller's halo). Only OSM nodes inside it are kept, with the street pieces between
+        them (OSMnx's ``truncate_by_edge=False``). None keeps everything.
+    settings
+        Road-class speeds for drive networks.
+    retain_all
+        False keeps only the largest weakly connected component, like OSMnx.
+
+    Returns
+    -------
+    Network
+    """
+    import pyproj
+    import shapely
+
+    if mode not in MODES:
+        raise NetworkError(f"unknown network mode {mode!r}; use one of {', '.join(MODES)}")
+    settings = settings or NetworkSettings()
+    osm_path = Path(osm_path)
+    t0 = time.perf_counter()
+    ways = _read_ways(osm_path, mode, settings)
+    t_read = time.perf_counter() - t0
+
+    # drop consecutive duplicate nodes within a way (OSMnx does the same)
+    rw, rid = ways.ref_way, ways.ref_id
+    keep = np.r_[True, (rw[1:] != rw[:-1]) | (rid[1:] != rid[:-1])] if len(rw) else rw > 0
+    rw, rid = rw[keep], rid[keep]
+    lon, lat = ways.ref_lon[keep], ways.ref_lat[keep]
+    valid = np.isfinite(lon)
+    if len(rw) and not valid.all():
+        log.warning(
+            "%s: %d way nodes have no location (clipped extract?); their street pieces are left out",
+            osm_path.name,
+            int((~valid).sum()),
+        )
+    # street pieces between consecutive nodes of a way
+    same = (rw[1:] == rw[:-1]) & valid[1:] & valid[:-1] if len(rw) else np.zeros(0, bool)
+    seg_a = np.flatnonzero(same)
+    seg_b = seg_a + 1
+    seg_way = rw[seg_a]
+    # node table
+    uniq_ids, first_ref, inverse = np.unique(rid, return_index=True, return_inverse=True)
+    transformer = pyproj.Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
+    node_x, node_y = transformer.transform(lon[first_ref], lat[first_ref])
+    node_x = np.asarray(node_x, dtype=np.float64)
+    node_y = np.asarray(node_y, dtype=np.float64)
+    seg_u = inverse[seg_a]
+    seg_v = inverse[seg_b]
+    if area is not None:
+        inside = shapely.intersects_xy(area, node_x, node_y)
+        ok = inside[seg_u] & inside[seg_v]
+        seg_u, seg_v, seg_way = seg_u[ok], seg_v[ok], seg_way[ok]
+    seg_len = np.hypot(node_x[seg_v] - node_x[seg_u], node_y[seg_v] - node_y[seg_u])
+    n_seg = len(seg_u)
+    # directed raw edges in OSMnx's insertion order: per way, forward pieces, then reverse
+    direction = ways.direction[seg_way]
+    fwd = np.flatnonzero(direction >= 0)
+    bwd = np.flatnonzero(direction <= 0)
+    e_seg = np.r_[fwd, bwd]
+    e_rev = np.r_[np.zeros(len(fwd), bool), np.ones(len(bwd), bool)]
+    order = np.lexsort((np.r_[fwd, bwd], e_rev, seg_way[e_seg]))
+    e_seg, e_rev = e_seg[order], e_rev[order]
+    e_u = np.where(e_rev, seg_v[e_seg], seg_u[e_seg])
+    e_v = np.where(e_rev, seg_u[e_seg], seg_v[e_seg])
+    # compact to the nodes that are used
+    n_all = len(uniq_ids)
+    used = np.zeros(n_all, dtype=bool)
+    used[e_u] = True
+    used[e_v] = True
+    if not retain_all and used.any():
+        remap0 = np.cumsum(used) - 1
+        comp = _largest_weak_component(remap0[e_u], remap0[e_v], int(used.sum()))
+        big = np.zeros(n_all, dtype=bool)
+        big[np.flatnonzero(used)[comp]] = True
+        ok = big[e_u]
+        e_seg, e_rev, e_u, e_v = e_seg[ok], e_rev[ok], e_u[ok], e_v[ok]
+        used = big
+    node_pos = np.flatnonzero(used)
+    remap = np.full(n_all, -1, dtype=np.int64)
+    remap[node_pos] = np.arange(len(node_pos))
+    e_u, e_v = remap[e_u], remap[e_v]
+    x, y, osmid = node_x[node_pos], node_y[node_pos], uniq_ids[node_pos]
+    n = len(node_pos)
+    if n == 0 or len(e_u) == 0:
+        raise NetworkError(
+            f"the {mode} network from {osm_path.name} is empty"
+            + (" inside the study area; is the area in EPSG:28992?" if area is not None else "")
+        )
+
+    # simplification
+    t1 = time.perf_counter()
+    paths, removed = _simplify(e_u, e_v, n)
+    raw_len = seg_len[e_seg]
+    raw_speed = ways.speed_kmh[seg_way[e_seg]]
+    raw_way = seg_way[e_seg]
+    # first raw edge per (u, v) pair, as networkx's get_edge_data(u, v) gives
+    key = e_u * np.int64(n) + e_v
+    korder = np.argsort(key, kind="stable")
+    ksorted = key[korder]
+    plen = np.fromiter((len(p) for p in paths), dtype=np.int64, count=len(paths))
+    flat = np.fromiter((x_ for p in paths for x_ in p), dtype=np.int64, count=int(plen.sum()))
+    starts = np.r_[0, np.cumsum(plen)[:-1]] if len(paths) else np.zeros(0, np.int64)
+    is_last = np.zeros(len(flat), dtype=bool)
+    if len(paths):
+        is_last[np.cumsum(plen) - 1] = True
+    pa = flat[:-1][~is_last[:-1]]
+    pb = flat[1:][~is_last[:-1]]
+    piece_path = np.repeat(np.arange(len(paths)), plen - 1)
+    pos = np.searchsorted(ksorted, pa * np.int64(n) + pb)
+    piece_edge = korder[pos]
+    p_len = raw_len[piece_edge]
+    p_time = np.where(p_len > 0, p_len / raw_speed[piece_edge], 0.0)
+    path_len = np.bincount(piece_path, weights=p_len, minlength=len(paths))
+    path_time = np.bincount(piece_path, weights=p_time, minlength=len(paths))
+    first_piece = np.r_[0, np.cumsum(plen - 1)[:-1]] if len(paths) else np.zeros(0, np.int64)
+    path_first_edge = piece_edge[first_piece] if len(paths) else np.zeros(0, np.int64)
+    if mode == "drive":
+        path_speed = np.where(path_time > 0, path_len / np.maximum(path_time, 1e-300), 0.0)
+        zero = path_time <= 0
+        path_speed[zero] = raw_speed[path_first_edge[zero]]
+    else:
+        path_speed = np.full(len(paths), np.nan)
+    path_geom = (
+        shapely.from_ragged_array(
+            shapely.GeometryType.LINESTRING,
+            np.column_stack([x[flat], y[flat]]),
+            (np.r_[starts, len(flat)],),
+        )
+        if len(paths)
+        else np.empty(0, dtype=object)
+    )
+    path_u = flat[starts] if len(paths) else np.zeros(0, np.int64)
+    path_v = flat[np.cumsum(plen) - 1] if len(paths) else np.zeros(0, np.int64)
+    # raw edges that survive (neither end removed)
+    keep_raw = ~removed[e_u] & ~removed[e_v]
+    keep_path = ~removed[path_u] & ~removed[path_v]
+    r_idx = np.flatnonzero(keep_raw)
+    p_idx = np.flatnonzero(keep_path)
+    f_u = np.r_[e_u[r_idx], path_u[p_idx]]
+    f_v = np.r_[e_v[r_idx], path_v[p_idx]]
+    f_len = np.r_[raw_len[r_idx], path_len[p_idx]]
+    f_speed = np.r_[raw_speed[r_idx], path_speed[p_idx]]
+    f_way = np.r_[raw_way[r_idx], raw_way[path_first_edge[p_idx]]]
+    raw_geom = (
+        shapely.linestrings(
+            np.stack(
+                [
+                    np.column_stack([x[e_u[r_idx]], y[e_u[r_idx]]]),
+                    np.column_stack([x[e_v[r_idx]], y[e_v[r_idx]]]),
+                ],
+                axis=1,
+            )
+        )
+        if len(r_idx)
+        else np.empty(0, dtype=object)
+    )
+    f_geom = np.concatenate(
+        [np.asarray(raw_geom, dtype=object), np.asarray(path_geom, dtype=object)[p_idx]]
+    )
+    # remove rings: weak components without any endpoint in the simplified graph
+    alive = ~removed
+    remap = np.full(n, -1, dtype=np.int64)
+    remap[alive] = np.arange(int(alive.sum()))
+    n2 = int(alive.sum())
+    g_u, g_v = remap[f_u], remap[f_v]
+    if len(g_u):
+        labels = _weak_labels(g_u, g_v, n2)
+        has_end = np.zeros(labels.max() + 1, dtype=bool)
+        has_end[labels[_endpoints(g_u, g_v, n2)]] = True
+        node_ok = has_end[labels]
+        # isolated nodes count as endpoints (no edges) and stay, like in OSMnx
+        edge_ok = node_ok[g_u]
+    else:
+        node_ok = np.ones(n2, dtype=bool)
+        edge_ok = np.zeros(0, dtype=bool)
+    node_keep = np.flatnonzero(alive)[node_ok]
+    remap2 = np.full(n, -1, dtype=np.int64)
+    remap2[node_keep] = np.arange(len(node_keep))
+    f_u, f_v = remap2[f_u[edge_ok]], remap2[f_v[edge_ok]]
+    f_len, f_speed, f_way = f_len[edge_ok], f_speed[edge_ok], f_way[edge_ok]
+    f_geom = f_geom[edge_ok]
+    # sort edges for determinism (by u, v, way id, length)
+    highway_arr = np.asarray(ways.highway, dtype=object)
+    order = np.lexsort((f_len, ways.way_id[f_way], f_v, f_u))
+    net = Network(
+        mode=mode,
+        crs=CRS,
+        node_osmid=osmid[node_keep],
+        node_x=x[node_keep],
+        node_y=y[node_keep],
+        edge_u=f_u[order],
+        edge_v=f_v[order],
+        edge_length_m=f_len[order],
+        edge_speed_kmh=f_speed[order],
+        edge_highway=highway_arr[f_way[order]],
+        edge_osmid=ways.way_id[f_way[order]],
+        edge_geometry=f_geom[order],
+    )
+    log.info(
+        "%s network from %s: %d ways, %d street pieces, %d nodes, %d edges "
+        "(read %.1f s, built %.1f s)",
+        mode,
+        osm_path.name,
+        len(ways.way_id),
+        n_seg,
+        net.n_nodes,
+        net.n_edges,
+        t_read,
+        time.perf_counter() - t1,
+    )
+    return net
+
+
+# --------------------------------------------------------------------------- cache
+_HASH_INDEX = "file-hashes.json"
+
+
+def file_sha256(path: str | Path, *, cache_dir: Path | None = None) -> str:
+    """SHA-256 of a file's bytes, remembered by (path, size, mtime) in ``cache_dir``."""
+    path = Path(path).resolve()
+    st = path.stat()
+    stamp = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    index: dict[str, str] = {}
+    index_path = None if cache_dir is None else Path(cache_dir) / _HASH_INDEX
+    if index_path is not None and index_path.is_file():
+        try:
+            index = json.loads(index_path.read_text())
+        except (OSError, ValueError):
+            index = {}
+        if stamp in index:
+            return index[stamp]
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    digest = h.hexdigest()
+    if index_path is not None:
+        index[stamp] = digest
+        try:
+            _atomic_write_bytes(index_path, json.dumps(index, indent=0).encode())
+        except OSError as exc:  # the hash index is only an optimisation
+            log.debug("cannot write %s: %s", index_path, exc)
+    return digest
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def network_cache_key(
+    osm_path: str | Path,
+    mode: str,
+    *,
+    area=None,
+    settings: NetworkSettings | None = None,
+    retain_all: bool = False,
+    cache_dir: Path | None = None,
+) -> str:
+    """The cache key: input content hash, mode, filter version, area and relevant settings."""
+    import shapely
+
+    settings = settings or NetworkSettings()
+    parts = {
+        "file": file_sha256(osm_path, cache_dir=cache_dir),
+        "mode": mode,
+        "version": FILTER_VERSION,
+        "area": None if area is None else shapely.to_wkb(shapely.normalize(area), hex=True),
+        "retain_all": retain_all,
+        "speeds": sorted(settings.drive_speeds_kmh.items()) if mode == "drive" else None,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def save_network(net: Network, path: str | Path) -> None:
+    """Write ``net`` to an ``.npz`` file atomically (geometries as flat coordinates)."""
+    import shapely
+
+    path = Path(path)
+    _, coords, (offsets,) = shapely.to_ragged_array(net.edge_geometry)
+    categories, codes = np.unique(net.edge_highway.astype(str), return_inverse=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp.npz")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                meta=np.array(
+                    json.dumps({"mode": net.mode, "crs": net.crs, "version": FILTER_VERSION})
+                ),
+                node_osmid=net.node_osmid,
+                node_x=net.node_x,
+                node_y=net.node_y,
+                edge_u=net.edge_u,
+                edge_v=net.edge_v,
+                edge_length_m=net.edge_length_m,
+                edge_speed_kmh=net.edge_speed_kmh,
+                highway_categories=categories.astype(str),
+                highway_codes=codes.astype(np.int32),
+                edge_osmid=net.edge_osmid,
+                edge_reverse=net.edge_reverse,
+                geom_coords=coords,
+                geom_offsets=offsets,
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_network(path: str | Path) -> Network:
+    """Read a network written by :func:`save_network`."""
+    import shapely
+
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        geoms = shapely.from_ragged_array(
+            shapely.GeometryType.LINESTRING, z["geom_coords"], (z["geom_offsets"],)
+        )
+        categories = z["highway_categories"].astype(object)
+        return Network(
+            mode=meta["mode"],
+            crs=meta["crs"],
+            node_osmid=z["node_osmid"],
+            node_x=z["node_x"],
+            node_y=z["node_y"],
+            edge_u=z["edge_u"],
+            edge_v=z["edge_v"],
+            edge_length_m=z["edge_length_m"],
+            edge_speed_kmh=z["edge_speed_kmh"],
+            edge_highway=categories[z["highway_codes"]],
+            edge_osmid=z["edge_osmid"],
+            edge_geometry=np.asarray(geoms, dtype=object),
+            edge_reverse=z["edge_reverse"],
+        )
+
+
+def load_network(
+    osm_path: str | Path,
+    mode: str,
+    *,
+    area=None,
+    settings: NetworkSettings | None = None,
+    cache_dir: str | Path | None = None,
+    retain_all: bool = False,
+) -> Network:
+    """:func:`build_network` with a disk cache.
+
+    The cache file is keyed by the extract's content (SHA-256), the mode and filter
+    version, the area and the relevant settings; it is written atomically and may be
+    deleted at any time. ``cache_dir`` None uses ``settings.resolved_cache_dir()``.
+    """
+    settings = settings or NetworkSettings()
+    folder = Path(cache_dir) if cache_dir is not None else settings.resolved_cache_dir()
+    key = network_cache_key(
+        osm_path, mode, area=area, settings=settings, retain_all=retain_all, cache_dir=folder
+    )
+    path = folder / f"network-{mode}-{key}.npz"
+    if path.is_file():
+        t0 = time.perf_counter()
+        try:
+            net = read_network(path)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("network cache %s is unreadable (%s); rebuilding", path, exc)
+        else:
+            log.info("network cache hit: %s (%.2f s)", path.name, time.perf_counter() - t0)
+            return net
+    log.info("network cache miss: building the %s network from %s", mode, Path(osm_path).name)
+    net = build_network(osm_path, mode, area=area, settings=settings, retain_all=retain_all)
+    try:
+        save_network(net, path)
+    except OSError as exc:
+        log.warning("cannot write the network cache %s: %s", path, exc)
+    return net
+
+
+def network_cache_path(
+    osm_path: str | Path,
+    mode: str,
+    *,
+    area=None,
+    settings: NetworkSettings | None = None,
+    cache_dir: str | Path | None = None,
+    retain_all: bool = False,
+) -> Path:
+    """Where :func:`load_network` keeps (or would keep) this network."""
+    settings = settings or NetworkSettings()
+    folder = Path(cache_dir) if cache_dir is not None else settings.resolved_cache_dir()
+    key = network_cache_key(
+        osm_path, mode, area=area, settings=settings, retain_all=retain_all, cache_dir=folder
+    )
+    return folder / f"network-{mode}-{key}.npz"
