@@ -186,17 +186,17 @@ PROFILE_LABELS = {
     "transit": "ov",
     "aed_responder": "burgerhulpverlener",
 }
-_SERVICE_PALETTE = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#666666",
+_SERVICE_PALETTE = (  # chosen apart from the village minute colours
     "#1f78b4",
-    "#b15928",
+    "#e7298a",
+    "#8c564b",
+    "#17becf",
+    "#555555",
+    "#bcbd22",
+    "#08306b",
+    "#f781bf",
+    "#a6761d",
+    "#00a0a0",
 )
 _PROVENANCE_LABELS = {"osm": "OpenStreetMap", "register": "AED-register", "both": "OSM en register"}
 
@@ -1294,9 +1294,8 @@ def _dorpshub_panel(
             else ""
         )
         + "<h4>Voorgestelde dorpshubs</h4>"
-        + _legend_html(
-            [("#ffe066", "hub (nummer = rangorde); gestippeld: bediende dorpen")], dot=True
-        )
+        + _legend_html([("#ffe066", "hub (nummer = rangorde)")], dot=True)
+        + '<div class="bb-note">Gestippeld: de dorpen die een hub bedient.</div>'
         + ("" if columns else '<div class="bb-note">Geen reistijdkolommen in het resultaat.</div>')
         + _assumptions_html(result.assumptions, sources_note)
         + "</div>"

@@ -201,13 +201,26 @@ class StudyAreaData:
             ),
         )
 
+    def osm_aeds(self) -> ReadResult:
+        """The OSM AEDs in the AED schema; private ones are rejected into the issues."""
+        from bereikbaar.inputs.aeds import aeds_from_osm
+        from bereikbaar.inputs.report import IssueLog
+
+        def read() -> ReadResult:
+            pois = self.pois().data
+            aed_pois = pois[pois["kind"] == "aed"]
+            log_ = IssueLog("osm_aeds", self.cfg.inputs.osm)
+            data = aeds_from_osm(aed_pois, issues=log_)
+            return ReadResult("osm_aeds", self.cfg.inputs.osm, data, len(aed_pois), log_.to_frame())
+
+        return self._read("osm_aeds", read)
+
     def aeds(self) -> gpd.GeoDataFrame:
         """OSM and register AEDs merged (provenance osm / register / both)."""
         if "aeds" not in self._cache:
-            from bereikbaar.inputs.aeds import aeds_from_osm, merge_aeds
+            from bereikbaar.inputs.aeds import merge_aeds
 
-            pois = self.pois().data
-            osm_aeds = aeds_from_osm(pois[pois["kind"] == "aed"])
+            osm_aeds = self.osm_aeds().data
             reg = self.aed_register()
             reg_aeds = reg.data if reg is not None else osm_aeds.iloc[0:0]
             self._cache["aeds"] = merge_aeds(
@@ -265,7 +278,7 @@ class StudyAreaData:
 
     def reports(self) -> list[ReadResult]:
         """Read every input and return one :class:`ReadResult` each."""
-        out = [self.pois(), self.places(), self.population()]
+        out = [self.pois(), self.osm_aeds(), self.places(), self.population()]
         for r in (self.aed_register(), self.gp_register(), self.hubs_register()):
             if r is not None:
                 out.append(r)
