@@ -4,6 +4,7 @@ Chromium run that counts the drawn features and saves screenshots for the README
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -415,6 +416,7 @@ def test_output_is_deterministic_and_atomic(tmp_path, assets):
     assert a.read_bytes() == b.read_bytes()
     write_hartveilig_map(result, a, boundary=fake_boundary())  # overwrite in place
     assert sorted(p.name for p in a.parent.iterdir()) == ["_assets", "h.html"]
+    assert a.stat().st_mode & 0o777 == 0o644
 
 
 def test_largest_municipality_stays_under_10_mb(tmp_path, assets):
@@ -521,6 +523,9 @@ def test_hartveilig_map_in_chromium(tmp_path, browser):
             assert _count(page, f"path.bb-aed-{slug}") == int((status == key).sum())
         assert _count(page, "path.bb-proposal") == len(result.proposals)
         assert _count(page, "path.bb-cell") == len(result.cells)
+        # points live in their own pane above the cells and white spots
+        assert _count(page, ".leaflet-bbPoints-pane path.bb-aed") == len(result.aeds)
+        assert _count(page, ".leaflet-overlay-pane path.bb-white-spot") > 0
         first = MOMENTS[0].name
         assert _count(page, "path.bb-white-spot") == int(
             (result.white_spots["moment"] == first).sum()
@@ -564,3 +569,32 @@ def test_dorpshub_map_in_chromium(tmp_path, browser):
         assert blocked == [], blocked
     finally:
         page.close()
+
+
+def test_empty_tables_and_odd_values_still_render(tmp_path, assets):
+    hv = fake_hartveilig(n_cells=30, n_aeds=5)
+    aeds = hv.aeds.copy()
+    aeds["availability_status"] = [None, "24/7", "bogus", "limited", "unknown"]
+    hv = dataclasses.replace(
+        hv, aeds=aeds, white_spots=hv.white_spots.iloc[:0], proposals=hv.proposals.iloc[:0]
+    )
+    out = write_hartveilig_map(hv, tmp_path / "h.html", boundary=fake_boundary().geometry)
+    layers = geojson_layers(out.read_text(encoding="utf-8"))
+    assert len(layers["bb-aed bb-aed-unknown"]) == 3  # None and unrecognised count as unknown
+    assert not any("white-spot" in k for k in layers)
+    dh = fake_dorpshub()
+    villages = dh.villages[["village", "place", "residents", "geometry"]]
+    dh = dataclasses.replace(
+        dh, villages=villages, services=dh.services.iloc[:0], hubs=dh.hubs.iloc[:0], summary={}
+    )
+    out = write_dorpshub_map(dh, tmp_path / "d.html", boundary=fake_boundary())
+    assert len(geojson_layers(out.read_text(encoding="utf-8"))["bb-village"]) == len(villages)
+
+
+def test_wrong_crs_is_refused(tmp_path, assets):
+    from bereikbaar.errors import CrsError
+
+    hv = fake_hartveilig(n_cells=10)
+    hv = dataclasses.replace(hv, aeds=hv.aeds.to_crs("EPSG:4326"))
+    with pytest.raises(CrsError, match="result.aeds"):
+        write_hartveilig_map(hv, tmp_path / "h.html", boundary=fake_boundary())

@@ -80,6 +80,8 @@ CRS = "EPSG:28992"
 BUITENGEBIED = "buitengebied"
 #: Service kinds that have departures per hour (public transport).
 HUB_KINDS = ("station", "bus_hub")
+#: A station/bus hub without departures takes them from one of its kind this close (m).
+SAME_HUB_M = 50.0
 #: The columns of ``DorpshubResult.table`` and of ``dorpshub_villages.csv``, in order.
 TABLE_COLUMNS = [
     "village",
@@ -154,7 +156,8 @@ class DorpshubResult:
         no norm for that service and profile. Written as ``dorpshub_villages.csv``.
     services
         GeoDataFrame of the service points used: ``kind``, ``name``,
-        ``departures_per_hour`` (NaN where unknown), ``snap_flagged``, ``geometry``.
+        ``departures_per_hour`` (NaN where unknown), ``source`` (when given),
+        ``snap_flagged`` (on the ``village_profile`` network), ``geometry``.
     hubs
         GeoDataFrame, one row per chosen hub and method (``"p_median"``,
         ``"max_coverage"``): ``rank``, ``village``, ``method``, ``residents_served`` and
@@ -501,13 +504,16 @@ def compute_dorpshub(
         )
         times[(service, pname)] = t
         if service in HUB_KINDS:
-            dph[(service, pname)] = np.where(f >= 0, dep[np.maximum(f, 0)], np.nan)
+            dph[(service, pname)] = _take_or_nan(dep, f)
     for service in sorted({s for s, _ in pairs}):
         if not (kinds == service).any():
             log.warning(
                 "%s: no %s among the service points; its times are empty", gemeente, service
             )
-            assumptions.append(f"No {service} in the input data: every village misses its norms.")
+            assumptions.append(
+                f"No {service} among the service points: its minutes are empty and every "
+                "village misses its norms."
+            )
 
     # ---- 3. norms: centre within, share of residents within, score, rank
     within_c = np.zeros((n_v, len(norms)), bool)
@@ -532,7 +538,7 @@ def compute_dorpshub(
     failed_text = [
         "; ".join(lab for lab, ok in zip(labels, row, strict=True) if not ok) for row in within_c
     ]
-    names = vil["village"].to_numpy(str)
+    names = np.asarray(vil["village"].tolist(), dtype=object)
     rank = rank_villages(score, n_failed, v_res, names)
 
     # ---- 4. hubs: existing hubs with enough departures, village matrix, cell reach
@@ -616,8 +622,10 @@ def compute_dorpshub(
         key = norm_key(norm)
         vcols[f"minutes_{key}"] = times[(norm.service, norm.profile)][vil_idx] / 60.0
         vcols[f"share_within_{key}"] = share[:, k]
-    for (service, pname), arr in sorted(dph.items()):
-        vcols[f"departures_per_hour_{service}_{pname}"] = arr[vil_idx]
+    for norm in norms:
+        if norm.service in HUB_KINDS:
+            arr = dph[(norm.service, norm.profile)]
+            vcols[f"departures_per_hour_{norm_key(norm)}"] = arr[vil_idx]
     vgdf = gpd.GeoDataFrame(vcols, geometry=vil.geometry.to_numpy(), crs=CRS)
     vgdf = vgdf.iloc[order].reset_index(drop=True)
 
@@ -653,6 +661,8 @@ def compute_dorpshub(
         geometry=svc.geometry.to_numpy(),
         crs=CRS,
     )
+    if "source" in svc.columns:
+        sgdf.insert(3, "source", svc["source"].to_numpy(object))
 
     assumptions[:0] = _assumptions(settings, norms, profiles, max_snap_m)
     result = DorpshubResult(
@@ -977,8 +987,39 @@ def _prepare_services(services: gpd.GeoDataFrame, kinds: set[str]) -> gpd.GeoDat
         geometry=s.geometry.to_numpy(),
         crs=CRS,
     )
+    if "source" in s.columns:
+        out["source"] = s["source"].astype(object).to_numpy(object)
     out = out.sort_values(["kind", "name", "_x", "_y"], kind="stable", ignore_index=True)
-    return out.drop(columns=["_x", "_y"])
+    out = out.drop(columns=["_x", "_y"])
+    out["departures_per_hour"] = _fill_departures(out, SAME_HUB_M)
+    return out
+
+
+def _fill_departures(services: gpd.GeoDataFrame, radius_m: float) -> np.ndarray:
+    """Departures per hour, with a stop that has none taking the highest known value of a
+    stop of the same kind within ``radius_m`` (the same hub, once from OSM and once from
+    the hubs register)."""
+    import shapely
+
+    dep = services["departures_per_hour"].to_numpy(float).copy()
+    kinds = services["kind"].to_numpy(object)
+    missing = np.flatnonzero(np.isin(kinds, HUB_KINDS) & np.isnan(dep))
+    known = np.flatnonzero(np.isin(kinds, HUB_KINDS) & ~np.isnan(dep))
+    if len(missing) == 0 or len(known) == 0:
+        return dep
+    geoms = services.geometry.to_numpy()
+    tree = shapely.STRtree(geoms[known])
+    src, hit = tree.query(geoms[missing], predicate="dwithin", distance=radius_m)
+    filled = dep.copy()
+    for i, j in zip(missing[src], known[hit], strict=True):
+        if kinds[i] == kinds[j]:
+            filled[i] = np.fmax(filled[i], dep[j])
+    n = int((np.isnan(dep) & ~np.isnan(filled)).sum())
+    if n:
+        log.debug(
+            "%d station/bus hub point(s) took departures from a twin within %g m", n, radius_m
+        )
+    return filled
 
 
 def _nearest(routing, net, fac_snapped, positions, targets, profile, n_targets):
@@ -1000,6 +1041,14 @@ def _nearest(routing, net, fac_snapped, positions, targets, profile, n_targets):
     t = np.asarray(nf.target_time_s, dtype=float)
     f = np.asarray(nf.target_facility, dtype=np.int64)
     return t, np.where(f >= 0, positions[np.maximum(f, 0)], -1)
+
+
+def _take_or_nan(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``values[positions]`` with NaN where the position is -1."""
+    out = np.full(len(positions), np.nan)
+    ok = positions >= 0
+    out[ok] = values[positions[ok]]
+    return out
 
 
 def _nansum_or_nan(x: np.ndarray) -> float:
@@ -1130,7 +1179,8 @@ def _assumptions(settings, norms, profiles, max_snap_m) -> list[str]:
         f"min of a station or bus hub with >= {settings.hub_min_departures_per_hour:g} "
         "departures per hour; a new hub is assumed to offer that service level.",
         "Stations and bus hubs with unknown departures do not count for norms that require a "
-        "minimum number of departures.",
+        f"minimum number of departures; one without takes those of a stop of its kind within "
+        f"{SAME_HUB_M:g} m (the same hub from OSM and from the hubs register).",
     ]
     for n in norms:
         if n.min_departures_per_hour is not None:

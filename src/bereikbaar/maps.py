@@ -67,6 +67,9 @@ BOUNDARY_SIMPLIFY_M = 20.0
 MAX_ZOOM = 18
 MIN_ZOOM = 7
 PANEL_WIDTH_PX = 300
+#: Leaflet pane above the cells and white spots (overlayPane, z 400) for points and lines,
+#: so switching the moment layer never buries the AEDs under the newly added areas.
+POINTS_PANE = "bbPoints"
 
 
 @dataclass(frozen=True)
@@ -425,6 +428,7 @@ def _base_map(boundary: Any, *, offline: bool) -> tuple[folium.Map, folium.GeoJs
         control_scale=False,  # a metric-only scale bar is added by the panel
         prefer_canvas=False,
     )
+    folium.map.CustomPane(POINTS_PANE, z_index=450, pointer_events=True).add_to(m)
     if not offline:
         folium.TileLayer(
             "OpenStreetMap",
@@ -445,6 +449,7 @@ def _base_map(boundary: Any, *, offline: bool) -> tuple[folium.Map, folium.GeoJs
         {"type": "FeatureCollection", "features": [feature]},
         name="Gemeentegrens",
         style_function=lambda f: {
+            "pane": POINTS_PANE,
             "className": "bb-boundary",
             "color": "#222222",
             "weight": 2.5,
@@ -534,6 +539,7 @@ def _copy_assets(files: Iterable[str], dest: Path) -> None:
         os.close(fd)
         try:
             shutil.copyfile(src, tmp)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, dst)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -551,6 +557,7 @@ def _write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; maps are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -784,6 +791,7 @@ def _geojson(
     radius: float | None = None,
     overlay: bool = True,
     show: bool = True,
+    pane: str | None = POINTS_PANE,
 ) -> folium.GeoJson:
     """One folium GeoJson layer; points become CircleMarkers styled per feature.
 
@@ -823,7 +831,7 @@ def _geojson(
         name=name,
         overlay=overlay,
         show=show,
-        style_function=style,
+        style_function=style if pane is None else (lambda f: {**style(f), "pane": pane}),
         **kwargs,
     )
 
@@ -884,6 +892,7 @@ def _white_spot_layer(spots: gpd.GeoDataFrame, moment: str) -> folium.GeoJson:
             "fillOpacity": 0.35,
             "fill": True,
         },
+        pane=None,  # with the cells, below the points
         popup=[
             ("rank", "Witte vlek nr."),
             ("inw", "Inwoners"),
