@@ -60,7 +60,8 @@ def test_hartveilig_notebook_matches_cli(monkeypatch, cache_dir, data_dir, tmp_p
     summary = json.loads(next(tmp_path.glob("*/hartveilig_summary.json")).read_text())
     for moment, row in got["dekking"].items():
         assert row["inwoners gedekt"] == pytest.approx(summary["moments"][moment]["residents_covered"])
-        assert row["% gedekt"] == pytest.approx(round(100 * summary["moments"][moment]["share_covered"], 1))
+        # the JSON keeps 4 decimals of the share; the notebook shows one decimal of the percentage
+        assert row["% gedekt"] == pytest.approx(100 * summary["moments"][moment]["share_covered"], abs=0.051)
     assert got["proposals"] == pytest.approx([p["gain_residents"] for p in summary["proposals"]])
     # the what-if table: a larger budget never covers fewer residents; "standaard" equals the CLI
     for moment in summary["moments"]:

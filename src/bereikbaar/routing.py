@@ -229,6 +229,13 @@ def _access_speed(net: Network, profile: TravelProfile, access_speed_mps: float 
     return float(profile.speed_mps)
 
 
+def _against(frac: np.ndarray, tt_twin: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Time to move ``frac`` of an edge against its direction: along the twin edge, free
+    when ``frac`` is 0 (the point is on the node), impossible on one-way edges otherwise."""
+    safe = np.where(has, tt_twin, 0.0)
+    return np.where(has, frac * safe, np.where(frac == 0, 0.0, np.inf))
+
+
 def _source_legs(net: Network, tt: np.ndarray, p: _Pts, *, reverse: bool):
     """Virtual edges from each point to graph nodes.
 
@@ -241,18 +248,19 @@ def _source_legs(net: Network, tt: np.ndarray, p: _Pts, *, reverse: bool):
     twin = net.edge_reverse[e]
     has = twin >= 0
     tt_e = tt[e]
-    tt_twin = np.where(has, tt[np.where(has, twin, 0)], np.nan)
+    tt_twin = tt[np.where(has, twin, 0)]
     u = net.edge_u[e]
     v = net.edge_v[e]
     if not reverse:
         first_node, first_cost = v, (1.0 - p.t) * tt_e
-        second_node, second_cost = u, p.t * tt_twin
+        second_node, second_cost = u, _against(p.t, tt_twin, has)
     else:
         first_node, first_cost = u, p.t * tt_e
-        second_node, second_cost = v, (1.0 - p.t) * tt_twin
-    src = np.r_[np.arange(k), np.arange(k)[has]]
-    node = np.r_[first_node, second_node[has]]
-    cost = np.r_[first_cost, second_cost[has]] + p.access_s[src]
+        second_node, second_cost = v, _against(1.0 - p.t, tt_twin, has)
+    ok = np.isfinite(second_cost)
+    src = np.r_[np.arange(k), np.arange(k)[ok]]
+    node = np.r_[first_node, second_node[ok]]
+    cost = np.r_[first_cost, second_cost[ok]] + p.access_s[src]
     return src, node, cost
 
 
@@ -264,15 +272,15 @@ def _target_times(
     twin = net.edge_reverse[e]
     has = twin >= 0
     tt_e = tt[e]
-    tt_twin = np.where(has, tt[np.where(has, twin, 0)], np.inf)
+    tt_twin = tt[np.where(has, twin, 0)]
     u = net.edge_u[e]
     v = net.edge_v[e]
     if not reverse:  # arrive at the target: from u along e, or from v along the twin
         a = dist[..., u] + q.t * tt_e
-        b = dist[..., v] + (1.0 - q.t) * tt_twin
+        b = dist[..., v] + _against(1.0 - q.t, tt_twin, has)
     else:  # leave the target: to v along e, or to u along the twin
         a = dist[..., v] + (1.0 - q.t) * tt_e
-        b = dist[..., u] + q.t * tt_twin
+        b = dist[..., u] + _against(q.t, tt_twin, has)
     return np.fmin(a, b) + q.access_s
 
 
@@ -281,7 +289,7 @@ def _same_edge_time(net, tt, edge, t_from, t_to) -> np.ndarray:
     twin = net.edge_reverse[edge]
     has = twin >= 0
     fwd = np.where(t_to >= t_from, (t_to - t_from) * tt[edge], np.inf)
-    tt_twin = np.where(has, tt[np.where(has, twin, 0)], np.inf)
+    tt_twin = np.where(has, tt[np.where(has, twin, 0)], 0.0)
     back = np.where((t_to <= t_from) & has, (t_from - t_to) * tt_twin, np.inf)
     return np.fmin(fwd, back)
 
@@ -381,14 +389,14 @@ def nearest_facility(
         twin = net.edge_reverse[e]
         has = twin >= 0
         uu, vv = net.edge_u[e], net.edge_v[e]
-        tt_twin = np.where(has, tt[np.where(has, twin, 0)], np.inf)
+        tt_twin = tt[np.where(has, twin, 0)]
         if not reverse:
             a = dist_nodes[uu] + q.t * tt[e]
-            b = dist_nodes[vv] + (1.0 - q.t) * tt_twin
+            b = dist_nodes[vv] + _against(1.0 - q.t, tt_twin, has)
             fa, fb = node_fac[uu], node_fac[vv]
         else:
             a = dist_nodes[vv] + (1.0 - q.t) * tt[e]
-            b = dist_nodes[uu] + q.t * tt_twin
+            b = dist_nodes[uu] + _against(q.t, tt_twin, has)
             fa, fb = node_fac[vv], node_fac[uu]
         best = np.fmin(a, b)
         fac = np.where(a <= b, fa, fb)
@@ -554,7 +562,7 @@ def travel_time_matrix(
         return out
     for rows, nodes, dist in _chunks(net, profile, o, cutoff, chunk_size):
         times = _dest_times(net, tt, rows, o, nodes, dist, q)
-        times[~(times <= cutoff)] = np.nan
+        times[~(np.isfinite(times) & (times <= cutoff))] = np.nan
         out[np.ix_(o.pos[rows], q.pos)] = times
     return out
 
@@ -661,6 +669,27 @@ def _reached_pieces(net, tt, dist, f: _Pts | None, seconds: float) -> list:
     return pieces
 
 
+def _buffer_union(pieces: list, buffer_m: float):
+    """Union of the pieces buffered by ``buffer_m``, merged per 3 km tile first (faster)."""
+    import shapely
+
+    if not pieces:
+        return shapely.Polygon()
+    geoms = np.asarray(pieces, dtype=object)
+    geoms = shapely.simplify(geoms, min(2.0, buffer_m / 10.0))
+    bufs = shapely.buffer(geoms, buffer_m, quad_segs=2)
+    xy = shapely.get_coordinates(shapely.centroid(bufs))
+    key = np.floor(xy[:, 0] / 3_000.0).astype(np.int64) * 1_000_003 + np.floor(
+        xy[:, 1] / 3_000.0
+    ).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1], True])
+    tiles = [
+        shapely.union_all(bufs[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return shapely.union_all(tiles) if len(tiles) > 1 else tiles[0]
+
+
 def isochrones(
     net: Network,
     facilities: SnappedPoints,
@@ -684,7 +713,6 @@ def isochrones(
         reached), in the network's CRS.
     """
     import geopandas as gpd
-    import shapely
 
     net.check_profile(profile)
     tt = net.travel_time_s(profile)
@@ -699,11 +727,7 @@ def isochrones(
         out = []
         for m in minutes:
             pieces = _reached_pieces(net, tt, dist, fsub, m * 60.0)
-            if pieces:
-                geom = shapely.buffer(shapely.union_all(pieces), buffer_m)
-            else:
-                geom = shapely.Polygon()
-            out.append(geom)
+            out.append(_buffer_union(pieces, buffer_m))
         return out
 
     rows = []

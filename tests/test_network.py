@@ -1,0 +1,323 @@
+"""Tests for bereikbaar.network: filters, speeds, OSMnx agreement, plain-array networks, cache."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from bereikbaar.config import NetworkSettings, TravelProfile
+from bereikbaar.errors import NetworkError, RoutingError
+from bereikbaar.network import (
+    build_network,
+    load_network,
+    network_cache_path,
+    network_from_arrays,
+    parse_maxspeed,
+    way_direction,
+    way_passes,
+)
+
+WALK = TravelProfile("walk", "walk", speed_kmh=3.6)  # 1 m/s
+CAR = TravelProfile("car", "drive", delay_factor=1.5)
+
+
+# ------------------------------------------------------------------------- filters
+@pytest.mark.parametrize(
+    ("tags", "walk", "bike", "drive"),
+    [
+        ({"highway": "residential"}, True, True, True),
+        ({"highway": "cycleway"}, True, True, False),  # NL: separate cycle paths are walkable
+        ({"highway": "cycleway", "foot": "no"}, False, True, False),
+        ({"highway": "footway"}, True, False, False),
+        ({"highway": "footway", "bicycle": "yes"}, True, True, False),
+        ({"highway": "track", "motor_vehicle": "agricultural"}, True, True, False),
+        ({"highway": "track"}, True, True, True),
+        ({"highway": "service"}, True, True, True),
+        ({"highway": "service", "service": "parking_aisle"}, True, True, False),
+        ({"highway": "residential", "access": "private"}, False, False, False),
+        ({"highway": "construction"}, False, False, False),
+        ({"highway": "motorway"}, False, False, True),
+        ({"highway": "steps"}, True, False, False),
+        ({"highway": "path", "bicycle": "no"}, True, False, False),
+        ({"highway": "primary", "sidewalk": "separate"}, False, True, True),
+        ({"highway": "residential", "area": "yes"}, False, False, False),
+        ({"building": "yes"}, False, False, False),
+    ],
+)
+def test_way_filters(tags, walk, bike, drive):
+    assert way_passes(tags, "walk") is walk
+    assert way_passes(tags, "bike") is bike
+    assert way_passes(tags, "drive") is drive
+
+
+@pytest.mark.parametrize(
+    ("tags", "bike", "drive"),
+    [
+        ({"highway": "residential"}, 0, 0),
+        ({"highway": "residential", "oneway": "yes"}, 1, 1),
+        ({"highway": "residential", "oneway": "-1"}, -1, -1),
+        ({"highway": "residential", "oneway": "reverse"}, -1, -1),
+        ({"highway": "residential", "oneway": "yes", "oneway:bicycle": "no"}, 0, 1),
+        ({"highway": "residential", "oneway": "yes", "cycleway": "opposite_lane"}, 0, 1),
+        ({"highway": "tertiary", "junction": "roundabout"}, 1, 1),
+        ({"highway": "tertiary", "junction": "roundabout", "oneway": "no"}, 0, 0),
+        ({"highway": "motorway"}, 1, 1),
+        ({"highway": "cycleway", "oneway:bicycle": "yes"}, 1, 0),
+    ],
+)
+def test_way_direction(tags, bike, drive):
+    assert way_direction(tags, "walk") == 0
+    assert way_direction(tags, "bike") == bike
+    assert way_direction(tags, "drive") == drive
+
+
+@pytest.mark.parametrize(
+    ("value", "kmh"),
+    [
+        ("50", 50.0),
+        ("50 mph", 50 * 1.609344),
+        ("NL:urban", 50.0),
+        ("NL:rural", 80.0),
+        ("30;50", 40.0),
+        ("none", None),
+        ("signals", None),
+        (None, None),
+    ],
+)
+def test_parse_maxspeed(value, kmh):
+    got = parse_maxspeed(value)
+    assert got == pytest.approx(kmh) if kmh is not None else got is None
+
+
+# ---------------------------------------------------------------- plain-array build
+def test_network_from_arrays_walk_and_oneway():
+    net = network_from_arrays([(0, 0), (100, 0), (100, 50)], [(0, 1), (1, 2)], mode="walk")
+    # streets keep their positions; reverse directions follow in the same order
+    assert net.edge_u.tolist() == [0, 1, 1, 2]
+    assert net.edge_v.tolist() == [1, 2, 0, 1]
+    assert net.edge_length_m.tolist() == [100.0, 50.0, 100.0, 50.0]
+    assert net.edge_reverse.tolist() == [2, 3, 0, 1]
+    assert net.travel_time_s(WALK).tolist() == [100.0, 50.0, 100.0, 50.0]
+    assert list(net.edge_geometry[2].coords) == [(100.0, 0.0), (0.0, 0.0)]
+    assert net.n_nodes == 3 and net.n_edges == 4
+
+    drive = network_from_arrays(
+        [(0, 0), (100, 0), (100, 50)],
+        [(0, 1), (1, 2)],
+        mode="drive",
+        oneway=[True, False],
+        speeds_kmh=[36.0, 18.0],
+    )
+    assert drive.edge_u.tolist() == [0, 1, 2]
+    assert drive.edge_reverse.tolist() == [-1, 2, 1]
+    # 100 m at 10 m/s = 10 s, 50 m at 5 m/s = 10 s; delay factor 1.5
+    assert drive.travel_time_s(CAR).tolist() == pytest.approx([15.0, 15.0, 15.0])
+    with pytest.raises(RoutingError):
+        drive.travel_time_s(WALK)
+
+
+def test_csr_takes_fastest_parallel_edge_and_keeps_zero_edges():
+    net = network_from_arrays(
+        [(0, 0), (100, 0), (100, 0)], [(0, 1), (0, 1), (1, 2)], length_m=[100.0, 80.0, 0.0]
+    )
+    g = net.csr(WALK)
+    assert g.shape == (3, 3)
+    assert g[0, 1] == 80.0
+    assert g.nnz == 4  # 0-1, 1-0, 1-2 (zero, explicit), 2-1 (zero, explicit)
+    G = net.to_networkx([WALK])
+    assert G.graph["crs"] == "EPSG:28992"
+    assert G.number_of_edges() == 6
+    assert G[0][1][1]["travel_time_s_walk"] == 80.0
+
+
+def test_network_from_arrays_rejects_bad_edges():
+    with pytest.raises(NetworkError):
+        network_from_arrays([(0, 0)], [(0, 1)])
+
+
+# -------------------------------------------------------------- OSMnx agreement
+def _xml_copy(path: Path, tmp_path: Path) -> Path:
+    """An OSM XML file OSMnx can read (PBF converted with pyosmium, .gz unpacked)."""
+    import osmium
+
+    out = tmp_path / (path.name.split(".")[0] + ".osm")
+    if path.name.endswith(".pbf"):
+        writer = osmium.SimpleWriter(str(out))
+        for obj in osmium.FileProcessor(str(path)):
+            writer.add(obj)
+        writer.close()
+    elif path.name.endswith(".gz"):
+        with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return out
+
+
+def _way_tags(path: Path) -> dict[int, dict[str, str]]:
+    import osmium
+
+    from bereikbaar.inputs.osmfile import readable_osm_path
+
+    with readable_osm_path(path) as p:
+        return {
+            w.id: {t.k: t.v for t in w.tags} for w in osmium.FileProcessor(str(p), osmium.osm.WAY)
+        }
+
+
+def _osmnx_reference(xml: Path, tags: dict, mode: str, *, retain_all: bool):
+    """OSMnx's graph of the same file with our way rules applied, then simplified."""
+    import osmnx as ox
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "generated by OSMnx" and pandas/geopandas noise
+        G = ox.graph_from_xml(xml, bidirectional=True, simplify=False, retain_all=True)
+        drop = []
+        for u, v, k, d in G.edges(keys=True, data=True):
+            way = tags.get(d["osmid"], {})
+            if not way_passes(way, mode):
+                drop.append((u, v, k))
+                continue
+            direction = way_direction(way, mode)
+            if (direction == 1 and d["reversed"]) or (direction == -1 and not d["reversed"]):
+                drop.append((u, v, k))
+        G.remove_edges_from(drop)
+        G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
+        if not retain_all:
+            G = ox.truncate.largest_component(G, strongly=False)
+        return ox.simplify_graph(G)
+
+
+FIXTURES = [
+    ("roads/valhalla_test_amsterdam.osm.pbf", "walk"),
+    ("roads/valhalla_test_amsterdam.osm.pbf", "bike"),
+    ("roads/valhalla_test_amsterdam.osm.pbf", "drive"),
+    ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "walk"),
+    ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "bike"),
+    ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "drive"),
+]
+
+
+@pytest.mark.parametrize(("rel", "mode"), FIXTURES)
+@pytest.mark.parametrize("retain_all", [True, False])
+def test_network_agrees_with_osmnx(data_dir, tmp_path, rel, mode, retain_all):
+    path = data_dir / rel
+    net = build_network(path, mode, retain_all=retain_all)
+    ref = _osmnx_reference(_xml_copy(path, tmp_path), _way_tags(path), mode, retain_all=retain_all)
+    assert net.n_nodes == ref.number_of_nodes()
+    assert net.n_edges == ref.number_of_edges()
+    assert set(net.node_osmid.tolist()) == set(ref.nodes)
+    ours = sorted(
+        zip(net.node_osmid[net.edge_u].tolist(), net.node_osmid[net.edge_v].tolist(), strict=True)
+    )
+    assert ours == sorted((u, v) for u, v, _ in ref.edges(keys=True))
+    ref_len = sum(d["length"] for _, _, d in ref.edges(data=True))
+    assert net.edge_length_m.sum() == pytest.approx(ref_len, rel=0.01)
+    # every edge geometry runs from its u node to its v node
+    first = shapely.get_coordinates(shapely.get_point(net.edge_geometry, 0))
+    last = shapely.get_coordinates(shapely.get_point(net.edge_geometry, -1))
+    np.testing.assert_allclose(first, np.c_[net.node_x[net.edge_u], net.node_y[net.edge_u]])
+    np.testing.assert_allclose(last, np.c_[net.node_x[net.edge_v], net.node_y[net.edge_v]])
+    np.testing.assert_allclose(shapely.length(net.edge_geometry), net.edge_length_m)
+
+
+def test_drive_speeds_and_simplified_time(data_dir):
+    net = build_network(data_dir / "roads/groningen_centre_osmnx_drive_2020.osm.gz", "drive")
+    assert np.isfinite(net.edge_speed_kmh).all() and (net.edge_speed_kmh > 0).all()
+    tt = net.travel_time_s(CAR)
+    np.testing.assert_allclose(tt, net.edge_length_m / (net.edge_speed_kmh / 3.6) * 1.5)
+    assert (net.edge_reverse >= -1).all()
+    r = net.edge_reverse
+    paired = r >= 0
+    assert (r[r[paired]] == np.flatnonzero(paired)).all()
+    assert (net.edge_u[r[paired]] == net.edge_v[paired]).all()
+
+
+def test_area_keeps_only_nodes_inside(data_dir):
+    path = data_dir / "roads/valhalla_test_amsterdam.osm.pbf"
+    full = build_network(path, "walk", retain_all=True)
+    cx, cy = np.median(full.node_x), np.median(full.node_y)
+    area = shapely.box(cx - 400, cy - 400, cx + 400, cy + 400)
+    part = build_network(path, "walk", area=area, retain_all=True)
+    assert 0 < part.n_nodes < full.n_nodes
+    assert shapely.intersects_xy(area, part.node_x, part.node_y).all()
+
+
+def test_empty_area_raises(data_dir):
+    with pytest.raises(NetworkError, match="empty"):
+        build_network(
+            data_dir / "roads/valhalla_test_amsterdam.osm.pbf",
+            "walk",
+            area=shapely.box(0, 0, 10, 10),
+        )
+
+
+# ----------------------------------------------------------------------------- cache
+def _same_network(a, b) -> None:
+    for name in (
+        "node_osmid",
+        "node_x",
+        "node_y",
+        "edge_u",
+        "edge_v",
+        "edge_length_m",
+        "edge_speed_kmh",
+        "edge_osmid",
+        "edge_reverse",
+    ):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.edge_highway.tolist() == b.edge_highway.tolist()
+    assert shapely.equals_exact(a.edge_geometry, b.edge_geometry, tolerance=0).all()
+    assert a.mode == b.mode and a.crs == b.crs
+
+
+def test_cache_second_load_is_a_hit(data_dir, tmp_path, caplog):
+    path = data_dir / "roads/valhalla_test_amsterdam.osm.pbf"
+    settings = NetworkSettings(cache_dir=tmp_path / "cache")
+    with caplog.at_level(logging.INFO, logger="bereikbaar.network"):
+        first = load_network(path, "drive", settings=settings)
+        assert "cache miss" in caplog.text
+        caplog.clear()
+        second = load_network(path, "drive", settings=settings)
+        assert "cache hit" in caplog.text
+    _same_network(first, second)
+    _same_network(first, build_network(path, "drive"))
+    cached = network_cache_path(path, "drive", settings=settings)
+    assert cached.is_file()
+    # other settings, mode or area give another cache file
+    other = NetworkSettings(cache_dir=tmp_path / "cache", drive_speeds_kmh={"residential": 20})
+    assert network_cache_path(path, "drive", settings=other) != cached
+    assert network_cache_path(path, "walk", settings=settings) != cached
+    assert not [p for p in cached.parent.iterdir() if p.name.endswith(".tmp")]
+    # safe to delete
+    cached.unlink()
+    third = load_network(path, "drive", settings=settings)
+    _same_network(first, third)
+
+
+def test_cache_key_follows_file_content(data_dir, tmp_path):
+    src = data_dir / "roads/valhalla_test_amsterdam.osm.pbf"
+    copy = tmp_path / "a.osm.pbf"
+    shutil.copy(src, copy)
+    settings = NetworkSettings(cache_dir=tmp_path / "cache")
+    # same content, other path: same key
+    assert network_cache_path(copy, "walk", settings=settings) == network_cache_path(
+        src, "walk", settings=settings
+    )
+
+
+@pytest.mark.slow
+def test_province_walk_cache(synth_dir, cache_dir):
+    path = synth_dir / "drenthe-synth.osm.pbf"
+    settings = NetworkSettings(cache_dir=cache_dir)
+    a = load_network(path, "walk", settings=settings)
+    b = load_network(path, "walk", settings=settings)
+    _same_network(a, b)
+    assert a.n_nodes > 10_000
+    # the walk network of the province has both directions of every edge
+    assert (a.edge_reverse >= 0).all()
