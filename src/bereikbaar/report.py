@@ -136,6 +136,13 @@ def cleanup_temporaries(folder: str | Path) -> int:
 
 
 # ---------------------------------------------------------------------- index page
+def _count(x: Any) -> str:
+    """A head count with Dutch thousands separators (``12.345``), or a dash when unknown."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return format(float(x), ",.0f").replace(",", ".")
+
+
 def _pct(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
@@ -159,26 +166,15 @@ def render_index(
         hv = row.get("hartveilig") or {}
         dh = row.get("dorpshub") or {}
         cells = [f"<td>{html.escape(row['gemeente'])}</td>"]
-        cells.append(
-            f"<td class='num'>{hv.get('residents', dh.get('residents', '–')):,}</td>".replace(
-                ",", "."
-            )
-        )
+        cells.append(f"<td class='num'>{_count(hv.get('residents', dh.get('residents')))}</td>")
         for m in moments:
             share = (hv.get("moments") or {}).get(m.name, {}).get("share_covered")
             cells.append(f"<td class='num'>{_pct(share)}</td>")
         spots = hv.get("white_spots") or {}
-        night = None
-        for m in moments:
-            if m.name in spots:
-                night = (
-                    spots[m.name]
-                    if night is None or spots[m.name]["residents"] > night["residents"]
-                    else night
-                )
-        cells.append(
-            f"<td class='num'>{'–' if night is None else format(night['residents'], ',.0f').replace(',', '.')}</td>"
+        worst_moment = max(
+            (spots[m.name]["residents"] for m in moments if m.name in spots), default=None
         )
+        cells.append(f"<td class='num'>{_count(worst_moment)}</td>")
         worst = (
             ", ".join(html.escape(v["village"]) for v in (dh.get("worst_villages") or [])[:3])
             or "–"
