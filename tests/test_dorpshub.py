@@ -329,10 +329,8 @@ def grid_network(rng: np.random.Generator, mode: str, n: int = 8, spacing: float
 
 
 def matrix(net, origins, destinations, profile):
-    """The engine's own point-to-point times (s); errstate: routing multiplies 0 × inf for a
-    point and itself on a one-way edge (harmless, reported)."""
-    with np.errstate(invalid="ignore"):
-        return travel_time_matrix(net, origins, destinations, profile=profile)
+    """The engine's own point-to-point times (s)."""
+    return travel_time_matrix(net, origins, destinations, profile=profile)
 
 
 def random_points(rng, k, extent):

@@ -561,22 +561,19 @@ def compute_dorpshub(
     cell_hub_ok = hub_ok[cel_idx]
     hvil = targets[hmode].subset(vil_idx)
     hvil_ok = ~np.asarray(hvil.flagged, bool)
-    # errstate: routing's same-edge check multiplies 0 by inf on one-way edges (harmless)
     if n_v:
-        with np.errstate(invalid="ignore"):
-            matrix_s = routing.travel_time_matrix(networks[hmode], hvil, hvil, profile=hprof)
+        matrix_s = routing.travel_time_matrix(networks[hmode], hvil, hvil, profile=hprof)
         cost_min = np.asarray(matrix_s, float) / 60.0
     else:
         cost_min = np.zeros((0, 0))
     if n_v and n_c:
-        with np.errstate(invalid="ignore"):
-            pairs_df = routing.travel_times_within(
-                networks[hmode],
-                targets[hmode].subset(cel_idx),
-                hvil,
-                profile=hprof,
-                cutoff_s=hub_lim_s,
-            )
+        pairs_df = routing.travel_times_within(
+            networks[hmode],
+            targets[hmode].subset(cel_idx),
+            hvil,
+            profile=hprof,
+            cutoff_s=hub_lim_s,
+        )
         o = pairs_df["origin"].to_numpy(np.int64)
         d = pairs_df["destination"].to_numpy(np.int64)
         ts = pairs_df["time_s"].to_numpy(float)

@@ -285,13 +285,20 @@ def _target_times(
 
 
 def _same_edge_time(net, tt, edge, t_from, t_to) -> np.ndarray:
-    """Time from fraction ``t_from`` to ``t_to`` along ``edge`` (or back along its twin)."""
+    """Time from fraction ``t_from`` to ``t_to`` along ``edge`` (or back along its twin).
+
+    Ahead (``t_to > t_from``) is reached along the edge; behind only along the twin of a
+    two-way street; the same position costs nothing (even where the edge time is infinite).
+    """
     twin = net.edge_reverse[edge]
-    has = twin >= 0
-    fwd = np.where(t_to >= t_from, (t_to - t_from) * tt[edge], np.inf)
-    tt_twin = np.where(has, tt[np.where(has, twin, 0)], 0.0)
-    back = np.where((t_to <= t_from) & has, (t_from - t_to) * tt_twin, np.inf)
-    return np.fmin(fwd, back)
+    d = np.asarray(t_to, dtype=float) - np.asarray(t_from, dtype=float)
+    out = np.full(len(edge), np.inf)
+    ahead = d > 0
+    out[ahead] = d[ahead] * tt[edge[ahead]]
+    behind = (d < 0) & (twin >= 0)
+    out[behind] = -d[behind] * tt[twin[behind]]
+    out[d == 0] = 0.0
+    return out
 
 
 def _with_virtual(base_u, base_v, base_w, n, src, node, cost, k):
