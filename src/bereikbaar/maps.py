@@ -886,10 +886,10 @@ def _white_spot_layer(spots: gpd.GeoDataFrame, moment: str) -> folium.GeoJson:
         name=f"witte vlekken {moment}",
         style=lambda f: {
             "className": f["properties"]["bb"],
-            "color": "#111111",
-            "weight": 2.5,
-            "fillColor": "#ffffff",
-            "fillOpacity": 0.35,
+            "color": "#222222",
+            "weight": 1,
+            "fillColor": "#222222",
+            "fillOpacity": 0.05,  # the cells below keep their colour; the fill makes it clickable
             "fill": True,
         },
         pane=None,  # with the cells, below the points
@@ -1268,7 +1268,7 @@ def _hartveilig_panel(
         + _legend_html(share)
         + "<h4>AED's</h4>"
         + _legend_html(aed_items, dot=True)
-        + '<div class="bb-note">Omlijnd wit: witte vlekken (klik voor details).</div>'
+        + '<div class="bb-note">Zwart omlijnd: witte vlekken, aaneengesloten bewoonde cellen zonder AED binnen bereik (klik voor details).</div>'
         + (f'<div class="bb-note">{"; ".join(shown)}</div>' if shown else "")
         + _assumptions_html(result.assumptions, sources_note)
         + (
