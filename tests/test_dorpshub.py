@@ -177,6 +177,29 @@ def test_hand_cells_and_buitengebied(hand: DorpshubResult):
     assert v.loc["Grolloo", "residents_65_plus"] == 80.0
 
 
+def test_reach_per_place_kind():
+    # Grolloo becomes a town reaching 9 min: c4 (8.0 min from Grolloo) joins it.
+    # Amen becomes a hamlet reaching 5 min: c2 is 5.6 min from Amen (too far for a hamlet)
+    # but 6.4 min from Grolloo, within Grolloo's 9 -> Grolloo, although Amen is nearer.
+    inputs = hand_inputs(village_max_min_by_place={"town": 9.0, "hamlet": 5.0})
+    inputs["villages"].loc[inputs["villages"]["name"] == "Grolloo", "place"] = "town"
+    inputs["villages"].loc[inputs["villages"]["name"] == "Amen", "place"] = "hamlet"
+    res = compute_dorpshub(**inputs)
+    village = res.cells.set_index("cell_id")["village"].to_dict()
+    assert village == {
+        "c1": "Amen",
+        "c2": "Grolloo",
+        "c3": "Grolloo",
+        "c4": "Grolloo",
+        "c5": None,
+        "c6": "Grolloo",
+    }
+    v = res.villages.set_index("village")
+    assert v.loc["Amen", "residents"] == 100.0
+    assert v.loc["Grolloo", "residents"] == 50.0 + 200.0 + 30.0 + 100.0
+    assert res.buitengebied["residents"] == 10.0
+
+
 def test_hand_every_resident_once(hand: DorpshubResult):
     total = hand.cells["residents"].sum()
     assert total == 490.0

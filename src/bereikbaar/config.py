@@ -233,6 +233,9 @@ class DorpshubSettings:
     place_kinds: tuple[str, ...] = ("town", "village", "hamlet")
     village_profile: str = "bike"
     village_max_min: float = 10.0
+    village_max_min_by_place: Mapping[str, float] = field(
+        default_factory=lambda: {"city": 25.0, "town": 20.0}
+    )
     profiles: tuple[str, ...] = ("walk", "bike", "ebike", "car")
     services: tuple[str, ...] = (
         "gp",

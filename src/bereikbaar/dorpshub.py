@@ -6,7 +6,9 @@ point. This module answers three questions for one *gemeente* (municipality):
 
 1. **Who lives where?** Every populated grid cell of the municipality belongs to the
    village (``town``/``village``/``hamlet`` place of the municipality) it reaches fastest by
-   ``settings.village_profile`` (bike) within ``settings.village_max_min``. Cells farther
+   ``settings.village_profile`` (bike) within ``settings.village_max_min`` (or the limit
+   for its place kind in ``settings.village_max_min_by_place``: a town reaches farther than
+   a hamlet). Cells farther
    from every village, and cells that cannot be placed on the network, are *buitengebied*
    (countryside). Every resident is counted exactly once: in one village or in the
    buitengebied.
@@ -222,6 +224,12 @@ def norm_label(norm: Norm) -> str:
     return f"{norm.service} ({norm.profile}, {norm.max_min:g} min{extra})"
 
 
+def village_limit_min(settings: DorpshubSettings, place_kind: str) -> float:
+    """Minutes within which a cell can belong to a village of ``place_kind``
+    (``village_max_min_by_place`` for that kind, else ``village_max_min``)."""
+    return float(settings.village_max_min_by_place.get(place_kind, settings.village_max_min))
+
+
 def assign_cells(
     time_s: np.ndarray, village: np.ndarray, flagged: np.ndarray, *, max_s: float
 ) -> np.ndarray:
@@ -427,23 +435,32 @@ def compute_dorpshub(
     vmode = vprof.network
     cell_flagged = np.asarray(targets[vmode].flagged, bool)[cel_idx]
     vil_flagged = np.asarray(targets[vmode].flagged, bool)[vil_idx]
-    if n_v and n_c and not vil_flagged.all():
-        nf = routing.nearest_facility(
-            networks[vmode],
-            targets[vmode].subset(vil_idx),
-            profile=vprof,
-            targets=targets[vmode].subset(cel_idx),
-            cutoff_s=settings.village_max_min * 60.0,
-            direction="to_facility",
-        )
-        t_village = np.asarray(nf.target_time_s, float)
-        f_village = np.asarray(nf.target_facility, np.int64)
-    else:
-        t_village = np.full(n_c, np.nan)
-        f_village = np.full(n_c, -1, np.int64)
-    cell_village = assign_cells(
-        t_village, f_village, cell_flagged, max_s=settings.village_max_min * 60.0
-    )
+    # One pass per place kind, each with its own reach (a town reaches farther than a
+    # hamlet); a cell goes to the fastest village whose kind's limit it is within.
+    t_village = np.full(n_c, np.nan)
+    f_village = np.full(n_c, -1, np.int64)
+    place = vil["place"].to_numpy(object)
+    if n_v and n_c:
+        for kind in sorted(set(place)):
+            sel = np.flatnonzero(place == kind)
+            if vil_flagged[sel].all():
+                continue
+            limit_s = 60.0 * village_limit_min(settings, kind)
+            nf = routing.nearest_facility(
+                networks[vmode],
+                targets[vmode].subset(vil_idx[sel]),
+                profile=vprof,
+                targets=targets[vmode].subset(cel_idx),
+                cutoff_s=limit_s,
+                direction="to_facility",
+            )
+            t = np.asarray(nf.target_time_s, float)
+            f = np.asarray(nf.target_facility, np.int64)
+            better = (f >= 0) & np.isfinite(t) & (t <= limit_s)
+            better &= ~np.isfinite(t_village) | (t < t_village)
+            t_village[better] = t[better]
+            f_village[better] = sel[f[better]]
+    cell_village = assign_cells(t_village, f_village, cell_flagged, max_s=np.inf)
     res = cel["residents"].to_numpy(float)
     res65 = cel["residents_65_plus"].to_numpy(float)
     v_res = group_sum(res, cell_village, n_v)
@@ -1163,7 +1180,12 @@ def _assumptions(settings, norms, profiles, max_snap_m) -> list[str]:
     hp = profiles[settings.hub_profile]
     out = [
         f"Each populated cell belongs to the village it reaches fastest by {vp.label or vp.name} "
-        f"within {settings.village_max_min:g} min, within the municipality; farther cells and "
+        f"within {settings.village_max_min:g} min"
+        + "".join(
+            f", a {kind} within {lim:g} min"
+            for kind, lim in sorted(settings.village_max_min_by_place.items())
+        )
+        + ", within the municipality; farther cells and "
         f"cells more than {max_snap_m:g} m from the network are buitengebied.",
         "Times run from the village centre (or cell centroid) to the nearest service, on the "
         "directed network of each mode, including the walk/ride between the point and the road; "
