@@ -12,9 +12,9 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from bereikbaar.errors import CrsError, InputError
-from bereikbaar.inputs.aeds import AED_SCHEMA, aeds_from_osm, match_points, merge_aeds
+from bereikbaar.inputs.aeds import aeds_from_osm, match_points, merge_aeds
 from bereikbaar.inputs.opening_hours import parse_opening_hours
-from bereikbaar.inputs.report import IssueLog
+from bereikbaar.inputs.report import AED_SCHEMA, IssueLog
 
 X0, Y0 = 235_000.0, 555_000.0  # near Assen, RD New metres
 

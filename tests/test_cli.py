@@ -29,6 +29,28 @@ def _env(cache_dir: Path, data_dir: Path) -> dict[str, str]:
     return env
 
 
+def _export_cmd(config: Path, out: Path, *gemeenten: str, extra: tuple[str, ...] = ()) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bereikbaar.cli",
+        "export",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+    ]
+    for g in gemeenten:
+        cmd += ["--gemeente", g]
+    return [*cmd, *extra]
+
+
+def _run(cmd: list[str], cache_dir: Path, data_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        cmd, capture_output=True, text=True, env=_env(cache_dir, data_dir), cwd=ROOT, timeout=900
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -127,7 +149,9 @@ def test_hartveilig_and_dorpshub_single(tmp_path, data_dir, cache_dir, monkeypat
     for m in ("weekday_day", "weekday_evening", "night", "sunday"):
         v = summary["moments"][m]
         assert 0 <= v["share_covered"] <= 1
-        assert v["share_covered"] == pytest.approx(v["residents_covered"] / summary["residents"], abs=1e-4)
+        assert v["share_covered"] == pytest.approx(
+            v["residents_covered"] / summary["residents"], abs=1e-4
+        )
     layers = set(gpd.list_layers(folder / "hartveilig.gpkg")["name"])
     assert {"cells", "white_spots", "aeds", "proposals"} <= layers
     cells = gpd.read_file(folder / "hartveilig.gpkg", layer="cells")
@@ -171,28 +195,10 @@ def _config_without_population_in(tmp_path: Path, data_dir: Path, gemeente: str)
 def test_batch_with_one_broken_municipality(tmp_path, data_dir, cache_dir):
     cfg = _config_without_population_in(tmp_path, data_dir, "Westerveld")
     out = tmp_path / "maps"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bereikbaar.cli",
-            "export",
-            "--config",
-            str(cfg),
-            "--gemeente",
-            "Westerveld",
-            "--gemeente",
-            "Meppel",
-            "--out",
-            str(out),
-            "--analysis",
-            "hartveilig",
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(cache_dir, data_dir),
-        cwd=ROOT,
-        timeout=900,
+    proc = _run(
+        _export_cmd(cfg, out, "Westerveld", "Meppel", extra=("--analysis", "hartveilig")),
+        cache_dir,
+        data_dir,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     text = proc.stdout + proc.stderr
@@ -206,23 +212,7 @@ def test_batch_with_one_broken_municipality(tmp_path, data_dir, cache_dir):
 def test_interrupted_batch_leaves_no_partial_files(tmp_path, data_dir, cache_dir):
     out = tmp_path / "maps"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bereikbaar.cli",
-            "export",
-            "--config",
-            str(CONFIG_PATH),
-            "--gemeente",
-            "Westerveld",
-            "--gemeente",
-            "Meppel",
-            "--gemeente",
-            "De Wolden",
-            "--out",
-            str(out),
-            "--force",
-        ],
+        _export_cmd(CONFIG_PATH, out, "Westerveld", "Meppel", "De Wolden", extra=("--force",)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -246,53 +236,12 @@ def test_interrupted_batch_leaves_no_partial_files(tmp_path, data_dir, cache_dir
         assert html.read_text().rstrip().endswith("</html>"), html
     for gpkg in out.rglob("*.gpkg"):
         assert len(gpd.list_layers(gpkg)) >= 1
-    # a second run completes and skips what is already complete and unchanged
-    proc2 = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bereikbaar.cli",
-            "export",
-            "--config",
-            str(CONFIG_PATH),
-            "--gemeente",
-            "Westerveld",
-            "--gemeente",
-            "Meppel",
-            "--out",
-            str(out),
-            "--analysis",
-            "hartveilig",
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(cache_dir, data_dir),
-        cwd=ROOT,
-        timeout=900,
+    # a second run completes what was interrupted; a third finds everything unchanged
+    again = _export_cmd(
+        CONFIG_PATH, out, "Westerveld", "Meppel", extra=("--analysis", "hartveilig")
     )
+    proc2 = _run(again, cache_dir, data_dir)
     assert proc2.returncode == 0, proc2.stdout + proc2.stderr
-    proc3 = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bereikbaar.cli",
-            "export",
-            "--config",
-            str(CONFIG_PATH),
-            "--gemeente",
-            "Westerveld",
-            "--gemeente",
-            "Meppel",
-            "--out",
-            str(out),
-            "--analysis",
-            "hartveilig",
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(cache_dir, data_dir),
-        cwd=ROOT,
-        timeout=900,
-    )
+    proc3 = _run(again, cache_dir, data_dir)
     assert proc3.returncode == 0
     assert "skipped  Westerveld" in proc3.stdout and "skipped  Meppel" in proc3.stdout

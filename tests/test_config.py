@@ -9,7 +9,9 @@ from .conftest import CONFIG_PATH
 
 
 def test_drenthe_config_resolves_paths(cfg, data_dir):
-    assert cfg.inputs.osm.resolve() == (data_dir / "drenthe-synth" / "drenthe-synth.osm.pbf").resolve()
+    assert (
+        cfg.inputs.osm.resolve() == (data_dir / "drenthe-synth" / "drenthe-synth.osm.pbf").resolve()
+    )
     assert cfg.inputs.osm.is_file()
     assert cfg.inputs.aed_register.columns["availability"] == "beschikbaarheid"
     # 2.3 m/s from the TOML's speed_mps, carried as km/h and back

@@ -35,7 +35,9 @@ def _execute(name: str, probe: str, monkeypatch, cache_dir: Path, data_dir: Path
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(probe))
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
     client.execute()  # raises CellExecutionError if any cell errors
     out = nb.cells[-1].outputs
     text = "".join(o.get("text", "") for o in out if o.get("output_type") == "stream")
@@ -54,14 +56,26 @@ def test_hartveilig_notebook_matches_cli(monkeypatch, cache_dir, data_dir, tmp_p
     got = _execute("hartveilig.ipynb", probe, monkeypatch, cache_dir, data_dir)
     r = CliRunner().invoke(
         main,
-        ["hartveilig", "--config", str(CONFIG_PATH), "--gemeente", got["gemeente"], "--out", str(tmp_path)],
+        [
+            "hartveilig",
+            "--config",
+            str(CONFIG_PATH),
+            "--gemeente",
+            got["gemeente"],
+            "--out",
+            str(tmp_path),
+        ],
     )
     assert r.exit_code == 0, r.output
     summary = json.loads(next(tmp_path.glob("*/hartveilig_summary.json")).read_text())
     for moment, row in got["dekking"].items():
-        assert row["inwoners gedekt"] == pytest.approx(summary["moments"][moment]["residents_covered"])
+        assert row["inwoners gedekt"] == pytest.approx(
+            summary["moments"][moment]["residents_covered"]
+        )
         # the JSON keeps 4 decimals of the share; the notebook shows one decimal of the percentage
-        assert row["% gedekt"] == pytest.approx(100 * summary["moments"][moment]["share_covered"], abs=0.051)
+        assert row["% gedekt"] == pytest.approx(
+            100 * summary["moments"][moment]["share_covered"], abs=0.051
+        )
     assert got["proposals"] == pytest.approx([p["gain_residents"] for p in summary["proposals"]])
     # the what-if table: a larger budget never covers fewer residents; "standaard" equals the CLI
     for moment in summary["moments"]:
@@ -81,7 +95,16 @@ def test_dorpshub_notebook_matches_cli(monkeypatch, cache_dir, data_dir, tmp_pat
     )
     got = _execute("dorpshub.ipynb", probe, monkeypatch, cache_dir, data_dir)
     r = CliRunner().invoke(
-        main, ["dorpshub", "--config", str(CONFIG_PATH), "--gemeente", got["gemeente"], "--out", str(tmp_path)]
+        main,
+        [
+            "dorpshub",
+            "--config",
+            str(CONFIG_PATH),
+            "--gemeente",
+            got["gemeente"],
+            "--out",
+            str(tmp_path),
+        ],
     )
     assert r.exit_code == 0, r.output
     folder = next(tmp_path.glob("*/"))

@@ -677,6 +677,16 @@ def _worker_run(
     )
 
 
+def _index_note(cfg: Config) -> str:
+    hv = cfg.hartveilig
+    return (
+        f"Gedekt: aandeel inwoners dat binnen {hv.budget_min:g} minuten een AED bij zich kan krijgen "
+        f"(model '{hv.model}', AED's met onbekende openingstijden: {hv.unknown_availability}). "
+        "Witte vlekken: inwoners zonder bereikbare AED op het slechtste moment. "
+        f"Bronnen: {cfg.inputs.sources_note}"
+    )
+
+
 def export(
     cfg: Config,
     gemeenten: Sequence[str] | None,
@@ -794,7 +804,7 @@ def export(
             rows,
             title=f"bereikbaar — {cfg.study_area.name}",
             moments=cfg.hartveilig.moments,
-            note=cfg.inputs.sources_note,
+            note=_index_note(cfg),
         ),
     )
     return ExportReport(out=out, outcomes=tuple(outcomes), index=index)

@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 
-
 # --------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class SitingResult:

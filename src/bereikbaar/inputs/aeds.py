@@ -33,26 +33,11 @@ from scipy.spatial import cKDTree
 
 from bereikbaar.errors import InputError, check_crs
 from bereikbaar.inputs.opening_hours import availability_from_text
-from bereikbaar.inputs.report import IssueLog
+from bereikbaar.inputs.report import AED_SCHEMA, IssueLog
 
 log = logging.getLogger(__name__)
 
 RD_CRS = "EPSG:28992"
-AED_SCHEMA = [
-    "aed_id",
-    "name",
-    "street",
-    "postcode",
-    "place",
-    "gemeente",
-    "availability",
-    "availability_status",
-    "open_hours",
-    "indoor",
-    "location_quality",
-    "provenance",
-    "geometry",
-]
 MERGED_EXTRA = ["osm_aed_id", "merge_distance_m", "source_row"]
 _TEXT = [c for c in AED_SCHEMA if c not in ("indoor", "geometry")]
 PRIVATE_ACCESS = ("private", "no")

@@ -49,28 +49,13 @@ from bereikbaar.config import RegisterInput
 from bereikbaar.errors import ConfigError, InputError, MissingInputError, check_crs
 from bereikbaar.inputs.coordinates import lat_lon_to_rd, parse_decimal, repair_lat_lon
 from bereikbaar.inputs.opening_hours import availability_from_text
-from bereikbaar.inputs.report import IssueLog, ReadResult
+from bereikbaar.inputs.report import AED_SCHEMA, IssueLog, ReadResult
 
 log = logging.getLogger(__name__)
 
 RD_CRS = "EPSG:28992"
 
-AED_COLUMNS = [
-    "aed_id",
-    "name",
-    "street",
-    "postcode",
-    "place",
-    "gemeente",
-    "availability",
-    "availability_status",
-    "open_hours",
-    "indoor",
-    "location_quality",
-    "provenance",
-    "source_row",
-    "geometry",
-]
+AED_COLUMNS = [*AED_SCHEMA[:-1], "source_row", "geometry"]
 GP_COLUMNS = [
     "name",
     "kind",

@@ -19,6 +19,23 @@ from typing import Any, Literal
 
 import pandas as pd
 
+#: Columns of every AED table: the register's, OSM's and the merged one (see
+#: docs/ARCHITECTURE.md for their meaning); readers may add columns after these.
+AED_SCHEMA = [
+    "aed_id",
+    "name",
+    "street",
+    "postcode",
+    "place",
+    "gemeente",
+    "availability",
+    "availability_status",
+    "open_hours",
+    "indoor",
+    "location_quality",
+    "provenance",
+    "geometry",
+]
 ISSUE_COLUMNS = ["input", "file", "row", "column", "value", "reason", "hint", "action"]
 Action = Literal["rejected", "repaired", "flagged"]
 
