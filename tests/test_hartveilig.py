@@ -499,6 +499,11 @@ def test_drenthe_proposals_match_adding_the_aeds(cfg, drenthe_area):
     )
     more = pd.concat([aeds, new], ignore_index=True)
     after = compute_hartveilig(aeds=more, **kw)
+    # adding AEDs never uncovers a cell, at any moment
+    assert list(after.cells["cell_id"]) == list(base.cells["cell_id"])
+    for m in base.moments:
+        col = f"covered_{m.name}"
+        assert (after.cells[col].to_numpy() >= base.cells[col].to_numpy()).all()
     night = base.summary["proposal_moment"]
     gained = (
         after.summary["moments"][night]["residents_covered"]

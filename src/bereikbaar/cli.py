@@ -51,6 +51,13 @@ data_dir_option = click.option(
     default=None,
     help="Data root for the paths in the config (default: $BEREIKBAAR_DATA, else ../shared/data beside the checkout).",
 )
+out_option = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maps"),
+    show_default=True,
+    help="Output folder; each municipality gets OUT/<slug>/.",
+)
 offline_option = click.option(
     "--offline/--online",
     default=True,
@@ -181,12 +188,7 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
     required=True,
     help="Municipality name or CBS code (e.g. 'Aa en Hunze' or GM1680).",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("maps"),
-    show_default=True,
-)
+@out_option
 @click.option(
     "--model", type=click.Choice(["fetch", "route", "radius"]), default=None, help="Coverage model."
 )
@@ -223,12 +225,7 @@ def hartveilig(
 @config_option
 @data_dir_option
 @click.option("--gemeente", required=True, help="Municipality name or CBS code.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("maps"),
-    show_default=True,
-)
+@out_option
 @click.option("--hub-k", type=int, default=None, help="Number of hubs to choose.")
 @offline_option
 def dorpshub(config_path, data_dir, gemeente, out, hub_k, offline) -> None:
@@ -245,12 +242,7 @@ def dorpshub(config_path, data_dir, gemeente, out, hub_k, offline) -> None:
 @data_dir_option
 @click.option("--all", "all_", is_flag=True, help="Every municipality of the province.")
 @click.option("--gemeente", multiple=True, help="A municipality (repeat for more).")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("maps"),
-    show_default=True,
-)
+@out_option
 @click.option(
     "--analysis", default="hartveilig,dorpshub", show_default=True, help="Comma-separated analyses."
 )
