@@ -1,6 +1,6 @@
 """Fetch the web assets that offline maps need into ``vendor/web/`` (run by ``make assets``).
 
-The packages and their pinned versions are :data:`bereikbaar.maps.WEB_PACKAGES`
+The packages and their pinned versions are :data:`bereikbaar._web_assets.WEB_PACKAGES`
 (Leaflet, jQuery). Each is fetched once from the npm registry with ``npm pack
 <package>@<version>`` and unpacked to ``vendor/web/<package>/``; ``vendor/web/manifest.json``
 records the versions and the tarballs' integrity hashes. Running it again does nothing when
@@ -27,10 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 try:
-    from bereikbaar.maps import WEB_PACKAGES, web_asset_dir
+    from bereikbaar._web_assets import WEB_PACKAGES, web_asset_dir
 except ImportError:  # run before `pip install -e .`: use the source tree
     sys.path.insert(0, str(ROOT / "src"))
-    from bereikbaar.maps import WEB_PACKAGES, web_asset_dir
+    from bereikbaar._web_assets import WEB_PACKAGES, web_asset_dir
 
 #: Files that must exist after unpacking (relative to the destination).
 REQUIRED_FILES = (

@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
+from bereikbaar._web_assets import ASSETS_ENV, web_asset_dir
 from bereikbaar.config import Moment
 from bereikbaar.errors import BereikbaarError
-from bereikbaar.maps import ASSETS_ENV, web_asset_dir, write_dorpshub_map, write_hartveilig_map
+from bereikbaar.maps import write_dorpshub_map, write_hartveilig_map
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -36,28 +36,28 @@ import logging
 import math
 import os
 import re
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from bereikbaar._web_assets import (
+    ASSETS_DIRNAME,
+    REMOTE_TAG,
+    WEB_PACKAGES,
+    copy_assets,
+    localize_assets,
+    walk,
+    web_asset_dir,
+)
 from bereikbaar.errors import BereikbaarError, check_crs
+from bereikbaar.report import write_text_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
     import geopandas as gpd
 
 log = logging.getLogger(__name__)
-
-ASSETS_ENV = "BEREIKBAAR_ASSETS"
-ASSETS_DIRNAME = "_assets"
-
-#: npm packages (pinned) that offline maps need; fetched by ``scripts/fetch_map_assets.py``
-#: into ``vendor/web/<package>/`` (the unpacked npm tarball).
-WEB_PACKAGES: dict[str, str] = {"leaflet": "1.9.4", "jquery": "3.7.1"}
 
 #: Decimals kept for lon/lat in the HTML (1e-5 degree is about 1 m in Drenthe).
 COORD_DECIMALS = 5
@@ -71,48 +71,6 @@ PANEL_WIDTH_PX = 300
 #: so switching the moment layer never buries the AEDs under the newly added areas.
 POINTS_PANE = "bbPoints"
 
-
-@dataclass(frozen=True)
-class _WebAsset:
-    """A CDN file the maps may load, and where its offline copy lives in the asset folder."""
-
-    pattern: re.Pattern[str]
-    file: str  # path under the asset folder, e.g. "leaflet/dist/leaflet.js"
-    extra: tuple[str, ...] = ()  # files the asset loads by relative URL (CSS images)
-
-
-_WEB_ASSETS: tuple[_WebAsset, ...] = (
-    _WebAsset(re.compile(r"/leaflet@[^/]+/dist/leaflet(-src)?\.js$"), "leaflet/dist/leaflet.js"),
-    _WebAsset(
-        re.compile(r"/leaflet@[^/]+/dist/leaflet\.css$"),
-        "leaflet/dist/leaflet.css",
-        extra=tuple(
-            f"leaflet/dist/images/{name}"
-            for name in (
-                "layers.png",
-                "layers-2x.png",
-                "marker-icon.png",
-                "marker-icon-2x.png",
-                "marker-shadow.png",
-            )
-        ),
-    ),
-    _WebAsset(
-        re.compile(r"(/jquery-3\.[0-9.]+(\.min)?\.js|/jquery@3[^/]*/dist/jquery(\.min)?\.js)$"),
-        "jquery/dist/jquery.min.js",
-    ),
-)
-
-#: Folium's default assets for Marker icons (Font Awesome, awesome-markers) and Bootstrap
-#: styling. These maps draw no icon markers and no Bootstrap widgets, so they are left out
-#: (online and offline alike, so both render the same).
-_UNUSED_ASSETS = re.compile(
-    r"bootstrap|awesome-markers|awesome\.rotate|fontawesome|font-awesome|glyphicons", re.I
-)
-_REMOTE_URL = re.compile(r"^\s*(https?:)?//", re.I)
-_REMOTE_TAG = re.compile(
-    r"<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", re.I | re.S
-)
 
 # ------------------------------------------------------------------------------ styling
 MINUTE_BINS = (0.0, 2.5, 5.0, 7.5, 10.0, 15.0)
@@ -205,15 +163,7 @@ _PROVENANCE_LABELS = {"osm": "OpenStreetMap", "register": "AED-register", "both"
 
 
 # ============================================================================ public API
-def web_asset_dir() -> Path:
-    """The folder holding the offline web assets (``vendor/web`` after ``make assets``).
-
-    ``$BEREIKBAAR_ASSETS`` when set, else ``<repo>/vendor/web`` found relative to this file.
-    """
-    env = os.environ.get(ASSETS_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / "vendor" / "web"
+__all__ = ["WEB_PACKAGES", "web_asset_dir", "write_dorpshub_map", "write_hartveilig_map"]
 
 
 def write_hartveilig_map(
@@ -463,105 +413,28 @@ def _base_map(boundary: Any, *, offline: bool) -> tuple[folium.Map, folium.GeoJs
 def _save(m: folium.Map, path: Path, *, offline: bool) -> Path:
     """Localise assets, render with stable element ids and write atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    files = _localize_assets(m, offline=offline)
+    files = localize_assets(m, offline=offline)
     if offline:
-        _copy_assets(files, path.parent / ASSETS_DIRNAME)
+        copy_assets(files, path.parent / ASSETS_DIRNAME)
     _stable_ids(m.get_root())
     text = m.get_root().render()
     if offline:
-        hit = _REMOTE_TAG.search(text)
+        hit = REMOTE_TAG.search(text)
         if hit:
             raise BereikbaarError(
                 f"offline map {path.name} would still load a remote file "
-                f"({text[hit.start() : hit.start() + 120]!r}); add it to bereikbaar.maps "
-                f"_WEB_ASSETS and scripts/fetch_map_assets.py"
+                f"({text[hit.start() : hit.start() + 120]!r}); add it to bereikbaar._web_assets "
+                f"WEB_ASSETS and WEB_PACKAGES"
             )
-    _write_text_atomic(path, text)
+    write_text_atomic(path, text)
     log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
 
 
-# ============================================================================ assets
-def _walk(element: Any) -> Iterator[Any]:
-    yield element
-    for child in list(getattr(element, "_children", {}).values()):
-        yield from _walk(child)
-
-
-def _localize_assets(m: folium.Map, *, offline: bool) -> list[str]:
-    """Point every element's JS/CSS at local copies; return the files (asset-dir relative).
-
-    Works on instance attributes only: folium's classes keep their CDN defaults.
-    """
-    needed: dict[str, None] = {}
-    for element in _walk(m.get_root()):
-        for attr in ("default_js", "default_css"):
-            entries = getattr(element, attr, None)
-            if not entries:
-                continue
-            kept = []
-            for name, url in entries:
-                if _UNUSED_ASSETS.search(url):
-                    continue
-                if not offline or not _REMOTE_URL.match(url):
-                    kept.append((name, url))
-                    continue
-                asset = next((a for a in _WEB_ASSETS if a.pattern.search(url)), None)
-                if asset is None:
-                    raise BereikbaarError(
-                        f"map element {type(element).__name__} loads {url} ({name}), which has "
-                        f"no offline copy; add its npm package to bereikbaar.maps.WEB_PACKAGES "
-                        f"and _WEB_ASSETS and run `make assets`, or write with offline=False"
-                    )
-                kept.append((name, f"{ASSETS_DIRNAME}/{asset.file}"))
-                for file in (asset.file, *asset.extra):
-                    needed[file] = None
-            setattr(element, attr, kept)
-    return list(needed)
-
-
-def _copy_assets(files: Iterable[str], dest: Path) -> None:
-    """Copy ``files`` (relative to :func:`web_asset_dir`) into ``dest``, skipping equal ones."""
-    src_dir = web_asset_dir()
-    for rel in files:
-        src = src_dir / rel
-        if not src.is_file():
-            raise BereikbaarError(
-                f"offline map asset {rel} is missing from {src_dir}; run `make assets` (it "
-                f"fetches {', '.join(f'{k}@{v}' for k, v in WEB_PACKAGES.items())} from the npm "
-                f"registry), or set {ASSETS_ENV} to a folder made by scripts/fetch_map_assets.py"
-            )
-        dst = dest / rel
-        if dst.is_file() and dst.read_bytes() == src.read_bytes():
-            continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            shutil.copyfile(src, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dst)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
 def _stable_ids(root: Any) -> None:
     """Give every element a sequential id so the same input renders byte-identical HTML."""
-    for i, element in enumerate(_walk(root)):
+    for i, element in enumerate(walk(root)):
         element._id = f"{i:04d}"
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; maps are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ============================================================================ elements
