@@ -528,8 +528,8 @@ def compute_dorpshub(
                 "%s: no %s among the service points; its times are empty", gemeente, service
             )
             assumptions.append(
-                f"No {service} among the service points: its minutes are empty and every "
-                "village misses its norms."
+                f"Geen {service} onder de voorzieningen: de minuten zijn leeg en elk dorp mist "
+                "de bijbehorende normen."
             )
 
     # ---- 3. norms: centre within, share of residents within, score, rank
@@ -1176,36 +1176,38 @@ def _long_table(names, v_res, v_res65, pairs, times, norm_by_pair, vil_pos) -> p
 
 
 def _assumptions(settings, norms, profiles, max_snap_m) -> list[str]:
+    """The assumptions, in Dutch: they are printed with every result and shown on the map."""
     vp = profiles[settings.village_profile]
     hp = profiles[settings.hub_profile]
+    per_kind = "".join(
+        f", een {kind} binnen {lim:g} min"
+        for kind, lim in sorted(settings.village_max_min_by_place.items())
+    )
     out = [
-        f"Each populated cell belongs to the village it reaches fastest by {vp.label or vp.name} "
-        f"within {settings.village_max_min:g} min"
-        + "".join(
-            f", a {kind} within {lim:g} min"
-            for kind, lim in sorted(settings.village_max_min_by_place.items())
-        )
-        + ", within the municipality; farther cells and "
-        f"cells more than {max_snap_m:g} m from the network are buitengebied.",
-        "Times run from the village centre (or cell centroid) to the nearest service, on the "
-        "directed network of each mode, including the walk/ride between the point and the road; "
-        "services across the municipal and provincial border count.",
-        "Share within a norm = share of the village's residents (from its own 100 m cells) whose "
-        "cell is within the norm; the score is the mean of these shares over all norms "
-        "(0..1, higher = better); failed norms are those the village centre misses.",
-        f"Hub choice on {hp.label or hp.name}: p-median of village-to-village times weighted by "
-        f"residents, and maximum coverage of residents not yet within {settings.hub_max_min:g} "
-        f"min of a station or bus hub with >= {settings.hub_min_departures_per_hour:g} "
-        "departures per hour; a new hub is assumed to offer that service level.",
-        "Stations and bus hubs with unknown departures do not count for norms that require a "
-        f"minimum number of departures; one without takes those of a stop of its kind within "
-        f"{SAME_HUB_M:g} m (the same hub from OSM and from the hubs register).",
+        f"Elke bewoonde cel hoort bij het dorp dat ze het snelst bereikt per "
+        f"{vp.label or vp.name}, binnen {settings.village_max_min:g} min{per_kind}, binnen de "
+        f"eigen gemeente; verdere cellen en cellen meer dan {max_snap_m:g} m van het wegennet "
+        "zijn buitengebied.",
+        "Reistijden lopen van het dorpscentrum (of het midden van de cel) naar de dichtstbijzijnde "
+        "voorziening, over het gerichte wegennet van elke vervoerswijze, inclusief het stuk "
+        "tussen het punt en de weg; voorzieningen over de gemeente- en provinciegrens tellen mee.",
+        "Aandeel binnen een norm = aandeel van de inwoners van het dorp (uit de eigen 100 m-cellen) "
+        "waarvan de cel binnen de norm ligt; de score is het gemiddelde van die aandelen over alle "
+        "normen (0..1, hoger = beter); niet gehaalde normen zijn die welke het dorpscentrum mist.",
+        f"Keuze van dorpshubs per {hp.label or hp.name}: p-mediaan van de reistijden tussen dorpen, "
+        f"gewogen naar inwoners, en maximale dekking van inwoners die nog niet binnen "
+        f"{settings.hub_max_min:g} min van een station of bushub met >= "
+        f"{settings.hub_min_departures_per_hour:g} vertrekken per uur wonen; een nieuwe hub biedt "
+        "naar aanname dat niveau.",
+        "Stations en bushubs zonder bekend aantal vertrekken tellen niet voor normen met een "
+        "minimum aantal vertrekken; een hub zonder dat getal neemt het over van een hub van "
+        f"dezelfde soort binnen {SAME_HUB_M:g} m (dezelfde hub uit OSM en uit het hubregister).",
     ]
     for n in norms:
         if n.min_departures_per_hour is not None:
             out.append(
-                f"minutes for {n.service} by {n.profile} count only {n.service}s with >= "
-                f"{n.min_departures_per_hour:g} departures per hour."
+                f"Minuten naar {n.service} per {n.profile} tellen alleen {n.service}s met >= "
+                f"{n.min_departures_per_hour:g} vertrekken per uur."
             )
     return out
 
