@@ -245,3 +245,16 @@ def test_interrupted_batch_leaves_no_partial_files(tmp_path, data_dir, cache_dir
     proc3 = _run(again, cache_dir, data_dir)
     assert proc3.returncode == 0
     assert "skipped  Westerveld" in proc3.stdout and "skipped  Meppel" in proc3.stdout
+
+
+def test_verbosity_flags(data_dir, cache_dir):
+    base = [sys.executable, "-m", "bereikbaar.cli"]
+    check = ["data", "check", "--config", str(CONFIG_PATH)]
+    quiet = _run([*base, "-q", *check], cache_dir, data_dir)
+    default = _run([*base, *check], cache_dir, data_dir)
+    verbose = _run([*base, "-v", *check], cache_dir, data_dir)
+    assert quiet.returncode == default.returncode == verbose.returncode == 0
+    assert "INFO" not in quiet.stderr and "WARNING" not in quiet.stderr
+    assert "INFO" not in default.stderr
+    assert "INFO bereikbaar.inputs.registers" in verbose.stderr
+    assert quiet.stdout == default.stdout == verbose.stdout  # the report itself is the same

@@ -23,8 +23,8 @@ EXIT_INTERRUPTED = 130
 
 
 def _setup_logging(verbose: int, quiet: int) -> None:
-    level = logging.WARNING + 10 * (quiet - verbose)
-    level = max(logging.DEBUG, min(logging.CRITICAL, level if (verbose or quiet) else logging.INFO))
+    """Warnings by default; -v adds progress information, -vv debug detail, -q errors only."""
+    level = max(logging.DEBUG, min(logging.CRITICAL, logging.WARNING + 10 * (quiet - verbose)))
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -87,8 +87,10 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", count=True, help="Less log output (-qq for errors only).")
+@click.option(
+    "-v", "--verbose", count=True, help="More log output: -v progress details, -vv debug."
+)
+@click.option("-q", "--quiet", count=True, help="Less log output: errors only.")
 @click.version_option(package_name="bereikbaar")
 def main(verbose: int, quiet: int) -> None:
     """bereikbaar: how reachable AEDs and everyday services are in rural areas."""
