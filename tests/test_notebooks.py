@@ -44,6 +44,14 @@ def _execute(name: str, probe: str, monkeypatch, cache_dir: Path, data_dir: Path
     return json.loads(text)
 
 
+def _cli_output(analysis: str, gemeente: str, out: Path) -> Path:
+    """Run ``bereikbaar <analysis>`` for ``gemeente``; return the municipality's output folder."""
+    args = [analysis, "--config", str(CONFIG_PATH), "--gemeente", gemeente, "--out", str(out)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    return next(p for p in out.iterdir() if p.is_dir())
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_hartveilig_notebook_matches_cli(monkeypatch, cache_dir, data_dir, tmp_path):
@@ -54,20 +62,8 @@ def test_hartveilig_notebook_matches_cli(monkeypatch, cache_dir, data_dir, tmp_p
         " 'varianten': vergelijking.to_dict()}))"
     )
     got = _execute("hartveilig.ipynb", probe, monkeypatch, cache_dir, data_dir)
-    r = CliRunner().invoke(
-        main,
-        [
-            "hartveilig",
-            "--config",
-            str(CONFIG_PATH),
-            "--gemeente",
-            got["gemeente"],
-            "--out",
-            str(tmp_path),
-        ],
-    )
-    assert r.exit_code == 0, r.output
-    summary = json.loads(next(tmp_path.glob("*/hartveilig_summary.json")).read_text())
+    folder = _cli_output("hartveilig", got["gemeente"], tmp_path)
+    summary = json.loads((folder / "hartveilig_summary.json").read_text())
     for moment, row in got["dekking"].items():
         assert row["inwoners gedekt"] == pytest.approx(
             summary["moments"][moment]["residents_covered"]
@@ -94,20 +90,7 @@ def test_dorpshub_notebook_matches_cli(monkeypatch, cache_dir, data_dir, tmp_pat
         " 'slechtste': slechtste.to_dict(orient='records')}))"
     )
     got = _execute("dorpshub.ipynb", probe, monkeypatch, cache_dir, data_dir)
-    r = CliRunner().invoke(
-        main,
-        [
-            "dorpshub",
-            "--config",
-            str(CONFIG_PATH),
-            "--gemeente",
-            got["gemeente"],
-            "--out",
-            str(tmp_path),
-        ],
-    )
-    assert r.exit_code == 0, r.output
-    folder = next(tmp_path.glob("*/"))
+    folder = _cli_output("dorpshub", got["gemeente"], tmp_path)
     summary = json.loads((folder / "dorpshub_summary.json").read_text())
     assert got["residents_buitengebied"] == pytest.approx(summary["residents_buitengebied"])
     table = pd.read_csv(folder / "dorpshub_villages.csv")
