@@ -385,7 +385,7 @@ def test_online_map_keeps_cdn_and_adds_osm(tmp_path, assets):
     )
     text = out.read_text(encoding="utf-8")
     assert "tile.openstreetmap.org" in text
-    assert "Achtergrondkaart (OpenStreetMap)" in text
+    assert "Achtergrondkaart (OpenStreetMap" in text
     assert any(r.startswith("https://") and "leaflet" in r for r in local_refs(text))
     assert not (tmp_path / "_assets").exists()
     assert not any("bootstrap" in r or "awesome" in r for r in local_refs(text))
@@ -550,6 +550,12 @@ def test_hartveilig_map_in_chromium(tmp_path, browser):
         assert "Zwiggelte" in page.locator(".leaflet-popup-content").inner_text()
         assert problems == [], problems
         assert blocked == [], blocked
+        # the OpenStreetMap base map is offered but off: turning it on requests tiles
+        osm = page.locator(".leaflet-control-layers-overlays label", has_text="OpenStreetMap")
+        assert not osm.locator("input").is_checked()
+        osm.locator("input").check()
+        page.wait_for_timeout(300)
+        assert any("tile.openstreetmap.org" in url for url in blocked), blocked
     finally:
         page.close()
 

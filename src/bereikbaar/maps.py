@@ -379,14 +379,16 @@ def _base_map(boundary: Any, *, offline: bool) -> tuple[folium.Map, folium.GeoJs
         prefer_canvas=False,
     )
     folium.map.CustomPane(POINTS_PANE, z_index=450, pointer_events=True).add_to(m)
-    if not offline:
-        folium.TileLayer(
-            "OpenStreetMap",
-            name="Achtergrondkaart (OpenStreetMap)",
-            overlay=True,
-            control=True,
-            max_zoom=MAX_ZOOM,
-        ).add_to(m)
+    # The OpenStreetMap base map is in the layer control of every map. Offline maps keep it
+    # switched off, so they load nothing from the internet unless the user turns it on.
+    folium.TileLayer(
+        "OpenStreetMap",
+        name="Achtergrondkaart (OpenStreetMap, internet nodig)",
+        overlay=True,
+        control=True,
+        show=not offline,
+        max_zoom=MAX_ZOOM,
+    ).add_to(m)
     # leave room for the panel on the left
     m.fit_bounds([[south, west], [north, east]], padding_top_left=(PANEL_WIDTH_PX + 20, 10))
     feature = {

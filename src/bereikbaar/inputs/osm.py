@@ -2,8 +2,10 @@
 
 Any file :func:`~bereikbaar.inputs.osmfile.readable_osm_path` accepts can be read: a
 Geofabrik ``.osm.pbf``, OSM XML (``.osm``, ``.osm.gz``, ``.osm.bz2``) and XML written by OSMnx.
-The file is streamed once: a tag pre-filter in libosmium passes only candidate objects to
-Python, and node locations are cached so that ways get a point.
+The file is read in two passes (pyosmium's area assembly): the first reads only relations
+and notes the multipolygons that could match a kind; the second streams everything, with a
+tag pre-filter in libosmium passing only candidate objects to Python, node locations cached
+so that ways get a point, and the multipolygons assembled from their member ways.
 
 Kinds
 -----
@@ -41,9 +43,18 @@ Geometry
 Nodes give their location. Ways give the centroid of their node locations: the area
 centroid for a closed way (a building or site outline), the line centroid for an open way.
 A way with some node locations missing (an extract cut at its border) uses the nodes that
-are present and is flagged; an object without any usable location is rejected. Relations
-(multipolygon sites) are not turned into points yet: a relation that matches a kind is
-rejected with that reason, so it is counted, not dropped silently.
+are present and is flagged; an object without any usable location is rejected.
+
+``type=multipolygon`` relations (a school or supermarket site drawn as several ways, or with
+holes) give a point of the area libosmium assembles from their member ways: the area
+centroid (computed in EPSG:28992, like a closed way's) when it lies inside the area, else
+shapely's ``point_on_surface`` (a ring-shaped site whose centroid falls in the hole, or a
+multipolygon whose centroid falls between its parts). A multipolygon that cannot be
+assembled is rejected with the reason: member ways missing from the extract (cut at its
+border), or rings that do not close or that cross. Other relations that match a kind
+(``type=boundary``, ``type=site``, ...) are rejected too: they are not areas we read. The
+area libosmium also builds from every closed way is skipped (the way itself is read, so
+it is counted once).
 
 Every row counts: ``rows_read`` is the number of (object, kind) rows matched (inside
 ``area`` when one is given), so ``rows_read == rows_used + rows_rejected``.
@@ -193,17 +204,41 @@ class _Scan:
     tags: list[dict[str, str]] = field(default_factory=list)
     coords: list[np.ndarray] = field(default_factory=list)  # (k, 2) lon/lat
     closed: list[bool] = field(default_factory=list)
+    #: position -> the assembled polygons of a multipolygon relation, each a list of rings
+    #: (outer first, then its inner rings), every ring a (k, 2) lon/lat array
+    polygons: dict[int, list[list[np.ndarray]]] = field(default_factory=dict)
     rejected: list[tuple[str, int, list[str], str, str]] = field(default_factory=list)
     partial: list[tuple[int, int, int]] = field(default_factory=list)  # (position, missing, n)
+    #: multipolygon relations that match a kind: (id, kinds, tags), resolved after the pass
+    relations: list[tuple[int, list[str], dict[str, str]]] = field(default_factory=list)
+    #: relation id -> rings of the area libosmium assembled (empty when assembly failed)
+    areas: dict[int, list[list[np.ndarray]]] = field(default_factory=dict)
+
+
+_MISSING_MEMBERS = (
+    "multipolygon relation cannot be assembled: member ways missing from the extract",
+    "use an extract that keeps multipolygons whole (osmium extract --strategy smart), "
+    "or map the feature as a node or closed way",
+)
+_BROKEN_RINGS = (
+    "multipolygon relation cannot be assembled: its rings do not close or they cross",
+    "fix the relation in OSM (the JOSM validator shows where), "
+    "or map the feature as a node or closed way",
+)
 
 
 def _scan(
     path: Path, rules: Iterable[TagRule], classify: Callable[[Mapping[str, str]], list[str]]
 ) -> _Scan:
+    rules = list(rules)
     scan = _Scan()
     with readable_osm_path(path) as osm_path:
         processor = (
-            osmium.FileProcessor(str(osm_path)).with_locations().with_filter(_tag_filter(rules))
+            osmium.FileProcessor(str(osm_path))
+            .with_locations()
+            # first pass: only multipolygon relations that could match are assembled
+            .with_areas(_tag_filter(rules), osmium.filter.TagFilter(("type", "multipolygon")))
+            .with_filter(_tag_filter(rules))
         )
         try:
             for obj in processor:
@@ -214,25 +249,70 @@ def _scan(
                 path=path,
                 hint="check that the file is a complete OSM PBF or OSM XML 0.6 extract",
             ) from exc
+    _resolve_relations(scan)
     return scan
 
 
+def _area_rings(area: Any) -> list[list[np.ndarray]]:
+    """The polygons of an assembled area: per outer ring, [outer, *inners] as lon/lat arrays."""
+    polygons = []
+    for outer in area.outer_rings():
+        rings = [np.array([(n.lon, n.lat) for n in outer], dtype=float)]
+        rings += [
+            np.array([(n.lon, n.lat) for n in inner], dtype=float)
+            for inner in area.inner_rings(outer)
+        ]
+        polygons.append(rings)
+    return polygons
+
+
+def _resolve_relations(scan: _Scan) -> None:
+    """Turn the multipolygon relations into scanned objects, or reject them with the reason.
+
+    Areas arrive whenever libosmium completes them (during the ways, or at the end of the
+    file), so relations and their areas are matched here, after the pass.
+    """
+    for rel_id, kinds, tags in scan.relations:
+        polygons = scan.areas.get(rel_id)
+        if not polygons:
+            reason, hint = _MISSING_MEMBERS if polygons is None else _BROKEN_RINGS
+            scan.rejected.append(("r", rel_id, kinds, reason, hint))
+            continue
+        scan.polygons[len(scan.osm_id)] = polygons
+        scan.osm_type.append("r")
+        scan.osm_id.append(rel_id)
+        scan.kinds.append(kinds)
+        scan.tags.append(tags)
+        scan.coords.append(np.concatenate([ring for rings in polygons for ring in rings]))
+        scan.closed.append(False)
+
+
 def _scan_object(obj: Any, classify, scan: _Scan) -> None:
+    type_char = obj.type_str()
+    if type_char == "a":
+        # areas passed the same tag pre-filter; those from closed ways are read as the way
+        if not obj.from_way():
+            scan.areas[obj.orig_id()] = _area_rings(obj)
+        return
     tags = {t.k: t.v for t in obj.tags}
     kinds = classify(tags)
     if not kinds:
         return
-    type_char = obj.type_str()
     if type_char == "r":
-        scan.rejected.append(
-            (
-                "r",
-                obj.id,
-                kinds,
-                "relation (multipolygon) not turned into a point",
-                "map the feature as a node or closed way, or add a node with the same tags",
+        relation_type = tags.get("type", "")
+        if relation_type == "multipolygon":
+            scan.relations.append((obj.id, kinds, tags))
+        else:
+            scan.rejected.append(
+                (
+                    "r",
+                    obj.id,
+                    kinds,
+                    f"relation of type={relation_type or '(none)'} is not an area; "
+                    "only type=multipolygon relations are turned into points",
+                    "map the feature as a node, a closed way or a type=multipolygon relation",
+                )
             )
-        )
         return
     if type_char == "n":
         loc = obj.location
@@ -271,7 +351,8 @@ def _scan_object(obj: Any, classify, scan: _Scan) -> None:
 
 
 def _points_rd(scan: _Scan) -> np.ndarray:
-    """One shapely Point per scanned object in EPSG:28992 (node location / way centroid)."""
+    """One shapely Point per scanned object in EPSG:28992 (node location, way centroid, or
+    multipolygon centroid / point on surface; see the module docstring)."""
     n = len(scan.coords)
     if n == 0:
         return np.empty(0, dtype=object)
@@ -286,8 +367,14 @@ def _points_rd(scan: _Scan) -> np.ndarray:
     np.add.at(sums, owner, xy)
     points = shapely.points(sums / counts[:, None])
     closed = np.array(scan.closed)
+    is_relation = np.zeros(n, dtype=bool)
+    is_relation[list(scan.polygons)] = True
     for sel, make, size in (
-        (np.flatnonzero((counts >= 2) & ~closed), shapely.linestrings, shapely.length),
+        (
+            np.flatnonzero((counts >= 2) & ~closed & ~is_relation),
+            shapely.linestrings,
+            shapely.length,
+        ),
         (
             np.flatnonzero(closed),
             lambda c, indices: shapely.polygons(shapely.linearrings(c, indices=indices)),
@@ -302,7 +389,29 @@ def _points_rd(scan: _Scan) -> np.ndarray:
         cent = shapely.centroid(geoms)
         good = ~shapely.is_empty(cent) & (size(geoms) > 0)
         points[sel[good]] = cent[good]
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    for pos, polygons in scan.polygons.items():
+        points[pos] = _representative_point(polygons, xy[starts[pos] : starts[pos + 1]])
     return points
+
+
+def _representative_point(polygons: list[list[np.ndarray]], xy: np.ndarray) -> Any:
+    """The area centroid when it lies inside the (multi)polygon, else a point on its surface.
+
+    ``xy`` holds the rings' vertices in EPSG:28992, in the order of ``polygons``.
+    """
+    parts, start = [], 0
+    for rings in polygons:
+        projected = []
+        for ring in rings:
+            projected.append(xy[start : start + len(ring)])
+            start += len(ring)
+        parts.append(shapely.Polygon(projected[0], projected[1:]))
+    area = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+    centroid = area.centroid
+    if not centroid.is_empty and area.contains(centroid):
+        return centroid
+    return area.point_on_surface()
 
 
 def _select(scan: _Scan, points: np.ndarray, area: Any) -> np.ndarray:
@@ -363,7 +472,7 @@ def read_osm_pois(
     -------
     ReadResult
         ``name="osm_pois"``; ``data`` is a GeoDataFrame in EPSG:28992 with ``osm_type``
-        (``n``/``w``), ``osm_id`` (int64), ``kind``, ``name`` and ``opening_hours`` (empty
+        (``n``/``w``/``r``), ``osm_id`` (int64), ``kind``, ``name`` and ``opening_hours`` (empty
         string when untagged), ``tags`` (all tags as JSON text, keys sorted) and
         ``geometry`` (Point), sorted by kind, osm_type and osm_id.
 
@@ -450,7 +559,8 @@ def read_places(
     Returns
     -------
     ReadResult
-        ``name="osm_places"``; ``data`` has ``place_id`` (``osm:n123``), ``name`` (empty when
+        ``name="osm_places"``; ``data`` has ``place_id`` (``osm:n123``; ``osm:w45`` or ``osm:r67``
+        for a place drawn as a closed way or a multipolygon), ``name`` (empty when
         untagged; flagged), ``place``, ``population`` (Int64; NA when untagged or not a
         whole number such as ``"ca. 300"``, which is flagged; ``"1.234"`` with a thousands
         separator is read as 1234 and marked repaired) and ``geometry`` (Point, EPSG:28992),
