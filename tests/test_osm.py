@@ -158,6 +158,7 @@ def test_small_extract_kinds_names_and_points(small_osm: Path) -> None:
             ("n", 8, "place"),
             ("n", 9, "place"),
             ("n", 10, "place"),
+            ("r", 200, "hospital"),
             ("w", 100, "school"),
             ("w", 101, "sports"),
             ("w", 103, "pharmacy"),
@@ -176,6 +177,9 @@ def test_small_extract_kinds_names_and_points(small_osm: Path) -> None:
     # closed way: area centroid of the projected outline
     expected = _polygon_centroid([_rd(i) for i in (11, 12, 13, 14)])
     assert _xy(data, "w", 100, "school") == pytest.approx(expected, abs=1e-6)
+    # a multipolygon of that one way (no holes): the same centroid
+    assert _xy(data, "r", 200, "hospital") == pytest.approx(expected, abs=1e-6)
+    assert json.loads(data[data.osm_type == "r"].iloc[0]["tags"])["type"] == "multipolygon"
     # open way: the middle of its (straight) line
     mid = tuple((a + b) / 2 for a, b in zip(_rd(21), _rd(22), strict=True))
     assert _xy(data, "w", 101, "sports") == pytest.approx(mid, abs=1e-6)
@@ -187,9 +191,9 @@ def test_small_extract_kinds_names_and_points(small_osm: Path) -> None:
 def test_small_extract_rejections_and_counts(small_osm: Path) -> None:
     result = read_osm_pois(small_osm)
     rejected = result.issues[result.issues.action == "rejected"]
-    assert sorted(rejected["value"]) == ["r200", "w102"]
-    assert result.rows_rejected == 2
-    assert result.rows_read == result.rows_used + result.rows_rejected == 12 + 2
+    assert list(rejected["value"]) == ["w102"]
+    assert result.rows_rejected == 1
+    assert result.rows_read == result.rows_used + result.rows_rejected == 13 + 1
     flagged = result.issues[result.issues.action == "flagged"]
     assert list(flagged["value"]) == ["w103"]
     assert "1 of 3 node locations missing" in flagged["reason"].iloc[0]
@@ -210,6 +214,180 @@ def test_kinds_selection_and_area(small_osm: Path) -> None:
     assert inside.rows_read == inside.rows_used + inside.rows_rejected
     with pytest.raises(InputError, match="did you mean 'supermarket'"):
         read_osm_pois(small_osm, kinds=["supermarkt"])
+
+
+# ---------------------------------------------------------------- multipolygon relations
+# A school site of 600 m x 400 m (roughly) with a courtyard hole in its middle, drawn as an
+# outer ring of four ways and an inner ring of one closed way; a supermarket site as one
+# closed outer way with a hole off-centre; and relations that cannot become points.
+MP_NODES = {
+    # outer square of the school: corners 1..4
+    1: (6.5000, 53.0000, {}),
+    2: (6.5090, 53.0000, {}),
+    3: (6.5090, 53.0036, {}),
+    4: (6.5000, 53.0036, {}),
+    # the courtyard, centred: the centroid of the site falls in the hole
+    5: (6.5030, 53.0012, {}),
+    6: (6.5060, 53.0012, {}),
+    7: (6.5060, 53.0024, {}),
+    8: (6.5030, 53.0024, {}),
+    # supermarket outline and a small hole in its north-east corner
+    11: (6.5200, 53.0000, {}),
+    12: (6.5240, 53.0000, {}),
+    13: (6.5240, 53.0020, {}),
+    14: (6.5200, 53.0020, {}),
+    15: (6.5230, 53.0014, {}),
+    16: (6.5237, 53.0014, {}),
+    17: (6.5237, 53.0018, {}),
+    18: (6.5230, 53.0018, {}),
+    # a school drawn as a closed way only
+    21: (6.5300, 53.0000, {}),
+    22: (6.5310, 53.0000, {}),
+    23: (6.5310, 53.0006, {}),
+    24: (6.5300, 53.0006, {}),
+    # an open way for a relation whose ring does not close
+    31: (6.5400, 53.0000, {}),
+    32: (6.5410, 53.0000, {}),
+    33: (6.5410, 53.0006, {}),
+    # a school drawn as a closed way with the id of relation 402 (ids are per type)
+    51: (6.5320, 53.0000, {}),
+    52: (6.5330, 53.0000, {}),
+    53: (6.5330, 53.0006, {}),
+    # a village drawn as a multipolygon
+    41: (6.5500, 53.0100, {}),
+    42: (6.5600, 53.0100, {}),
+    43: (6.5600, 53.0160, {}),
+    44: (6.5500, 53.0160, {}),
+}
+MP_WAYS = {
+    301: ([1, 2], {}),
+    302: ([2, 3], {}),
+    303: ([3, 4], {}),
+    304: ([4, 1], {}),
+    305: ([5, 6, 7, 8, 5], {}),
+    311: ([11, 12, 13, 14, 11], {"building": "retail"}),
+    312: ([15, 16, 17, 18, 15], {}),
+    321: ([21, 22, 23, 24, 21], {"amenity": "school", "name": "Kleine School"}),
+    331: ([31, 32, 33], {}),
+    341: ([41, 42, 43, 44, 41], {}),
+    402: ([51, 52, 53, 51], {"amenity": "school", "name": "Id-tweeling"}),
+}
+MP = {"type": "multipolygon"}
+MP_RELATIONS = {
+    # outer ring split over four ways, listed out of order and direction on purpose
+    400: (
+        [("w", 303, "outer"), ("w", 301, "outer"), ("w", 305, "inner"), ("w", 304, "outer")]
+        + [("w", 302, "outer")],
+        {**MP, "amenity": "school", "name": "Brede School", "isced:level": "1"},
+    ),
+    401: (
+        [("w", 311, "outer"), ("w", 312, "inner")],
+        {**MP, "shop": "supermarket", "name": "Super"},
+    ),
+    # way 399 is not in the file (an extract cut at its border)
+    402: ([("w", 301, "outer"), ("w", 399, "outer")], {**MP, "amenity": "school"}),
+    # a ring that does not close
+    403: ([("w", 331, "outer")], {**MP, "amenity": "school"}),
+    # not a multipolygon
+    404: ([("w", 321, "outer")], {"type": "site", "amenity": "school"}),
+    405: ([("w", 341, "outer")], {**MP, "place": "village", "name": "Ringdorp"}),
+}
+
+
+@pytest.fixture
+def mp_osm(tmp_path: Path) -> Path:
+    return _write_osm(tmp_path / "multipolygons.osm", MP_NODES, MP_WAYS, MP_RELATIONS)
+
+
+def _mp_rd(*node_ids: int) -> list[tuple[float, float]]:
+    lon = [MP_NODES[i][0] for i in node_ids]
+    lat = [MP_NODES[i][1] for i in node_ids]
+    x, y = TO_RD.transform(lon, lat)
+    return list(zip(map(float, x), map(float, y), strict=True))
+
+
+def test_multipolygon_with_centred_hole_gives_a_point_on_its_surface(mp_osm: Path) -> None:
+    result = read_osm_pois(mp_osm, kinds=["school"])
+    outer, inner = _mp_rd(1, 2, 3, 4), _mp_rd(5, 6, 7, 8)
+    site = shapely.Polygon(outer, [inner])
+    # the centroid lies in the courtyard, so the point is shapely's point on the surface
+    assert shapely.Polygon(inner).contains(site.centroid)
+    expected = site.point_on_surface()
+    got = _xy(result.data, "r", 400, "school")
+    assert got == pytest.approx((expected.x, expected.y), abs=0.01)
+    assert site.contains(shapely.Point(got))
+    row = result.data[result.data.osm_id == 400].iloc[0]
+    assert row["name"] == "Brede School"
+    assert json.loads(row["tags"]) == {
+        "amenity": "school",
+        "isced:level": "1",
+        "name": "Brede School",
+        "type": "multipolygon",
+    }
+
+
+def test_multipolygon_centroid_inside_is_used(mp_osm: Path) -> None:
+    result = read_osm_pois(mp_osm, kinds=["supermarket"])
+    outer, hole = _mp_rd(11, 12, 13, 14), _mp_rd(15, 16, 17, 18)
+    # centroid of the outline minus the hole, by the shoelace formula (area-weighted)
+    area_outer = shapely.Polygon(outer).area
+    area_hole = shapely.Polygon(hole).area
+    c_outer, c_hole = np.array(_polygon_centroid(outer)), np.array(_polygon_centroid(hole))
+    expected = (c_outer * area_outer - c_hole * area_hole) / (area_outer - area_hole)
+    assert not shapely.Polygon(hole).contains(shapely.Point(expected))
+    assert _xy(result.data, "r", 401, "supermarket") == pytest.approx(tuple(expected), abs=0.01)
+    # the building outline itself carries no POI tags: one row, from the relation
+    assert list(zip(result.data.osm_type, result.data.osm_id, strict=True)) == [("r", 401)]
+    assert result.rows_read == 1 and result.issues.empty
+
+
+def test_relations_that_cannot_become_points_are_rejected(mp_osm: Path) -> None:
+    result = read_osm_pois(mp_osm, kinds=["school"])
+    assert result.rows_read == result.rows_used + result.rows_rejected
+    rejected = result.issues[result.issues.action == "rejected"].set_index("value")
+    assert sorted(rejected.index) == ["r402", "r403", "r404"]
+    assert result.rows_rejected == 3
+    assert "member ways or nodes missing from the extract" in rejected.at["r402", "reason"]
+    assert "--strategy smart" in rejected.at["r402", "hint"]
+    assert "rings do not close" in rejected.at["r403", "reason"]
+    assert "type=site is not an area" in rejected.at["r404", "reason"]
+    # used: the site relation and the closed ways (their areas from the way are not a second
+    # row, and way 402's area is not taken for relation 402)
+    assert sorted(zip(result.data.osm_type, result.data.osm_id, strict=True)) == [
+        ("r", 400),
+        ("w", 321),
+        ("w", 402),
+    ]
+    assert result.rows_read == 3 + 3
+
+
+def test_closed_way_is_one_row_not_two(mp_osm: Path) -> None:
+    result = read_osm_pois(mp_osm, kinds=["school"])
+    small = result.data[result.data["name"] == "Kleine School"]
+    assert list(zip(small.osm_type, small.osm_id, small.kind, strict=True)) == [
+        ("w", 321, "school")
+    ]
+    expected = _polygon_centroid(_mp_rd(21, 22, 23, 24))
+    assert _xy(result.data, "w", 321, "school") == pytest.approx(expected, abs=1e-6)
+
+
+def test_multipolygon_relation_inside_area_only(mp_osm: Path) -> None:
+    (x1, y1), (x2, y2) = _mp_rd(1, 3)
+    box = shapely.box(x1 - 5, y1 - 5, x2 + 5, y2 + 5)  # the school site only
+    result = read_osm_pois(mp_osm, kinds=["school", "supermarket"], area=box)
+    assert list(zip(result.data.osm_type, result.data.osm_id, strict=True)) == [("r", 400)]
+    # relations rejected before their location is known are still counted
+    assert result.rows_read == result.rows_used + result.rows_rejected == 1 + 3
+
+
+def test_read_places_multipolygon_place(mp_osm: Path) -> None:
+    result = read_places(mp_osm)
+    assert list(result.data["place_id"]) == ["osm:r405"]
+    assert result.data["name"].iloc[0] == "Ringdorp"
+    expected = _polygon_centroid(_mp_rd(41, 42, 43, 44))
+    point = result.data.geometry.iloc[0]
+    assert (point.x, point.y) == pytest.approx(expected, abs=0.01)
+    assert result.rows_read == 1 == result.rows_used
 
 
 def test_classify_tags_rules() -> None:
@@ -332,6 +510,13 @@ def test_province_counts_match_independent_xml_count(synth_dir: Path, province) 
     assert got == expected
     assert province.rows_read == province.rows_used + province.rows_rejected
     assert set(got) <= set(KINDS)
+
+
+def test_province_has_no_relations_and_nothing_rejected(province) -> None:
+    # the synthetic extract has no relations: reading areas adds no rows and rejects none
+    assert set(province.data["osm_type"]) <= {"n", "w"}
+    assert province.rows_rejected == 0
+    assert province.rows_read == province.rows_used
 
 
 def test_province_counts_match_stats(synth_dir: Path, province) -> None:

@@ -50,8 +50,8 @@ holes) give a point of the area libosmium assembles from their member ways: the 
 centroid (computed in EPSG:28992, like a closed way's) when it lies inside the area, else
 shapely's ``point_on_surface`` (a ring-shaped site whose centroid falls in the hole, or a
 multipolygon whose centroid falls between its parts). A multipolygon that cannot be
-assembled is rejected with the reason: member ways missing from the extract (cut at its
-border), or rings that do not close or that cross. Other relations that match a kind
+assembled is rejected with the reason: member ways or nodes missing from the extract (cut
+at its border), or rings that do not close or that cross. Other relations that match a kind
 (``type=boundary``, ``type=site``, ...) are rejected too: they are not areas we read. The
 area libosmium also builds from every closed way is skipped (the way itself is read, so
 it is counted once).
@@ -216,7 +216,7 @@ class _Scan:
 
 
 _MISSING_MEMBERS = (
-    "multipolygon relation cannot be assembled: member ways missing from the extract",
+    "multipolygon relation cannot be assembled: member ways or nodes missing from the extract",
     "use an extract that keeps multipolygons whole (osmium extract --strategy smart), "
     "or map the feature as a node or closed way",
 )
