@@ -67,7 +67,8 @@ class Inputs:
 class StudyArea:
     """The province (or other region) and how municipalities are found in the boundaries.
 
-    ``buffer_m``: register points farther than this outside the province are rejected.
+    ``buffer_m``: AED register points farther than this outside the province are rejected
+    (GP and hub registers reach as far as the largest network halo).
     """
 
     name: str
