@@ -1058,11 +1058,9 @@ def load_network(
     deleted at any time. ``cache_dir`` None uses ``settings.resolved_cache_dir()``.
     """
     settings = settings or NetworkSettings()
-    folder = Path(cache_dir) if cache_dir is not None else settings.resolved_cache_dir()
-    key = network_cache_key(
-        osm_path, mode, area=area, settings=settings, retain_all=retain_all, cache_dir=folder
+    path = network_cache_path(
+        osm_path, mode, area=area, settings=settings, cache_dir=cache_dir, retain_all=retain_all
     )
-    path = folder / f"network-{mode}-{key}.npz"
     if path.is_file():
         t0 = time.perf_counter()
         try:

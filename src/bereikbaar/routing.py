@@ -236,6 +236,14 @@ def _against(frac: np.ndarray, tt_twin: np.ndarray, has: np.ndarray) -> np.ndarr
     return np.where(has, frac * safe, np.where(frac == 0, 0.0, np.inf))
 
 
+def _edge_ends(net: Network, tt: np.ndarray, e: np.ndarray):
+    """For edges ``e``: their nodes u and v, their times, their twins' times (where a twin
+    exists) and whether it exists."""
+    twin = net.edge_reverse[e]
+    has = twin >= 0
+    return net.edge_u[e], net.edge_v[e], tt[e], tt[np.where(has, twin, 0)], has
+
+
 def _source_legs(net: Network, tt: np.ndarray, p: _Pts, *, reverse: bool):
     """Virtual edges from each point to graph nodes.
 
@@ -244,13 +252,7 @@ def _source_legs(net: Network, tt: np.ndarray, p: _Pts, *, reverse: bool):
     transposed graph.
     """
     k = len(p.edge)
-    e = p.edge
-    twin = net.edge_reverse[e]
-    has = twin >= 0
-    tt_e = tt[e]
-    tt_twin = tt[np.where(has, twin, 0)]
-    u = net.edge_u[e]
-    v = net.edge_v[e]
+    u, v, tt_e, tt_twin, has = _edge_ends(net, tt, p.edge)
     if not reverse:
         first_node, first_cost = v, (1.0 - p.t) * tt_e
         second_node, second_cost = u, _against(p.t, tt_twin, has)
@@ -268,13 +270,7 @@ def _target_times(
     net: Network, tt: np.ndarray, dist: np.ndarray, q: _Pts, *, reverse: bool
 ) -> np.ndarray:
     """Times at target points from node times ``dist`` (..., n): the endpoint routes only."""
-    e = q.edge
-    twin = net.edge_reverse[e]
-    has = twin >= 0
-    tt_e = tt[e]
-    tt_twin = tt[np.where(has, twin, 0)]
-    u = net.edge_u[e]
-    v = net.edge_v[e]
+    u, v, tt_e, tt_twin, has = _edge_ends(net, tt, q.edge)
     if not reverse:  # arrive at the target: from u along e, or from v along the twin
         a = dist[..., u] + q.t * tt_e
         b = dist[..., v] + _against(1.0 - q.t, tt_twin, has)
