@@ -18,6 +18,7 @@ provincial border count.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -545,6 +546,13 @@ class ExportReport:
 
 
 def _file_digest(path: Path) -> str:
+    """SHA-256 of a file's content, computed once per process for an unchanged file."""
+    st = path.stat()
+    return _digest(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, size: int, mtime_ns: int) -> str:  # size and mtime key the cache
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
