@@ -25,15 +25,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def written(cfg, tmp_path_factory):
     area = open_study_area(cfg)
-    name, polygon = area.municipality(GEMEENTE)
+    name, _ = area.municipality(GEMEENTE)
     out = tmp_path_factory.mktemp("real-maps")
     hv = run_hartveilig(name, cfg, area=area)
     dh = run_dorpshub(name, cfg, area=area)
     return {
         "hv": hv,
         "dh": dh,
-        "hv_paths": write_hartveilig(hv, out, boundary_geometry=polygon, cfg=cfg),
-        "dh_paths": write_dorpshub(dh, out, boundary_geometry=polygon, cfg=cfg),
+        "hv_paths": write_hartveilig(hv, out, area=area),
+        "dh_paths": write_dorpshub(dh, out, area=area),
     }
 
 
@@ -48,6 +48,8 @@ def test_real_hartveilig_map(written, browser):  # noqa: F811
         assert spots > 0
         assert _count(page, "path.bb-white-spot") == spots
         assert _count(page, "path.bb-proposal") == len(hv.proposals)
+        # the assumptions panel names the sources and the extract's date
+        assert "OSM-extract drenthe-synth.osm.pbf" in page.locator(".bb-panel").inner_text()
         _screenshot(page, "hartveilig_map.png", readme=True)
         assert problems == [], problems
         assert blocked == [], blocked

@@ -73,3 +73,16 @@ def test_fingerprint_changes_with_settings_not_with_cache(cfg):
         network=dataclasses.replace(cfg.network, cache_dir=cfg.network.cache_dir / "x")
     )
     assert a == inputs_fingerprint(moved, "hartveilig")
+
+
+def test_sources_note_carries_the_extract_date(cfg, data_dir):
+    import dataclasses
+
+    note = open_study_area(cfg).sources_note()
+    assert note.startswith(cfg.inputs.sources_note)
+    assert "OSM-extract drenthe-synth.osm.pbf: zonder datum in het bestand" in note
+    amsterdam = data_dir / "roads" / "valhalla_test_amsterdam.osm.pbf"  # newest object 2016-06-05
+    other = cfg.replace(inputs=dataclasses.replace(cfg.inputs, osm=amsterdam, sources_note=""))
+    assert open_study_area(other).sources_note() == (
+        "OSM-extract valhalla_test_amsterdam.osm.pbf: stand 2016-06-05"
+    )

@@ -156,13 +156,13 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
             else cfg.with_dorpshub(**overrides)
         )
     area = open_study_area(cfg)
-    name, polygon = area.municipality(gemeente)
+    name, _ = area.municipality(gemeente)
     from bereikbaar.config import slugify
 
     folder = Path(out) / slugify(name)
     if analysis == "hartveilig":
         res = run_hartveilig(name, cfg, area=area)
-        paths = write_hartveilig(res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline)
+        paths = write_hartveilig(res, folder, area=area, offline=offline)
         s = res.summary
         click.echo(f"{name}: {s['residents']:,.0f} residents, {s['aeds']['total']} AEDs")
         for m, v in s["moments"].items():
@@ -171,7 +171,7 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
             )
     else:
         res = run_dorpshub(name, cfg, area=area)
-        paths = write_dorpshub(res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline)
+        paths = write_dorpshub(res, folder, area=area, offline=offline)
         s = res.summary
         click.echo(
             f"{name}: {s['villages']} villages, {s['residents_buitengebied']:,.0f} residents in buitengebied"

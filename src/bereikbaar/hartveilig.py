@@ -70,6 +70,7 @@ from scipy.spatial import cKDTree
 
 from bereikbaar.config import HartveiligSettings, Moment, TravelProfile
 from bereikbaar.errors import ConfigError, InputError, check_crs
+from bereikbaar.inputs.population import cell_polygons
 from bereikbaar.siting import greedy_max_coverage, max_coverage_ilp
 
 log = logging.getLogger(__name__)
@@ -334,11 +335,6 @@ def label_grid_clusters(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     return rank[labels]
 
 
-def _cell_squares(x: np.ndarray, y: np.ndarray, cell_size_m: float) -> np.ndarray:
-    h = cell_size_m / 2.0
-    return shapely.box(x - h, y - h, x + h, y + h)
-
-
 def _nearest_distance(tree_geoms: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Straight-line distance (m) from each query geometry to the nearest tree geometry."""
     out = np.full(len(query), np.nan)
@@ -455,7 +451,7 @@ def find_white_spots(
     rank = np.empty(n_spots, dtype=np.int64)
     rank[order] = np.arange(1, n_spots + 1)
 
-    squares = _cell_squares(x, y, cell_size_m)
+    squares = cell_polygons(cells.iloc[sel], cell_size_m).to_numpy()
     by_label = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[by_label], np.arange(n_spots + 1))
     polys = np.empty(n_spots, dtype=object)

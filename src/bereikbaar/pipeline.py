@@ -116,6 +116,28 @@ class StudyAreaData:
             geom = geom.buffer(0)
         return str(row.statnaam), geom
 
+    def boundary(self, name_or_code: str) -> gpd.GeoDataFrame:
+        """The municipality's outline as a one-row GeoDataFrame (``gemeente``, geometry)."""
+        name, polygon = self.municipality(name_or_code)
+        return gpd.GeoDataFrame({"gemeente": [name]}, geometry=[polygon], crs=CRS)
+
+    def sources_note(self) -> str:
+        """The config's note on the data sources plus the OSM extract's own date.
+
+        The date is the extract's replication timestamp or its newest object (one pass over
+        the file, done once); an extract without timestamps says so.
+        """
+        if "sources_note" not in self._cache:
+            from bereikbaar.inputs.osm import osm_data_timestamp
+
+            stamp = osm_data_timestamp(self.cfg.inputs.osm)
+            when = f"stand {stamp:%Y-%m-%d}" if stamp else "zonder datum in het bestand"
+            osm = f"OSM-extract {Path(self.cfg.inputs.osm).name}: {when}"
+            self._cache["sources_note"] = "; ".join(
+                p for p in (self.cfg.inputs.sources_note, osm) if p
+            )
+        return self._cache["sources_note"]
+
     def halo_area(self, halo_m: float):
         return self.province.buffer(halo_m)
 
@@ -453,9 +475,12 @@ def run_dorpshub(
 
 # ------------------------------------------------------------------------- outputs
 def write_hartveilig(
-    result, out_dir: str | Path, *, boundary_geometry, cfg: Config, offline: bool = True
+    result, out_dir: str | Path, *, area: StudyAreaData, offline: bool = True
 ) -> dict[str, Path]:
-    """Write ``hartveilig.gpkg``, ``hartveilig_summary.json`` and ``hartveilig.html``."""
+    """Write ``hartveilig.gpkg``, ``hartveilig_summary.json`` and ``hartveilig.html``.
+
+    ``area`` gives the municipality's outline (by ``result.gemeente``) and the sources note.
+    """
     from bereikbaar.maps import write_hartveilig_map
     from bereikbaar.report import write_gpkg_atomic, write_json_atomic
 
@@ -473,23 +498,24 @@ def write_hartveilig(
         ),
         "summary": write_json_atomic(out_dir / "hartveilig_summary.json", result.summary),
     }
-    boundary = gpd.GeoDataFrame(
-        {"gemeente": [result.gemeente]}, geometry=[boundary_geometry], crs=CRS
-    )
+    boundary = area.boundary(result.gemeente)
     paths["html"] = write_hartveilig_map(
         result,
         out_dir / "hartveilig.html",
         boundary=boundary,
         offline=offline,
-        sources_note=cfg.inputs.sources_note,
+        sources_note=area.sources_note(),
     )
     return paths
 
 
 def write_dorpshub(
-    result, out_dir: str | Path, *, boundary_geometry, cfg: Config, offline: bool = True
+    result, out_dir: str | Path, *, area: StudyAreaData, offline: bool = True
 ) -> dict[str, Path]:
-    """Write ``dorpshub.gpkg``, ``dorpshub_villages.csv``, ``dorpshub_summary.json``, ``dorpshub.html``."""
+    """Write ``dorpshub.gpkg``, ``dorpshub_villages.csv``, ``dorpshub_summary.json``, ``dorpshub.html``.
+
+    ``area`` gives the municipality's outline (by ``result.gemeente``) and the sources note.
+    """
     from bereikbaar.maps import write_dorpshub_map
     from bereikbaar.report import write_csv_atomic, write_gpkg_atomic, write_json_atomic
 
@@ -502,15 +528,13 @@ def write_dorpshub(
         "csv": write_csv_atomic(out_dir / "dorpshub_villages.csv", result.table),
         "summary": write_json_atomic(out_dir / "dorpshub_summary.json", result.summary),
     }
-    boundary = gpd.GeoDataFrame(
-        {"gemeente": [result.gemeente]}, geometry=[boundary_geometry], crs=CRS
-    )
+    boundary = area.boundary(result.gemeente)
     paths["html"] = write_dorpshub_map(
         result,
         out_dir / "dorpshub.html",
         boundary=boundary,
         offline=offline,
-        sources_note=cfg.inputs.sources_note,
+        sources_note=area.sources_note(),
     )
     return paths
 
@@ -577,9 +601,6 @@ def inputs_fingerprint(cfg: Config, analysis: str) -> str:
     settings = dataclasses.asdict(cfg)
     for key in ("data_root", "source"):
         settings.pop(key, None)
-    settings["inputs"] = {k: v for k, v in settings["inputs"].items() if k != "sources_note"} | {
-        "sources_note": cfg.inputs.sources_note
-    }
     settings["network"].pop("cache_dir", None)
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return h.hexdigest()
@@ -615,7 +636,7 @@ def run_municipality(
     slug = slugify(gemeente)
     try:
         area = area or open_study_area(cfg)
-        name, polygon = area.municipality(gemeente)
+        name, _ = area.municipality(gemeente)
         slug = slugify(name)
         folder = Path(out) / slug
         state = _read_state(folder)
@@ -631,15 +652,11 @@ def run_municipality(
             if analysis == "hartveilig":
                 res = run_hartveilig(name, cfg, area=area, progress=progress)
                 progress(name, "hartveilig: writing")
-                paths = write_hartveilig(
-                    res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline
-                )
+                paths = write_hartveilig(res, folder, area=area, offline=offline)
             else:
                 res = run_dorpshub(name, cfg, area=area, progress=progress)
                 progress(name, "dorpshub: writing")
-                paths = write_dorpshub(
-                    res, folder, boundary_geometry=polygon, cfg=cfg, offline=offline
-                )
+                paths = write_dorpshub(res, folder, area=area, offline=offline)
             summaries[analysis] = res.summary
             written.extend(str(p) for p in paths.values())
             state[analysis] = {"fingerprint": fp}
