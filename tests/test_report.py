@@ -30,13 +30,35 @@ def test_atomic_path_keeps_old_file_on_error(tmp_path):
     assert not list(tmp_path.glob(f"{TMP_PREFIX}*"))
 
 
-def test_cleanup_temporaries_counts(tmp_path):
+def _dead_pid() -> int:
+    """A process id that belonged to a process which has ended."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_cleanup_removes_only_leftovers_of_ended_processes(tmp_path):
+    import os
+    import time
+
+    dead = _dead_pid()
     (tmp_path / "a").mkdir()
-    (tmp_path / "a" / f"{TMP_PREFIX}x.html").write_text("x")
-    (tmp_path / f"{TMP_PREFIX}y.gpkg").write_text("y")
+    (tmp_path / "a" / f"{TMP_PREFIX}{dead}-ab12.html").write_text("x")
+    (tmp_path / f"{TMP_PREFIX}{dead}-cd34.gpkg").write_text("y")
+    live = tmp_path / f"{TMP_PREFIX}{os.getpid()}-ef56.gpkg"  # another export still writing
+    live.write_text("busy")
+    old_unnamed = tmp_path / f"{TMP_PREFIX}legacy.html"  # an old-style name, two days old
+    old_unnamed.write_text("old")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old_unnamed, (two_days_ago, two_days_ago))
     (tmp_path / "keep.html").write_text("z")
-    assert cleanup_temporaries(tmp_path) == 2
-    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["keep.html"]
+    assert cleanup_temporaries(tmp_path) == 3
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        [live.name, "keep.html"]
+    )
 
 
 def test_json_nan_becomes_null_and_is_sorted(tmp_path):

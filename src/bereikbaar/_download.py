@@ -12,8 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bereikbaar._files import atomic_path
 from bereikbaar.errors import DownloadError
-from bereikbaar.report import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bereikbaar._files import atomic_path
 from bereikbaar.errors import BereikbaarError
-from bereikbaar.report import atomic_path
 
 ASSETS_ENV = "BEREIKBAAR_ASSETS"
 ASSETS_DIRNAME = "_assets"

@@ -57,6 +57,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from bereikbaar._crs import RD_NEW
+from bereikbaar._json import jsonable
 from bereikbaar.config import DorpshubSettings, Norm, TravelProfile
 from bereikbaar.errors import ConfigError, InputError, NetworkError, check_crs
 
@@ -78,7 +80,6 @@ __all__ = [
     "what_if_hub",
 ]
 
-CRS = "EPSG:28992"
 BUITENGEBIED = "buitengebied"
 #: Service kinds that have departures per hour (public transport).
 HUB_KINDS = ("station", "bus_hub")
@@ -390,9 +391,9 @@ def compute_dorpshub(
     from bereikbaar import routing
 
     geom = _as_polygon(gemeente_geometry)
-    check_crs(villages, CRS, what="the villages (places)")
-    check_crs(cells, CRS, what="the population cells")
-    check_crs(services, CRS, what="the service points")
+    check_crs(villages, RD_NEW, what="the villages (places)")
+    check_crs(cells, RD_NEW, what="the population cells")
+    check_crs(services, RD_NEW, what="the service points")
     _require(villages, ("name",), "villages (places)", "use inputs.osm.read_places")
     _require(cells, ("cell_id", "residents"), "cells", "use inputs.population.read_population")
     _require(services, ("kind", "name"), "services", "columns kind, name, departures_per_hour")
@@ -415,7 +416,7 @@ def compute_dorpshub(
         | {profiles[n.profile].network for n in norms}
     )
     points = gpd.GeoSeries(
-        np.concatenate([vil.geometry.to_numpy(), cel.geometry.to_numpy()]), crs=CRS
+        np.concatenate([vil.geometry.to_numpy(), cel.geometry.to_numpy()]), crs=RD_NEW
     )
     targets: dict[str, Any] = {}
     facilities: dict[str, Any] = {}
@@ -640,7 +641,7 @@ def compute_dorpshub(
         if norm.service in HUB_KINDS:
             arr = dph[(norm.service, norm.profile)]
             vcols[f"departures_per_hour_{norm_key(norm)}"] = arr[vil_idx]
-    vgdf = gpd.GeoDataFrame(vcols, geometry=vil.geometry.to_numpy(), crs=CRS)
+    vgdf = gpd.GeoDataFrame(vcols, geometry=vil.geometry.to_numpy(), crs=RD_NEW)
     vgdf = vgdf.iloc[order].reset_index(drop=True)
 
     table = _long_table(
@@ -661,7 +662,7 @@ def compute_dorpshub(
     }
     for norm in norms:
         ccols[f"minutes_{norm_key(norm)}"] = times[(norm.service, norm.profile)][cel_idx] / 60.0
-    cgdf = gpd.GeoDataFrame(ccols, geometry=cel.geometry.to_numpy(), crs=CRS)
+    cgdf = gpd.GeoDataFrame(ccols, geometry=cel.geometry.to_numpy(), crs=RD_NEW)
 
     sgdf = gpd.GeoDataFrame(
         {
@@ -673,7 +674,7 @@ def compute_dorpshub(
             ),
         },
         geometry=svc.geometry.to_numpy(),
-        crs=CRS,
+        crs=RD_NEW,
     )
     if "source" in svc.columns:
         sgdf.insert(3, "source", svc["source"].to_numpy(object))
@@ -816,7 +817,7 @@ def what_if_hub(
         s.hub_max_min,
     )
     return WhatIfHub(
-        gemeente=result.gemeente, village=village_name, villages=per, summary=_jsonable(summary)
+        gemeente=result.gemeente, village=village_name, villages=per, summary=jsonable(summary)
     )
 
 
@@ -860,7 +861,7 @@ def rank_villages_across(results: Iterable[DorpshubResult]) -> pd.DataFrame:
 # ------------------------------------------------------------------------ helpers
 def _as_polygon(geometry):
     if isinstance(geometry, gpd.GeoDataFrame | gpd.GeoSeries):
-        check_crs(geometry, CRS, what="the municipality boundary")
+        check_crs(geometry, RD_NEW, what="the municipality boundary")
         return geometry.union_all()
     if geometry is None or getattr(geometry, "is_empty", True):
         raise InputError(
@@ -945,7 +946,7 @@ def _prepare_villages(
             else np.full(len(v), None, object),
         },
         geometry=v.geometry.to_numpy(),
-        crs=CRS,
+        crs=RD_NEW,
     )
     out = out.sort_values(["name", "place_id"], kind="stable", ignore_index=True)
     names = out["name"].to_numpy(object)
@@ -977,7 +978,7 @@ def _prepare_cells(cells: gpd.GeoDataFrame, geom) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(
         {"cell_id": c["cell_id"].to_numpy(), "residents": res, "residents_65_plus": r65},
         geometry=c.geometry.to_numpy(),
-        crs=CRS,
+        crs=RD_NEW,
     )
     return out.sort_values("cell_id", kind="stable", ignore_index=True)
 
@@ -999,7 +1000,7 @@ def _prepare_services(services: gpd.GeoDataFrame, kinds: set[str]) -> gpd.GeoDat
             "_y": s.geometry.y.to_numpy(),
         },
         geometry=s.geometry.to_numpy(),
-        crs=CRS,
+        crs=RD_NEW,
     )
     if "source" in s.columns:
         out["source"] = s["source"].astype(object).to_numpy(object)
@@ -1135,7 +1136,7 @@ def _choose_hubs(
             "residents_65_plus_gaining": float,
         }
     )
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_NEW)
 
 
 def _long_table(names, v_res, v_res65, pairs, times, norm_by_pair, vil_pos) -> pd.DataFrame:
@@ -1263,19 +1264,4 @@ def _summary(
         "settings": dataclasses.asdict(result.settings),
         "assumptions": list(result.assumptions),
     }
-    return _jsonable(summary)
-
-
-def _jsonable(x):
-    """Plain Python types only; NaN becomes None."""
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if x is pd.NA:
-        return None
-    return x
+    return jsonable(summary)

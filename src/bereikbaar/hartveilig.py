@@ -68,6 +68,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from bereikbaar._crs import RD_NEW
 from bereikbaar.config import HartveiligSettings, Moment, TravelProfile
 from bereikbaar.errors import ConfigError, InputError, check_crs
 from bereikbaar.inputs.population import cell_polygons
@@ -75,7 +76,6 @@ from bereikbaar.siting import greedy_max_coverage, max_coverage_ilp
 
 log = logging.getLogger(__name__)
 
-CRS = "EPSG:28992"
 HOURS_PER_WEEK = 168
 MINUTES_CUTOFF_MIN = 30.0
 AED_STATUSES = ("24/7", "limited", "unknown")
@@ -430,8 +430,8 @@ def find_white_spots(
                 )
                 for c in WHITE_SPOT_COLUMNS
             },
-            geometry=gpd.GeoSeries([], crs=CRS),
-            crs=CRS,
+            geometry=gpd.GeoSeries([], crs=RD_NEW),
+            crs=RD_NEW,
         )
     x = cells.geometry.x.to_numpy()[sel]
     y = cells.geometry.y.to_numpy()[sel]
@@ -487,7 +487,7 @@ def find_white_spots(
             "dist_nearest_24_7_aed_m": d_247,
         }
     )
-    out = gpd.GeoDataFrame(frame, geometry=polys, crs=CRS).iloc[order].reset_index(drop=True)
+    out = gpd.GeoDataFrame(frame, geometry=polys, crs=RD_NEW).iloc[order].reset_index(drop=True)
     return out
 
 
@@ -689,8 +689,8 @@ def compute_hartveilig(
         (places, "the places"),
         (candidates, "the AED candidate sites"),
     ):
-        check_crs(gdf, CRS, what=what)
-    check_crs(walk_network, CRS, what="the walk network")
+        check_crs(gdf, RD_NEW, what=what)
+    check_crs(walk_network, RD_NEW, what="the walk network")
     for col in ("residents",):
         if col not in cells:
             raise InputError(f"the population cells lack the column {col!r}", column=col)
@@ -764,7 +764,7 @@ def compute_hartveilig(
         },
         geometry=cells.geometry.to_numpy(),
         index=cells.index,
-        crs=CRS,
+        crs=RD_NEW,
     )
     covered_at: dict[str, np.ndarray] = {}
     cutoff_s = MINUTES_CUTOFF_MIN * 60.0
@@ -807,7 +807,7 @@ def compute_hartveilig(
     ]
     non_empty = [s for s in spots if len(s)]
     white_spots = (
-        gpd.GeoDataFrame(pd.concat(non_empty, ignore_index=True), geometry="geometry", crs=CRS)
+        gpd.GeoDataFrame(pd.concat(non_empty, ignore_index=True), geometry="geometry", crs=RD_NEW)
         if non_empty
         else spots[0]
     )
@@ -954,8 +954,8 @@ RELOCATION_COLUMNS = ["rank", "aed_id", "name", "gain_residents", "cumulative_re
 def _empty(columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {c: pd.Series(dtype=np.int64 if c == "rank" else object) for c in columns},
-        geometry=gpd.GeoSeries([], crs=CRS),
-        crs=CRS,
+        geometry=gpd.GeoSeries([], crs=RD_NEW),
+        crs=RD_NEW,
     )
 
 
@@ -1026,7 +1026,7 @@ def _propose(
         )
     if len(cand) == 0 or n_cells == 0:
         return _empty(PROPOSAL_COLUMNS), None
-    cand_gs = gpd.GeoSeries(cand["geometry"].to_numpy(), crs=CRS)
+    cand_gs = gpd.GeoSeries(cand["geometry"].to_numpy(), crs=RD_NEW)
     cand_xy = np.column_stack([cand_gs.x.to_numpy(), cand_gs.y.to_numpy()])
     cand_snap = None
     if thr.model != "radius":
@@ -1067,7 +1067,7 @@ def _propose(
             "cumulative_residents": np.cumsum(g_res),
         },
         geometry=cand_gs.to_numpy()[picks],
-        crs=CRS,
+        crs=RD_NEW,
     )
     return out, check
 
@@ -1091,7 +1091,7 @@ def _relocate(aeds, A, *, status, settings, residents, weights, base):
             "cumulative_residents": np.cumsum(g_res),
         },
         geometry=rows.geometry.to_numpy(),
-        crs=CRS,
+        crs=RD_NEW,
     )
 
 

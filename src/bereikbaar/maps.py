@@ -41,6 +41,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from bereikbaar._files import write_text_atomic
 from bereikbaar._web_assets import (
     ASSETS_DIRNAME,
     REMOTE_TAG,
@@ -51,7 +52,6 @@ from bereikbaar._web_assets import (
     web_asset_dir,
 )
 from bereikbaar.errors import BereikbaarError, check_crs
-from bereikbaar.report import write_text_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium

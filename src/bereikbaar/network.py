@@ -70,12 +70,13 @@ from typing import Any
 
 import numpy as np
 
+from bereikbaar._crs import RD_NEW
+from bereikbaar._files import file_sha256
 from bereikbaar.config import NetworkSettings, TravelProfile
 from bereikbaar.errors import InputError, NetworkError, RoutingError
 
 log = logging.getLogger(__name__)
 
-CRS = "EPSG:28992"
 MODES = ("walk", "bike", "drive")
 #: Bump when the filters, simplification or cache layout change (invalidates caches).
 FILTER_VERSION = 3
@@ -323,7 +324,7 @@ class Network:
     def to_networkx(self, profiles: Iterable[TravelProfile] = ()):
         """A ``networkx.MultiDiGraph``: nodes are positions (``x``, ``y``, ``osmid``), edges
         carry ``edge`` (position), ``length_m``, ``highway``, ``osmid``, ``speed_kmh`` and
-        ``travel_time_s_<profile name>``; ``G.graph["crs"]`` is the network's CRS."""
+        ``travel_time_s_<profile name>``; ``G.graph["crs"]`` is the network's RD_NEW."""
         import networkx as nx
 
         G = nx.MultiDiGraph(crs=self.crs, mode=self.mode)
@@ -428,7 +429,7 @@ def network_from_arrays(
     highway: Sequence[str] | np.ndarray | None = None,
     edge_osmid: Sequence[int] | np.ndarray | None = None,
     geometries: Sequence[Any] | None = None,
-    crs: str = CRS,
+    crs: str = RD_NEW,
 ) -> Network:
     """Build a small :class:`Network` from node coordinates and an edge list.
 
@@ -739,7 +740,7 @@ def build_network(
     seg_way = rw[seg_a]
     # node table
     uniq_ids, first_ref, inverse = np.unique(rid, return_index=True, return_inverse=True)
-    transformer = pyproj.Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
+    transformer = pyproj.Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
     node_x, node_y = transformer.transform(lon[first_ref], lat[first_ref])
     node_x = np.asarray(node_x, dtype=np.float64)
     node_y = np.asarray(node_y, dtype=np.float64)
@@ -883,7 +884,7 @@ def build_network(
     order = np.lexsort((f_len, ways.way_id[f_way], f_v, f_u))
     net = Network(
         mode=mode,
-        crs=CRS,
+        crs=RD_NEW,
         node_osmid=osmid[node_keep],
         node_x=x[node_keep],
         node_y=y[node_keep],
@@ -911,49 +912,6 @@ def build_network(
 
 
 # --------------------------------------------------------------------------- cache
-_HASH_INDEX = "file-hashes.json"
-
-
-def file_sha256(path: str | Path, *, cache_dir: Path | None = None) -> str:
-    """SHA-256 of a file's bytes, remembered by (path, size, mtime) in ``cache_dir``."""
-    path = Path(path).resolve()
-    st = path.stat()
-    stamp = f"{path}|{st.st_size}|{st.st_mtime_ns}"
-    index: dict[str, str] = {}
-    index_path = None if cache_dir is None else Path(cache_dir) / _HASH_INDEX
-    if index_path is not None and index_path.is_file():
-        try:
-            index = json.loads(index_path.read_text())
-        except (OSError, ValueError):
-            index = {}
-        if stamp in index:
-            return index[stamp]
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    digest = h.hexdigest()
-    if index_path is not None:
-        index[stamp] = digest
-        try:
-            _atomic_write_bytes(index_path, json.dumps(index, indent=0).encode())
-        except OSError as exc:  # the hash index is only an optimisation
-            log.debug("cannot write %s: %s", index_path, exc)
-    return digest
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def network_cache_key(
     osm_path: str | Path,
     mode: str,
@@ -968,7 +926,7 @@ def network_cache_key(
 
     settings = settings or NetworkSettings()
     parts = {
-        "file": file_sha256(osm_path, cache_dir=cache_dir),
+        "file": file_sha256(osm_path),
         "mode": mode,
         "version": FILTER_VERSION,
         "area": None if area is None else shapely.to_wkb(shapely.normalize(area), hex=True),

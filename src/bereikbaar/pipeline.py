@@ -18,7 +18,6 @@ provincial border count.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -33,13 +32,14 @@ import geopandas as gpd
 import pandas as pd
 
 from bereikbaar import __version__
+from bereikbaar._crs import RD_NEW
+from bereikbaar._files import file_sha256
 from bereikbaar.config import Config, slugify
 from bereikbaar.errors import BereikbaarError, InputError, MissingInputError
 from bereikbaar.inputs.report import ReadResult
 
 log = logging.getLogger(__name__)
 
-CRS = "EPSG:28992"
 ANALYSES = ("hartveilig", "dorpshub")
 # Service kinds of the Dorpshub analysis and where they come from.
 OSM_SERVICE_KINDS = (
@@ -119,7 +119,7 @@ class StudyAreaData:
     def boundary(self, name_or_code: str) -> gpd.GeoDataFrame:
         """The municipality's outline as a one-row GeoDataFrame (``gemeente``, geometry)."""
         name, polygon = self.municipality(name_or_code)
-        return gpd.GeoDataFrame({"gemeente": [name]}, geometry=[polygon], crs=CRS)
+        return gpd.GeoDataFrame({"gemeente": [name]}, geometry=[polygon], crs=RD_NEW)
 
     def sources_note(self) -> str:
         """The config's note on the data sources plus the OSM extract's own date.
@@ -272,7 +272,7 @@ class StudyAreaData:
                         "source": "osm",
                     },
                     geometry=sel.geometry.to_numpy(),
-                    crs=CRS,
+                    crs=RD_NEW,
                 )
             )
             for reader in (self.gp_register, self.hubs_register):
@@ -292,11 +292,11 @@ class StudyAreaData:
                             "source": res.name,
                         },
                         geometry=d.geometry.to_numpy(),
-                        crs=CRS,
+                        crs=RD_NEW,
                     )
                 )
             services = pd.concat(parts, ignore_index=True)
-            self._cache["services"] = gpd.GeoDataFrame(services, geometry="geometry", crs=CRS)
+            self._cache["services"] = gpd.GeoDataFrame(services, geometry="geometry", crs=RD_NEW)
         return self._cache["services"]
 
     def reports(self) -> list[ReadResult]:
@@ -569,21 +569,6 @@ class ExportReport:
         return not self.failed
 
 
-def _file_digest(path: Path) -> str:
-    """SHA-256 of a file's content, computed once per process for an unchanged file."""
-    st = path.stat()
-    return _digest(str(path.resolve()), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=64)
-def _digest(path: str, size: int, mtime_ns: int) -> str:  # size and mtime key the cache
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def inputs_fingerprint(cfg: Config, analysis: str) -> str:
     """A hash of every input file's content, the settings and the package version.
 
@@ -597,7 +582,7 @@ def inputs_fingerprint(cfg: Config, analysis: str) -> str:
             files.append(reg.path)
     for p in files:
         if p is not None and Path(p).is_file():
-            h.update(_file_digest(Path(p)).encode())
+            h.update(file_sha256(p).encode())
     settings = dataclasses.asdict(cfg)
     for key in ("data_root", "source"):
         settings.pop(key, None)

@@ -11,81 +11,27 @@ import html
 import json
 import logging
 import math
-import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from bereikbaar._crs import RD_NEW
+from bereikbaar._files import (  # noqa: F401 - re-exported for callers
+    TMP_PREFIX,
+    atomic_path,
+    cleanup_temporaries,
+    write_text_atomic,
+)
+from bereikbaar._json import dumps, jsonable
+
 log = logging.getLogger(__name__)
-
-TMP_PREFIX = ".bereikbaar-tmp-"
-
-
-@contextmanager
-def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``.
-
-    On an exception the temporary file is removed and ``path`` is left untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=TMP_PREFIX, suffix=suffix if suffix is not None else path.suffix, dir=path.parent
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    tmp_path.unlink()  # writers such as pyogrio want to create the file themselves
-    try:
-        yield tmp_path
-        if tmp_path.is_file():
-            os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
-def _json_default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return None if math.isnan(obj) else float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, tuple | set):
-        return list(obj)
-    if obj is pd.NA:
-        return None
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def _clean_nan(obj: Any) -> Any:
-    if isinstance(obj, float) and math.isnan(obj):
-        return None
-    if isinstance(obj, Mapping):
-        return {str(k): _clean_nan(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean_nan(v) for v in obj]
-    return obj
 
 
 def write_json_atomic(path: str | Path, data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as sorted, indented JSON (NaN becomes null), atomically."""
-    text = json.dumps(_clean_nan(data), indent=2, sort_keys=True, default=_json_default)
-    return write_text_atomic(path, text + "\n")
+    """Write ``data`` as sorted, indented JSON with the package's rounding rule, atomically."""
+    return write_text_atomic(path, dumps(data) + "\n")
 
 
 def write_csv_atomic(path: str | Path, frame: pd.DataFrame) -> Path:
@@ -106,9 +52,7 @@ def write_gpkg_atomic(path: str | Path, layers: Mapping[str, Any]) -> Path:
         for name, gdf in layers.items():
             gdf = _gpkg_ready(gdf)
             if not isinstance(gdf, gpd.GeoDataFrame):
-                gdf = gpd.GeoDataFrame(
-                    gdf, geometry=gpd.GeoSeries([None] * len(gdf)), crs="EPSG:28992"
-                )
+                gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf)), crs=RD_NEW)
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return Path(path)
 
@@ -122,19 +66,8 @@ def _gpkg_ready(gdf):
         if s.dtype == object:
             sample = s.dropna()
             if len(sample) and isinstance(sample.iloc[0], list | tuple | dict | set):
-                out[col] = s.map(
-                    lambda v: None if v is None else json.dumps(v, default=_json_default)
-                )
+                out[col] = s.map(lambda v: None if v is None else json.dumps(jsonable(v)))
     return out
-
-
-def cleanup_temporaries(folder: str | Path) -> int:
-    """Remove temporary files left by an interrupted run (a hard kill skips ``finally``)."""
-    n = 0
-    for p in Path(folder).rglob(f"{TMP_PREFIX}*"):
-        p.unlink(missing_ok=True)
-        n += 1
-    return n
 
 
 # ---------------------------------------------------------------------- index page

@@ -31,13 +31,13 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from bereikbaar._crs import RD_NEW
 from bereikbaar.errors import InputError, check_crs
 from bereikbaar.inputs.opening_hours import availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog
 
 log = logging.getLogger(__name__)
 
-RD_CRS = "EPSG:28992"
 MERGED_EXTRA = ["osm_aed_id", "merge_distance_m", "source_row"]
 _TEXT = [c for c in AED_SCHEMA if c not in ("indoor", "geometry")]
 PRIVATE_ACCESS = ("private", "no")
@@ -69,7 +69,7 @@ def aeds_from_osm(
         ``location_quality="exact"``; ``name`` is the OSM name, else
         ``defibrillator:location``. An AED without ``opening_hours`` has status ``unknown``.
     """
-    check_crs(pois, RD_CRS, what="the OSM AED points")
+    check_crs(pois, RD_NEW, what="the OSM AED points")
     missing = [c for c in ("osm_type", "osm_id", "geometry") if c not in pois.columns]
     if missing:
         raise InputError(
@@ -195,7 +195,7 @@ def merge_aeds(
     if merge_distance_m < 0:
         raise ValueError(f"merge_distance_m must be >= 0, got {merge_distance_m}")
     for name, gdf in (("osm", osm), ("register", register)):
-        check_crs(gdf, RD_CRS, what=f"the {name} AEDs")
+        check_crs(gdf, RD_NEW, what=f"the {name} AEDs")
         missing = [c for c in AED_SCHEMA if c not in gdf.columns]
         if missing:
             raise InputError(
@@ -313,4 +313,4 @@ def _schema_frame(records: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
     if "source_row" in columns:
         dtypes["source_row"] = "Int64"
     frame = frame.astype(dtypes)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_CRS)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_NEW)

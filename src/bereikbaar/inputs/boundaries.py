@@ -25,11 +25,11 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from bereikbaar._crs import RD_NEW
 from bereikbaar.errors import InputError, MissingInputError, UnknownAreaError, check_crs
 
 log = logging.getLogger(__name__)
 
-RD_NEW = "EPSG:28992"
 BOUNDARY_COLUMNS = ["statcode", "statnaam", "geometry"]
 
 _CODE_RE = re.compile(r"^\s*([A-Za-z]{2})?\s*(\d{1,4})\s*$")

@@ -33,7 +33,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-RD_CRS = "EPSG:28992"
+from bereikbaar._crs import RD_NEW
+
 WGS84_CRS = "EPSG:4326"
 # Plausible RD New coordinates (the RD grid of the Netherlands, with a margin).
 RD_X_RANGE_M = (-7_000.0, 300_000.0)
@@ -86,12 +87,12 @@ class CoordinateResult:
 
 @lru_cache(maxsize=1)
 def _to_rd() -> Transformer:
-    return Transformer.from_crs(WGS84_CRS, RD_CRS, always_xy=True)
+    return Transformer.from_crs(WGS84_CRS, RD_NEW, always_xy=True)
 
 
 @lru_cache(maxsize=1)
 def _to_wgs84() -> Transformer:
-    return Transformer.from_crs(RD_CRS, WGS84_CRS, always_xy=True)
+    return Transformer.from_crs(RD_NEW, WGS84_CRS, always_xy=True)
 
 
 def lat_lon_to_rd(lat: float, lon: float) -> tuple[float, float]:

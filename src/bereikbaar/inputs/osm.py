@@ -80,6 +80,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from bereikbaar._crs import RD_NEW
 from bereikbaar.errors import InputError
 from bereikbaar.inputs.boundaries import area_geometry
 from bereikbaar.inputs.osmfile import readable_osm_path
@@ -87,7 +88,6 @@ from bereikbaar.inputs.report import IssueLog, ReadResult
 
 log = logging.getLogger(__name__)
 
-RD_NEW = "EPSG:28992"
 ANY = "*"
 POI_COLUMNS = ["osm_type", "osm_id", "kind", "name", "opening_hours", "tags", "geometry"]
 PLACE_COLUMNS = ["place_id", "name", "place", "population", "geometry"]

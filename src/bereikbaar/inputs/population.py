@@ -35,6 +35,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from bereikbaar._crs import RD_NEW
 from bereikbaar.config import PopulationSettings
 from bereikbaar.errors import CrsError, InputError, MissingInputError, check_crs
 from bereikbaar.inputs.boundaries import area_geometry
@@ -42,7 +43,6 @@ from bereikbaar.inputs.report import IssueLog, ReadResult
 
 log = logging.getLogger(__name__)
 
-RD_NEW = "EPSG:28992"
 POPULATION_COLUMNS = ["cell_id", "residents", "residents_65_plus", "imputed", "geometry"]
 RESIDENT_COLUMNS = ("aantal_inwoners", "inwoners", "inwoner")
 RESIDENT_65_COLUMNS = (

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from bereikbaar._crs import RD_NEW
 from bereikbaar.config import RegisterInput
 from bereikbaar.errors import ConfigError, InputError, MissingInputError, check_crs
 from bereikbaar.inputs.coordinates import lat_lon_to_rd, parse_decimal, repair_lat_lon
@@ -53,7 +54,6 @@ from bereikbaar.inputs.report import AED_SCHEMA, IssueLog, ReadResult
 
 log = logging.getLogger(__name__)
 
-RD_CRS = "EPSG:28992"
 
 AED_COLUMNS = [*AED_SCHEMA[:-1], "source_row", "geometry"]
 GP_COLUMNS = [
@@ -629,7 +629,7 @@ class _Reader:
 
 def _area_geometry(study_area):
     if isinstance(study_area, gpd.GeoDataFrame | gpd.GeoSeries):
-        check_crs(study_area, RD_CRS, what="the study area")
+        check_crs(study_area, RD_NEW, what="the study area")
         study_area = study_area.union_all()
     if not isinstance(study_area, shapely.Polygon | shapely.MultiPolygon):
         raise InputError(
@@ -743,4 +743,4 @@ def _frame(
     dtypes.update({c: "float64" for c in float_columns})
     dtypes["source_row"] = "int64"
     frame = frame.astype(dtypes)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_CRS)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_NEW)
