@@ -316,7 +316,9 @@ def test_summary_is_json_ready(hand: DorpshubResult):
     assert back["villages"] == 2
     norms = {n["label"]: n for n in back["norms"]}
     # all residents of the municipality (buitengebied too) within the gp norm: c1, c2
-    assert norms["gp (bike, 6 min)"]["share_residents_within"] == pytest.approx(150 / 490, abs=5e-5)  # one rounding rule: 4 decimals
+    assert norms["gp (bike, 6 min)"]["share_residents_within"] == pytest.approx(
+        150 / 490, abs=5e-5
+    )  # one rounding rule: 4 decimals
     assert back["worst_villages"][0]["village"] == "Grolloo"
     assert len(back["hubs"]) == 2
     assert back["assumptions"] == list(hand.assumptions)
