@@ -614,8 +614,8 @@ def test_aa_en_hunze_on_shared_data(cfg, tmp_path):
     """End to end on drenthe-synth: counts, engine times, Grolloo what-if, written outputs."""
     import json
 
+    from bereikbaar.outputs import write_csv_atomic, write_gpkg_atomic
     from bereikbaar.pipeline import open_study_area, run_dorpshub
-    from bereikbaar.report import write_csv_atomic, write_gpkg_atomic
 
     area = open_study_area(cfg)
     res = run_dorpshub("Aa en Hunze", cfg, area=area)

@@ -1,4 +1,4 @@
-"""Atomic writers and the batch index page."""
+"""Atomic writers, output checks, formula-safe CSV and the batch index page."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
+from bereikbaar._files import TMP_PREFIX, atomic_path, cleanup_temporaries
 from bereikbaar.config import DEFAULT_MOMENTS
-from bereikbaar.report import (
-    TMP_PREFIX,
-    atomic_path,
-    cleanup_temporaries,
-    render_index,
-    write_gpkg_atomic,
-    write_json_atomic,
-)
+from bereikbaar.outputs import render_index, write_gpkg_atomic, write_json_atomic
 
 
 def test_atomic_path_keeps_old_file_on_error(tmp_path):

@@ -1,7 +1,13 @@
 """The ``bereikbaar`` command line: argument parsing, logging, progress bars, exit codes.
 
-Exit codes: 0 success; 1 a municipality or input failed (the others completed);
-2 usage or configuration error; 130 interrupted.
+Exit codes:
+
+* 0 — everything asked for was done (or was unchanged and complete);
+* 1 — ``export``: some municipalities failed (the others completed; each failure is one
+  line with its reason, e.g. disk full or a folder that is read-only);
+* 2 — bad input or settings: a wrong option, a config key out of range, a missing or
+  unreadable input, an unknown municipality (with "did you mean"); one message, no traceback;
+* 130 — interrupted (Ctrl-C or SIGTERM); no partial file is left under a final name.
 """
 
 from __future__ import annotations
@@ -73,13 +79,18 @@ def _load(config_path: Path, data_dir: Path | None):
 
 
 class _Group(click.Group):
-    """Turns BereikbaarError into a clean message and an exit code, and Ctrl-C into 130."""
+    """Turns every BereikbaarError (and a file that cannot be written) into one message
+    and exit 2, and Ctrl-C into 130."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except BereikbaarError as exc:
             click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except OSError as exc:  # e.g. --report into a folder that does not exist
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
             ctx.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             click.echo("interrupted; no partial files were left behind", err=True)
@@ -115,8 +126,8 @@ def data() -> None:
 )
 def data_check(config_path: Path, data_dir: Path | None, report: Path | None) -> None:
     """Read every input and report rows read, used, repaired and rejected."""
+    from bereikbaar.outputs import write_csv_atomic
     from bereikbaar.pipeline import check_inputs, issues_table
-    from bereikbaar.report import write_csv_atomic
 
     cfg = _load(config_path, data_dir)
     results = check_inputs(cfg)
@@ -140,6 +151,7 @@ def data_check(config_path: Path, data_dir: Path | None, report: Path | None) ->
 
 # ---------------------------------------------------------------------- analyses
 def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overrides) -> None:
+    from bereikbaar.outputs import ANALYSIS_FILES, write_checked
     from bereikbaar.pipeline import (
         open_study_area,
         run_dorpshub,
@@ -157,12 +169,14 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
         )
     area = open_study_area(cfg)
     name, _ = area.municipality(gemeente)
-    from bereikbaar.config import slugify
-
-    folder = Path(out) / slugify(name)
+    folder = Path(out) / area.slug(name)
     if analysis == "hartveilig":
         res = run_hartveilig(name, cfg, area=area)
-        paths = write_hartveilig(res, folder, area=area, offline=offline)
+        paths = write_checked(
+            lambda: write_hartveilig(res, folder, offline=offline, area=area),
+            folder,
+            ANALYSIS_FILES["hartveilig"],
+        )
         s = res.summary
         click.echo(f"{name}: {s['residents']:,.0f} residents, {s['aeds']['total']} AEDs")
         for m, v in s["moments"].items():
@@ -171,7 +185,11 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
             )
     else:
         res = run_dorpshub(name, cfg, area=area)
-        paths = write_dorpshub(res, folder, area=area, offline=offline)
+        paths = write_checked(
+            lambda: write_dorpshub(res, folder, offline=offline, area=area),
+            folder,
+            ANALYSIS_FILES["dorpshub"],
+        )
         s = res.summary
         click.echo(
             f"{name}: {s['villages']} villages, {s['residents_buitengebied']:,.0f} residents in buitengebied"
@@ -258,24 +276,41 @@ def dorpshub(config_path, data_dir, gemeente, out, hub_k, offline) -> None:
 @click.option(
     "--force", is_flag=True, help="Redo municipalities whose inputs and settings have not changed."
 )
+@click.option(
+    "--report",
+    "reports",
+    default="pdf,xlsx",
+    show_default=True,
+    help="Comma-separated extras per municipality: pdf (rapport.pdf), xlsx (tabellen.xlsx); 'none' for none.",
+)
 @offline_option
-def export(config_path, data_dir, all_, gemeente, out, analysis, workers, force, offline) -> None:
-    """Batch export: maps, GeoPackages and summaries per municipality, plus OUT/index.html."""
+def export(
+    config_path, data_dir, all_, gemeente, out, analysis, workers, force, reports, offline
+) -> None:
+    """Batch export: maps, GeoPackages and summaries per municipality, plus OUT/index.html.
+
+    Exit 0 when every municipality is done, 1 when some failed (the others complete), 2 for
+    bad settings or an unknown municipality (nothing runs then).
+    """
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from bereikbaar.pipeline import export as run_export
-    from bereikbaar.pipeline import open_study_area
 
     if all_ == bool(gemeente):
         raise click.UsageError("give either --all or one or more --gemeente NAME")
-    analyses = tuple(a.strip() for a in analysis.split(",") if a.strip())
+    analyses = _split_list(analysis)
+    extras = () if reports.strip().lower() == "none" else _split_list(reports)
     cfg = _load(config_path, data_dir)
-    names = list(open_study_area(cfg).municipalities["statnaam"]) if all_ else list(gemeente)
+    names = None if all_ else list(gemeente)
     with (
         logging_redirect_tqdm(),
         tqdm(
-            total=len(names), unit="gemeente", desc="export", file=sys.stderr, disable=None
+            total=len(names) if names else None,
+            unit="gemeente",
+            desc="export",
+            file=sys.stderr,
+            disable=None,
         ) as bar,
     ):
 
@@ -292,6 +327,7 @@ def export(config_path, data_dir, all_, gemeente, out, analysis, workers, force,
             names,
             out,
             analyses=analyses,
+            reports=extras,
             workers=workers,
             force=force,
             offline=offline,
@@ -300,10 +336,15 @@ def export(config_path, data_dir, all_, gemeente, out, analysis, workers, force,
         )
     for o in report.outcomes:
         click.echo(f"{o.status:<8} {o.gemeente}{': ' + o.error if o.error else ''}")
-    click.echo(f"index: {report.index}")
+    click.echo(f"index: {report.index or 'not written (see the error above)'}")
     if not report.ok:
         click.echo(f"{len(report.failed)} municipality(ies) failed", err=True)
         sys.exit(EXIT_FAILED)
+
+
+def _split_list(text: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` → ``("a", "b", "c")`` (lower case)."""
+    return tuple(p.strip().lower() for p in text.split(",") if p.strip())
 
 
 # ------------------------------------------------------------------------ download

@@ -95,6 +95,10 @@ class DownloadError(BereikbaarError, OSError):
     """An explicit download (Geofabrik, PDOK, Overpass) failed."""
 
 
+class OutputError(BereikbaarError, OSError):
+    """An output cannot be written (disk full, read-only folder) or is incomplete."""
+
+
 def check_crs(obj, expected: str = "EPSG:28992", *, what: str = "data") -> None:
     """Raise unless ``obj`` (GeoDataFrame/GeoSeries or graph) carries ``expected`` as CRS.
 

@@ -1,0 +1,398 @@
+"""The batch export: every municipality's analyses written to ``OUT/<slug>/``, plus an overview.
+
+:func:`export` runs in four phases, each its own function:
+
+1. **plan** (:func:`plan_export`): resolve the names (a mistyped name is an error before
+   anything runs), give each municipality its folder (:meth:`StudyAreaData.slug`: never
+   empty, never shared), prepare ``OUT`` and remove temporaries of processes that are gone;
+2. **run**: one municipality after the other in this process, or in worker processes that
+   die with the main process (:mod:`bereikbaar._workers`);
+3. **collect**: outcomes in the order asked for;
+4. **overview**: ``OUT/index.html`` (:func:`_write_overview`).
+
+A municipality is *ok* only when every file it should have exists and opens
+(:func:`bereikbaar.outputs.check_outputs`); it is *skipped* when its inputs, settings and
+version are unchanged **and** its files still open; otherwise *failed*, with one clear
+message (disk full, read-only folder, bad input), while the others complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bereikbaar import __version__
+from bereikbaar._files import cleanup_temporaries, file_sha256
+from bereikbaar.config import Config
+from bereikbaar.errors import BereikbaarError, ConfigError, OutputError
+from bereikbaar.outputs import (
+    ANALYSIS_FILES,
+    check_outputs,
+    describe_write_error,
+    render_index,
+    write_checked,
+    write_dorpshub,
+    write_hartveilig,
+    write_json_atomic,
+)
+from bereikbaar.pipeline import ANALYSES, run_dorpshub, run_hartveilig
+from bereikbaar.study_area import StudyAreaData, open_study_area
+
+log = logging.getLogger(__name__)
+
+REPORTS = ("pdf", "xlsx")  # the extras per municipality (issue 13); written by _write_extras
+STATE_FILE = ".bereikbaar-state.json"
+
+ProgressFn = Callable[[str, str], None]
+_RUNNERS = {"hartveilig": run_hartveilig, "dorpshub": run_dorpshub}
+_WRITERS = {"hartveilig": write_hartveilig, "dorpshub": write_dorpshub}
+
+
+def _noop(gemeente: str, step: str) -> None:  # default progress callback
+    return None
+
+
+@dataclass(frozen=True)
+class MunicipalityOutcome:
+    """What the batch did for one municipality."""
+
+    gemeente: str
+    slug: str
+    status: str  # "ok", "skipped" (unchanged and complete) or "failed"
+    error: str = ""
+    summaries: Mapping[str, Any] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """The batch as a whole; ``ok`` is False when any municipality failed."""
+
+    out: Path
+    outcomes: tuple[MunicipalityOutcome, ...]
+    index: Path | None
+
+    @property
+    def failed(self) -> tuple[MunicipalityOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class Job:
+    """What each municipality of a batch gets done (picklable, sent to worker processes)."""
+
+    out: Path
+    analyses: tuple[str, ...] = ANALYSES
+    reports: tuple[str, ...] = REPORTS
+    force: bool = False
+    offline: bool = True
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """The resolved batch: municipality names (``statnaam``), their folders and the job."""
+
+    names: tuple[str, ...]
+    slugs: Mapping[str, str]
+    job: Job
+
+
+# ----------------------------------------------------------------- fingerprints
+def inputs_fingerprint(cfg: Config, analysis: str) -> str:
+    """A hash of every input file's content, the settings and the package version.
+
+    The batch skips a municipality whose stored fingerprint equals this one.
+    """
+    h = hashlib.sha256()
+    h.update(f"bereikbaar {__version__} {analysis}".encode())
+    files = [cfg.inputs.osm, cfg.inputs.boundaries, cfg.inputs.population, cfg.inputs.postcodes]
+    for reg in (cfg.inputs.aed_register, cfg.inputs.gp_register, cfg.inputs.hubs_register):
+        if reg is not None:
+            files.append(reg.path)
+    for p in files:
+        if p is not None and Path(p).is_file():
+            h.update(file_sha256(p).encode())
+    settings = dataclasses.asdict(cfg)
+    for key in ("data_root", "source"):
+        settings.pop(key, None)
+    settings["network"].pop("cache_dir", None)
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _read_state(folder: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((folder / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+# ------------------------------------------------------------ one municipality
+@dataclass(frozen=True)
+class AnalysisRun:
+    """One analysis of one municipality: computed and written, or skipped as unchanged."""
+
+    analysis: str
+    skipped: bool
+    summary: Mapping[str, Any]
+    result: Any = None
+    outputs: tuple[str, ...] = ()
+
+
+def _unchanged(folder: Path, analysis: str, fingerprint: str, state: Mapping) -> bool:
+    """Same fingerprint as last time and every file still there and opening."""
+    if state.get(analysis, {}).get("fingerprint") != fingerprint:
+        return False
+    problems = check_outputs(folder, ANALYSIS_FILES[analysis])
+    if problems:
+        log.warning("%s: redoing %s: %s", folder.name, analysis, "; ".join(problems))
+    return not problems
+
+
+def _run_analysis(
+    analysis: str, name: str, cfg: Config, area: StudyAreaData, folder: Path, job: Job, progress
+) -> AnalysisRun:
+    state = _read_state(folder)
+    fp = inputs_fingerprint(cfg, analysis)
+    if not job.force and _unchanged(folder, analysis, fp, state):
+        progress(name, f"{analysis}: unchanged, skipped")
+        summary = json.loads((folder / f"{analysis}_summary.json").read_text(encoding="utf-8"))
+        return AnalysisRun(analysis, True, summary)
+    result = _RUNNERS[analysis](name, cfg, area=area, progress=progress)
+    progress(name, f"{analysis}: writing")
+    files = ANALYSIS_FILES[analysis]
+    paths = write_checked(
+        lambda: _WRITERS[analysis](result, folder, offline=job.offline, area=area), folder, files
+    )
+    state[analysis] = {"fingerprint": fp}
+    write_checked(lambda: write_json_atomic(folder / STATE_FILE, state), folder, ())
+    outputs = tuple(str(p) for p in paths.values())
+    return AnalysisRun(analysis, False, result.summary, result, outputs)
+
+
+def _write_extras(
+    results: Mapping[str, Any], folder: Path, reports: Sequence[str]
+) -> dict[str, Path]:
+    """Hook for the per-municipality extras (``reports``: ``pdf``, ``xlsx``; issue 13).
+
+    ``results`` maps each analysis computed in this run to its result. Writes nothing yet;
+    returns the paths written, which the batch then checks like the analyses' files.
+    """
+    return {}
+
+
+def _extras(computed: Mapping[str, Any], folder: Path, reports: Sequence[str]) -> list[str]:
+    """Write the extras and check that each file they wrote opens."""
+    extras = write_checked(lambda: _write_extras(computed, folder, reports), folder, ())
+    problems = check_outputs(folder, [Path(p).name for p in extras.values()])
+    if problems:
+        raise OutputError(f"incomplete output in {folder}: {'; '.join(problems)}")
+    return [str(p) for p in extras.values()]
+
+
+def run_municipality(
+    gemeente: str,
+    cfg: Config,
+    out: str | Path,
+    *,
+    analyses: Sequence[str] = ANALYSES,
+    reports: Sequence[str] = REPORTS,
+    force: bool = False,
+    offline: bool = True,
+    area: StudyAreaData | None = None,
+    progress: ProgressFn = _noop,
+) -> MunicipalityOutcome:
+    """Run and write the analyses of one municipality; never raises for a data problem."""
+    job = Job(Path(out), tuple(analyses), tuple(reports), force, offline)
+    return _municipality(gemeente, cfg, job, area or open_study_area(cfg), progress)
+
+
+def _municipality(
+    gemeente: str, cfg: Config, job: Job, area: StudyAreaData, progress: ProgressFn
+) -> MunicipalityOutcome:
+    name, slug = gemeente, ""
+    try:
+        name, _ = area.municipality(gemeente)
+        slug = area.slug(name)
+        folder = job.out / slug
+        runs = [_run_analysis(a, name, cfg, area, folder, job, progress) for a in job.analyses]
+        computed = {r.analysis: r.result for r in runs if not r.skipped}
+        outputs = [p for r in runs for p in r.outputs]
+        if computed and job.reports:
+            outputs += _extras(computed, folder, job.reports)
+        summaries = {r.analysis: r.summary for r in runs}
+        status = "ok" if computed else "skipped"
+        return MunicipalityOutcome(name, slug, status, summaries=summaries, outputs=tuple(outputs))
+    except BereikbaarError as exc:
+        log.error("%s failed: %s", name, exc)
+        return MunicipalityOutcome(name, slug, "failed", error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a bug: keep the traceback in the log, keep the batch going
+        log.error("%s failed unexpectedly:\n%s", name, traceback.format_exc())
+        return MunicipalityOutcome(name, slug, "failed", error=f"{type(exc).__name__}: {exc}")
+
+
+# ------------------------------------------------------------------------ batch
+def plan_export(
+    cfg: Config,
+    gemeenten: Sequence[str] | None,
+    out: str | Path,
+    *,
+    area: StudyAreaData,
+    analyses: Sequence[str] = ANALYSES,
+    reports: Sequence[str] = REPORTS,
+    force: bool = False,
+    offline: bool = True,
+) -> ExportPlan:
+    """Resolve the batch before anything runs.
+
+    Raises
+    ------
+    ConfigError
+        An unknown analysis or report.
+    UnknownAreaError
+        A name or code that is not a municipality of the study area ("did you mean").
+    """
+    for given, known, what in ((analyses, ANALYSES, "analysis"), (reports, REPORTS, "report")):
+        unknown = [a for a in given if a not in known]
+        if unknown:
+            raise ConfigError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(known)}")
+    if gemeenten:
+        names = tuple(dict.fromkeys(area.municipality(g)[0] for g in gemeenten))
+    else:
+        names = tuple(str(n) for n in area.municipalities["statnaam"])
+    job = Job(Path(out), tuple(analyses), tuple(reports), force, offline)
+    return ExportPlan(names, {n: area.slug(n) for n in names}, job)
+
+
+def _prepare_out(out: Path) -> None:
+    """Create ``out`` and remove temporaries of processes that are gone (never a live one)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        removed = cleanup_temporaries(out)
+    except OSError as exc:  # each municipality will say so clearly when it writes
+        log.debug("cannot prepare %s: %s", out, exc)
+        return
+    if removed:
+        log.warning("removed %d temporary file(s) left by an interrupted run", removed)
+
+
+def _run_serial(
+    plan: ExportPlan, cfg: Config, area: StudyAreaData, progress: ProgressFn, on_done
+) -> list[MunicipalityOutcome]:
+    outcomes = []
+    for name in plan.names:
+        outcome = _municipality(name, cfg, plan.job, area, progress)
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+    return outcomes
+
+
+def _collect(plan: ExportPlan, outcomes: Sequence[MunicipalityOutcome]):
+    """The outcomes in the order of the plan."""
+    order = {n: i for i, n in enumerate(plan.names)}
+    return tuple(sorted(outcomes, key=lambda o: order.get(o.gemeente, len(order))))
+
+
+def _index_note(cfg: Config) -> str:
+    hv = cfg.hartveilig
+    return (
+        f"Gedekt: aandeel inwoners dat binnen {hv.budget_min:g} minuten een AED bij zich kan krijgen "
+        f"(model '{hv.model}', AED's met onbekende openingstijden: {hv.unknown_availability}). "
+        "Witte vlekken: inwoners zonder bereikbare AED op het slechtste moment. "
+        f"Bronnen: {cfg.inputs.sources_note}"
+    )
+
+
+def _write_overview(cfg: Config, out: Path, outcomes: Sequence[MunicipalityOutcome]) -> Path | None:
+    """Write ``OUT/index.html`` for ``outcomes``; None (and an error logged) if it cannot.
+
+    Hook for the province overview of issue 13, which keeps other municipalities' rows.
+    """
+    rows = [
+        {
+            "gemeente": o.gemeente,
+            "slug": o.slug,
+            "status": o.status,
+            "error": o.error,
+            "hartveilig": o.summaries.get("hartveilig"),
+            "dorpshub": o.summaries.get("dorpshub"),
+        }
+        for o in outcomes
+    ]
+    page = render_index(
+        rows,
+        title=f"bereikbaar — {cfg.study_area.name}",
+        moments=cfg.hartveilig.moments,
+        note=_index_note(cfg),
+    )
+    from bereikbaar._files import write_text_atomic
+
+    try:
+        return write_text_atomic(out / "index.html", page)
+    except OSError as exc:
+        log.error("index.html not written: %s", describe_write_error(exc, out))
+        return None
+
+
+def export(
+    cfg: Config,
+    gemeenten: Sequence[str] | None,
+    out: str | Path,
+    *,
+    analyses: Sequence[str] = ANALYSES,
+    reports: Sequence[str] = REPORTS,
+    workers: int = 1,
+    force: bool = False,
+    offline: bool = True,
+    progress: ProgressFn = _noop,
+    on_done: Callable[[MunicipalityOutcome], None] | None = None,
+    area: StudyAreaData | None = None,
+) -> ExportReport:
+    """The batch: every municipality (``gemeenten=None``) or the named ones.
+
+    A municipality that fails is reported with its error while the others complete.
+    ``workers > 1`` runs municipalities in parallel processes, which end when this process
+    ends. Unchanged municipalities (same inputs, settings and version, files complete) are
+    skipped unless ``force``. ``reports`` chooses the extras per municipality. Finally
+    writes ``index.html`` with a row per municipality. ``area`` reuses an open study area
+    (it is opened once otherwise).
+
+    Raises
+    ------
+    BereikbaarError
+        A bad setting or an unknown municipality, before anything runs.
+    """
+    area = area or open_study_area(cfg)
+    plan = plan_export(
+        cfg,
+        gemeenten,
+        out,
+        area=area,
+        analyses=analyses,
+        reports=reports,
+        force=force,
+        offline=offline,
+    )
+    _prepare_out(plan.job.out)
+    if workers <= 1 or len(plan.names) <= 1:
+        outcomes = _run_serial(plan, cfg, area, progress, on_done)
+    else:
+        from bereikbaar._workers import run_in_processes
+
+        outcomes = run_in_processes(plan, cfg, workers=workers, progress=progress, on_done=on_done)
+    collected = _collect(plan, outcomes)
+    index = _write_overview(cfg, plan.job.out, collected)
+    return ExportReport(out=plan.job.out, outcomes=collected, index=index)
