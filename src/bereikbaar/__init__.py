@@ -1,7 +1,12 @@
 """bereikbaar: how reachable essential services are for people in rural areas.
 
-Importing the package does nothing heavy: no network, no file writes. The public API is
-re-exported lazily from :mod:`bereikbaar.api` once the analysis modules exist.
+Importing the package does nothing heavy: no network, no file writes. The notebook API::
+
+    from bereikbaar import load_config
+    from bereikbaar.pipeline import open_study_area, run_hartveilig, run_dorpshub, export
+
+``load_config`` reads a study-area TOML file; :mod:`bereikbaar.pipeline` wires inputs,
+networks, analyses and outputs (see ``docs/ARCHITECTURE.md`` for the module list).
 """
 
 from bereikbaar.config import Config, load_config

@@ -260,10 +260,8 @@ def describe_write_error(exc: BaseException, folder: str | Path) -> str:
         )
     free_mb = _free_mb(folder)
     if free_mb is not None and free_mb < 64:
-        return (
-            f"disk full: only {free_mb:.0f} MB free in {folder} while writing "
-            f"({type(exc).__name__}: {exc}); free some space and run again"
-        )
+        log.debug("write error with %.0f MB free: %r", free_mb, exc)
+        return f"disk full: only {free_mb:.0f} MB free in {folder}; free some space and run again"
     return f"could not write in {folder}: {type(exc).__name__}: {exc}"
 
 
