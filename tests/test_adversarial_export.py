@@ -49,6 +49,8 @@ def _is_formula(cell: str) -> bool:
     """What a spreadsheet would evaluate: a formula start that is not a plain number."""
     if not cell.startswith(("=", "+", "-", "@", "\t", "\r")):
         return False
+    if set(cell) - set("0123456789+-.,eE"):
+        return True
     try:
         float(cell.replace(",", "."))
     except ValueError:

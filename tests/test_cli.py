@@ -258,3 +258,54 @@ def test_verbosity_flags(data_dir, cache_dir):
     assert "INFO" not in default.stderr
     assert "INFO bereikbaar.inputs.registers" in verbose.stderr
     assert quiet.stdout == default.stdout == verbose.stdout  # the report itself is the same
+
+
+# ------------------------------------------------------------ messages, exit codes
+def test_bad_setting_is_exit_2_without_traceback(tmp_path, data_dir):
+    text = CONFIG_PATH.read_text()
+    assert "\nbudget_min = " in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("\nbudget_min = ", '\nbudget_min = "six" #', 1))
+    args = ["--config", str(bad), "--data-dir", str(data_dir)]
+    for cmd in (["data", "check"], ["export", "--all", "--out", str(tmp_path)]):
+        r = CliRunner().invoke(main, [*cmd, *args])
+        assert r.exit_code == 2, r.output
+        assert "budget_min" in r.output and "Traceback" not in r.output
+        assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_unwritable_report_path_is_exit_2(tmp_path, data_dir, cache_dir, monkeypatch):
+    monkeypatch.setenv("BEREIKBAAR_CACHE", str(cache_dir))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    r = CliRunner().invoke(
+        main,
+        ["data", "check", "--config", str(CONFIG_PATH), "--data-dir", str(data_dir)]
+        + ["--report", str(a_file / "report.csv")],
+    )
+    assert r.exit_code == 2, r.output
+    assert r.output.strip().splitlines()[-1].startswith("error: ")
+    assert "a-file" in r.output
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [((), ("pdf", "xlsx")), (("--report", "xlsx"), ("xlsx",)), (("--report", "none"), ())],
+)
+def test_export_report_option_reaches_the_pipeline(
+    tmp_path, data_dir, monkeypatch, option, expected
+):
+    from bereikbaar import batch
+
+    seen = {}
+
+    def fake_export(cfg, gemeenten, out, **kw):
+        seen.update(kw, gemeenten=gemeenten)
+        return batch.ExportReport(out=Path(out), outcomes=(), index=None)
+
+    monkeypatch.setattr(batch, "export", fake_export)
+    args = ["export", "--config", str(CONFIG_PATH), "--data-dir", str(data_dir), "--all"]
+    r = CliRunner().invoke(main, [*args, "--out", str(tmp_path), *option])
+    assert r.exit_code == 0, r.output
+    assert seen["reports"] == expected
+    assert seen["gemeenten"] is None  # --all: the pipeline opens the study area once

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 
 import geopandas as gpd
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from bereikbaar._files import TMP_PREFIX, atomic_path, cleanup_temporaries
 from bereikbaar.config import DEFAULT_MOMENTS
-from bereikbaar.outputs import render_index, write_gpkg_atomic, write_json_atomic
+from bereikbaar.outputs import (
+    check_output,
+    describe_write_error,
+    formula_safe,
+    render_index,
+    write_csv_atomic,
+    write_gpkg_atomic,
+    write_json_atomic,
+)
 
 
 def test_atomic_path_keeps_old_file_on_error(tmp_path):
@@ -108,3 +121,81 @@ def test_index_rows_numbers_and_failure():
     assert "aa-en-hunze/hartveilig.html" in page and "aa-en-hunze/dorpshub.html" in page
     assert "mislukt: no &lt;cells&gt;" in page  # escaped
     assert "westerveld/hartveilig.html" not in page
+
+
+# ------------------------------------------------------------------ formula-safe CSV
+def _evaluated(cell: str) -> bool:
+    """Would a spreadsheet evaluate ``cell``? (a formula start that is not a plain number)"""
+    if not cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return False
+    if set(cell) - set("0123456789+-.,eE"):
+        return True
+    try:
+        float(cell.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r'1.,eE ;A(|"), max_size=8) | st.text())
+def test_formula_safe_never_leaves_a_formula_and_keeps_the_text(text):
+    safe = formula_safe(text)
+    assert not _evaluated(safe)
+    assert safe == text or safe == "'" + text  # the text itself is kept
+    assert (safe != text) == _evaluated(text)
+
+
+def test_formula_safe_examples():
+    assert formula_safe("=1+1") == "'=1+1"
+    assert formula_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert formula_safe("-3.5") == "-3.5" and formula_safe("+31,5") == "+31,5"
+    assert formula_safe("-") == "'-"
+    assert formula_safe(-3.5) == -3.5 and formula_safe(None) is None
+
+
+def test_csv_for_dutch_excel(tmp_path):
+    frame = pd.DataFrame(
+        {"village": ["Exloërmond", "=HYPERLINK(x)", None], "minutes": [-1.5, 2.25, math.nan]}
+    )
+    path = write_csv_atomic(tmp_path / "t.csv", frame)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    assert raw.decode("utf-8-sig").splitlines() == [
+        "village,minutes",
+        "Exloërmond,-1.5",
+        "'=HYPERLINK(x),2.25",
+        ",",
+    ]
+    back = pd.read_csv(path)
+    assert list(back.columns) == ["village", "minutes"]
+    assert back["minutes"].tolist()[:2] == [-1.5, 2.25]
+
+
+# --------------------------------------------------------------- output checks
+def test_check_output_finds_what_does_not_open(tmp_path):
+    full = gpd.GeoDataFrame({"v": [1]}, geometry=[Point(0, 0)], crs="EPSG:28992")
+    layers = ("cells", "white_spots", "aeds", "proposals", "relocations")
+    good = write_gpkg_atomic(tmp_path / "hartveilig.gpkg", {n: full for n in layers})
+    assert check_output(good) is None
+    short = write_gpkg_atomic(tmp_path / "x" / "hartveilig.gpkg", {"aeds": full})
+    assert "lacks layer(s) cells, white_spots, proposals, relocations" in check_output(short)
+    good.write_bytes(good.read_bytes()[:2000])
+    assert "does not open" in check_output(good)
+    (tmp_path / "s.json").write_text('{"a": ')
+    assert "does not open" in check_output(tmp_path / "s.json")
+    (tmp_path / "m.html").write_text("<html><body>cut")
+    assert "cut short" in check_output(tmp_path / "m.html")
+    assert "missing" in check_output(tmp_path / "none.csv")
+    (tmp_path / "e.csv").write_text("")
+    assert "empty" in check_output(tmp_path / "e.csv")
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [(errno.ENOSPC, "disk full"), (errno.EROFS, "read-only"), (errno.EACCES, "read-only")],
+)
+def test_write_errors_in_plain_words(tmp_path, code, words):
+    text = describe_write_error(OSError(code, os.strerror(code)), tmp_path)
+    assert text.startswith(words) or words in text
+    assert str(tmp_path) in text
