@@ -3,6 +3,7 @@ assembled, and every resident of a municipality counted once."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from bereikbaar.errors import UnknownAreaError
@@ -86,3 +87,56 @@ def test_sources_note_carries_the_extract_date(cfg, data_dir):
     assert open_study_area(other).sources_note() == (
         "OSM-extract valhalla_test_amsterdam.osm.pbf: stand 2016-06-05"
     )
+
+
+def test_part_clips_once_and_counts_every_resident_once(area):
+    parts = [area.part(n) for n in area.municipalities["statnaam"]]
+    assert area.part("Aa en Hunze") is area.part("GM1680")  # clipped once, then kept
+    cells = area.population().data
+    # every cell inside the province belongs to at most one municipality
+    ids = [i for p in parts for i in p.cells["cell_id"]]
+    assert len(ids) == len(set(ids))
+    for p in parts:
+        inside = cells.geometry.within(p.polygon)
+        assert p.cells["residents"].sum() == pytest.approx(cells.loc[inside, "residents"].sum())
+        assert p.outline.crs.to_epsg() == 28992 and p.outline["gemeente"].tolist() == [p.name]
+        assert p.places.geometry.within(p.polygon).all()
+    assert sorted(p.slug for p in parts) == sorted(area.slugs.values())
+
+
+def test_services_from_inputs_hand_made():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from bereikbaar.inputs.report import ReadResult
+    from bereikbaar.inputs.services import is_primary_school, services_from_inputs
+
+    pois = gpd.GeoDataFrame(
+        {
+            "kind": ["gp", "school", "school", "school", "church", "station"],
+            "name": ["Dokter", "Basis", "VO", "Onbekend", "Kerk", "Station"],
+            "tags": [
+                "{}",
+                '{"isced:level": "0;1"}',
+                '{"isced:level": "2;3"}',
+                "not json",
+                "{}",
+                "{}",
+            ],
+        },
+        geometry=[Point(i, i) for i in range(6)],
+        crs="EPSG:28992",
+    )
+    assert is_primary_school(pois).tolist() == [True, True, False, True, True, True]
+    hubs = gpd.GeoDataFrame(
+        {"kind": ["bus_hub"], "name": ["Hub"], "departures_per_hour": ["4"]},
+        geometry=[Point(9, 9)],
+        crs="EPSG:28992",
+    )
+    reg = ReadResult("hubs_register", "hubs.csv", hubs, 1, pd.DataFrame())
+    s = services_from_inputs(pois, [None, reg])
+    assert s["name"].tolist() == ["Dokter", "Basis", "Onbekend", "Station", "Hub"]
+    assert s["source"].tolist() == ["osm"] * 4 + ["hubs_register"]
+    assert s["departures_per_hour"].isna().tolist() == [True] * 4 + [False]
+    assert s["departures_per_hour"].iloc[-1] == 4.0
+    assert s.crs.to_epsg() == 28992
