@@ -199,3 +199,20 @@ def test_write_errors_in_plain_words(tmp_path, code, words):
     text = describe_write_error(OSError(code, os.strerror(code)), tmp_path)
     assert text.startswith(words) or words in text
     assert str(tmp_path) in text
+
+
+def test_gpkg_writer_restores_gdal_options(tmp_path):
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "NORMAL"})
+    try:
+        full = gpd.GeoDataFrame({"v": [1]}, geometry=[Point(0, 0)], crs="EPSG:28992")
+        write_gpkg_atomic(tmp_path / "a.gpkg", {"a": full})
+        assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") == "NORMAL"
+        with pytest.raises(Exception):  # noqa: B017 - whatever GDAL raises for a bad layer
+            write_gpkg_atomic(tmp_path / "b.gpkg", {"a": full, "b": "not a frame"})
+        assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") == "NORMAL"
+        assert not (tmp_path / "b.gpkg").exists()
+        assert gpd.read_file(tmp_path / "a.gpkg", layer="a")["v"].tolist() == [1]
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": None})
