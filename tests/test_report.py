@@ -156,19 +156,24 @@ def test_formula_safe_examples():
 
 def test_csv_for_dutch_excel(tmp_path):
     frame = pd.DataFrame(
-        {"village": ["Exloërmond", "=HYPERLINK(x)", None], "minutes": [-1.5, 2.25, math.nan]}
+        {
+            "village": ["Exloërmond", "=HYPERLINK(x)", None],
+            "minutes": [-1.5, 2.25, math.nan],
+            "kind": pd.Categorical(["@a", "-", "b"]),
+            "name": pd.array(["+x", "y", pd.NA], dtype="string"),
+        }
     )
     path = write_csv_atomic(tmp_path / "t.csv", frame)
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     assert raw.decode("utf-8-sig").splitlines() == [
-        "village,minutes",
-        "Exloërmond,-1.5",
-        "'=HYPERLINK(x),2.25",
-        ",",
+        "village,minutes,kind,name",
+        "Exloërmond,-1.5,'@a,'+x",
+        "'=HYPERLINK(x),2.25,'-,y",
+        ",,b,",
     ]
     back = pd.read_csv(path)
-    assert list(back.columns) == ["village", "minutes"]
+    assert list(back.columns) == ["village", "minutes", "kind", "name"]
     assert back["minutes"].tolist()[:2] == [-1.5, 2.25]
 
 

@@ -79,6 +79,8 @@ def formula_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
             out[col] = s.map(formula_safe, na_action="ignore")
     out.columns = [formula_safe(str(c)) for c in out.columns]
