@@ -184,33 +184,62 @@ def test_read_only_out_folder(cfg, area, tmp_path):  # pragma: no cover - not as
 
 
 # -------------------------------------------------------------- killed batch
-def test_sigkill_of_the_main_process_ends_the_workers(tmp_path, data_dir, cache_dir):
-    psutil = pytest.importorskip("psutil")
+def _export_with_two_workers(out: Path, data_dir: Path, cache_dir: Path, psutil):
+    """Start a 4-municipality export with --workers 2; return it once both workers run."""
     env = {**os.environ, "BEREIKBAAR_CACHE": str(cache_dir), "BEREIKBAAR_DATA": str(data_dir)}
     cmd = [sys.executable, "-m", "bereikbaar.cli", "export", "--config", str(CONFIG_PATH)]
     for g in ("Assen", "Emmen", "Meppel", "Westerveld"):
         cmd += ["--gemeente", g]
-    cmd += ["--workers", "2", "--force", "--report", "none", "--out", str(tmp_path / "maps")]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cmd += ["--workers", "2", "--force", "--report", "none", "--out", str(out)]
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     workers = []
+    deadline = time.monotonic() + 120
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        workers = [k for k in kids if "spawn_main" in " ".join(k.cmdline())]
+        time.sleep(0.1)
+    time.sleep(1.5)  # let them start on a municipality
+    return proc, workers
+
+
+def _end(proc, workers, psutil) -> tuple[str, str]:
+    proc.kill()
+    for w in workers:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            w.kill()
+    return proc.communicate(timeout=30)
+
+
+def test_sigkill_of_the_main_process_ends_the_workers(tmp_path, data_dir, cache_dir):
+    psutil = pytest.importorskip("psutil")
+    proc, workers = _export_with_two_workers(tmp_path / "maps", data_dir, cache_dir, psutil)
     try:
-        deadline = time.monotonic() + 120
-        while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            kids = psutil.Process(proc.pid).children(recursive=True)
-            workers = [k for k in kids if "spawn_main" in " ".join(k.cmdline())]
-            time.sleep(0.1)
-        assert len(workers) == 2, proc.communicate()
-        time.sleep(1.0)  # let them start on a municipality
+        assert len(workers) == 2
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         gone, alive = psutil.wait_procs(workers, timeout=5)
         assert not alive, f"workers still running after the main process was killed: {alive}"
     finally:
-        proc.kill()
-        for w in workers:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                w.kill()
-        proc.communicate(timeout=30)
+        _end(proc, workers, psutil)
+
+
+def test_sigterm_stops_the_workers_and_leaves_no_temporaries(tmp_path, data_dir, cache_dir):
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "maps"
+    proc, workers = _export_with_two_workers(out, data_dir, cache_dir, psutil)
+    try:
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert proc.returncode == 130
+        gone, alive = psutil.wait_procs(workers, timeout=5)
+        assert not alive
+    finally:
+        stdout, stderr = _end(proc, workers, psutil)
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not list(out.rglob(f"{TMP_PREFIX}*"))
 
 
 # ---------------------------------------------------------------------- slugs

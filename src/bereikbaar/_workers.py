@@ -128,6 +128,16 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         proc.join(timeout=5)
 
 
+def _remove_their_temporaries(plan: ExportPlan) -> None:
+    """The stopped workers could not clean up: remove their temporaries now."""
+    from bereikbaar._files import cleanup_temporaries
+
+    try:
+        cleanup_temporaries(plan.job.out)
+    except OSError as exc:
+        log.warning("could not remove temporary files in %s: %s", plan.job.out, exc)
+
+
 def run_in_processes(
     plan: ExportPlan,
     cfg: Config,
@@ -155,6 +165,7 @@ def run_in_processes(
                     on_done(outcomes[-1])
         except BaseException:
             _stop_workers(pool)
+            _remove_their_temporaries(plan)
             raise
         pool.shutdown(wait=True)
     progress_queue.close()
