@@ -166,3 +166,45 @@ def test_utf16_read_as_latin1_hints_utf16(tmp_path, study_area):
     path.write_bytes("id,lat,lon\nA1,52.99,6.56\n".encode("utf-16-le"))
     with pytest.raises(InputError, match="utf-16"):
         read_aed_register(RegisterInput(path, encoding="latin-1"), study_area=study_area)
+
+
+# ------------------------------------------------------------------------ population
+def _write_tif(path, *, size=256):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    values = np.arange(size * size, dtype="float32").reshape(size, size)
+    with rasterio.open(
+        path, "w", driver="GTiff", width=size, height=size, count=1, dtype="float32",
+        crs="EPSG:28992", transform=Affine(100.0, 0.0, 230_000.0, 0.0, -100.0, 560_000.0),
+    ) as dst:  # fmt: skip
+        dst.write(values, 1)
+
+
+@pytest.mark.parametrize("keep_share", [0.5, 0.05])
+def test_truncated_geotiff_is_an_input_error_naming_the_file(tmp_path, cfg, keep_share):
+    from bereikbaar.inputs.population import read_population
+
+    path = tmp_path / "pop.tif"
+    _write_tif(path)
+    whole = read_population(path, settings=cfg.population)
+    assert whole.rows_read == 256 * 256 - 1  # every cell but the one holding 0
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep_share)])
+    with pytest.raises(InputError, match=r"pop\.tif: cannot (open|read).*damaged or incomplete"):
+        read_population(path, settings=cfg.population)
+
+
+@pytest.mark.parametrize("keep_share", [0.5, 0.1])
+def test_truncated_geopackage_is_an_input_error_naming_the_file(tmp_path, cfg, keep_share):
+    import shutil
+
+    from bereikbaar.inputs.population import read_population
+
+    path = tmp_path / "pop.gpkg"
+    shutil.copy(cfg.inputs.population, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep_share)])
+    with pytest.raises(InputError, match=r"pop\.gpkg: cannot read as a vector grid"):
+        read_population(path, settings=cfg.population)
