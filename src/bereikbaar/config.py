@@ -539,51 +539,11 @@ def config_from_dict(
         if required not in raw:
             raise ConfigError(f"{where}: section [{required}] is missing")
 
-    def resolve(p: str | None) -> Path | None:
-        if p is None:
-            return None
-        q = Path(p).expanduser()
-        return q if q.is_absolute() else data_root / q
-
-    inputs_raw = dict(raw["inputs"])
-    for key in ("aed_register", "gp_register", "hubs_register"):
-        if key in inputs_raw:
-            reg = dict(inputs_raw[key])
-            _check_keys(
-                reg, {f.name for f in dataclasses.fields(RegisterInput)}, f"{where} [inputs.{key}]"
-            )
-            if "path" not in reg:
-                raise ConfigError(f"{where} [inputs.{key}]: 'path' is missing")
-            reg["path"] = resolve(reg["path"])
-            inputs_raw[key] = _build(RegisterInput, reg, f"{where} [inputs.{key}]")
-    for key in ("osm", "boundaries", "population", "postcodes"):
-        if key in inputs_raw:
-            inputs_raw[key] = resolve(inputs_raw[key])
-    inputs = _build(Inputs, inputs_raw, f"{where} [inputs]")
-
-    profiles: dict[str, TravelProfile] = {}
-    for name, spec in dict(raw["profiles"]).items():
-        spec = dict(spec)
-        if "speed_mps" in spec:  # accept m/s for the responder speed from the literature
-            if "speed_kmh" in spec:
-                raise ConfigError(
-                    f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both"
-                )
-            speed_mps = _convert(
-                spec.pop("speed_mps"), float, f"{where} [profiles.{name}] speed_mps"
-            )
-            spec["speed_kmh"] = speed_mps * 3.6
-        profiles[name] = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
-        prof = profiles[name]
-        if prof.network not in ("walk", "bike", "drive"):
-            raise ConfigError(
-                f"{where} [profiles.{name}]: network {prof.network!r} must be walk, bike or drive"
-            )
-        if prof.network != "drive" and prof.speed_kmh is None:
-            raise ConfigError(
-                f"{where} [profiles.{name}]: a {prof.network} profile needs a speed; "
-                "set speed_kmh (e.g. 5.0) or speed_mps"
-            )
+    inputs = _build_inputs(dict(raw["inputs"]), where, data_root)
+    profiles = {
+        name: _build_profile(name, dict(spec), where)
+        for name, spec in dict(raw["profiles"]).items()
+    }
 
     network_raw = dict(raw.get("network", {}))
     if "cache_dir" in network_raw:
@@ -609,6 +569,51 @@ def config_from_dict(
         source=source,
     )
     return validate_config(cfg, where=where)
+
+
+def _build_inputs(inputs_raw: dict[str, Any], where: str, data_root: Path) -> Inputs:
+    """``[inputs]`` with its paths resolved against ``data_root`` and the registers built."""
+
+    def resolve(p: str | None) -> Path | None:
+        if p is None:
+            return None
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else data_root / q
+
+    for key in ("aed_register", "gp_register", "hubs_register"):
+        if key in inputs_raw:
+            reg = dict(inputs_raw[key])
+            _check_keys(
+                reg, {f.name for f in dataclasses.fields(RegisterInput)}, f"{where} [inputs.{key}]"
+            )
+            if "path" not in reg:
+                raise ConfigError(f"{where} [inputs.{key}]: 'path' is missing")
+            reg["path"] = resolve(reg["path"])
+            inputs_raw[key] = _build(RegisterInput, reg, f"{where} [inputs.{key}]")
+    for key in ("osm", "boundaries", "population", "postcodes"):
+        if key in inputs_raw:
+            inputs_raw[key] = resolve(inputs_raw[key])
+    return _build(Inputs, inputs_raw, f"{where} [inputs]")
+
+
+def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile:
+    """``[profiles.<name>]``; ``speed_mps`` (the responder literature's unit) becomes km/h."""
+    if "speed_mps" in spec:
+        if "speed_kmh" in spec:
+            raise ConfigError(f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both")
+        speed_mps = _convert(spec.pop("speed_mps"), float, f"{where} [profiles.{name}] speed_mps")
+        spec["speed_kmh"] = speed_mps * 3.6
+    prof = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
+    if prof.network not in ("walk", "bike", "drive"):
+        raise ConfigError(
+            f"{where} [profiles.{name}]: network {prof.network!r} must be walk, bike or drive"
+        )
+    if prof.network != "drive" and prof.speed_kmh is None:
+        raise ConfigError(
+            f"{where} [profiles.{name}]: a {prof.network} profile needs a speed; "
+            "set speed_kmh (e.g. 5.0) or speed_mps"
+        )
+    return prof
 
 
 def _check_profile_references(cfg: Config, where: str) -> None:
@@ -665,6 +670,22 @@ def _build(cls, raw: dict[str, Any], where: str):
         raise ConfigError(f"{where}: missing key(s) {', '.join(missing) or '?'} ({exc})") from exc
 
 
+_SCALARS: dict[type, tuple[Any, str, str]] = {  # type → (accepts, what, how to fix)
+    float: (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "a number",
+        "set it to a number (no quotes)",
+    ),
+    int: (
+        lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "a whole number",
+        "set it to e.g. 5 (no quotes)",
+    ),
+    bool: (lambda v: isinstance(v, bool), "true or false", "set true or false"),
+    str: (lambda v: isinstance(v, str), "text", "set it in quotes"),
+}
+
+
 def _convert(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -683,40 +704,29 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         item = args[0]
         return tuple(_convert(v, item, where) for v in value)
     if origin in (Mapping, dict) or hint in (Mapping, dict):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: expected a table, got {value!r}")
-        if len(args) == 2:  # Mapping[str, float]: convert (and so type-check) every value
-            return {k: _convert(v, args[1], f"{where}.{k}") for k, v in value.items()}
-        return dict(value)
+        return _convert_mapping(value, args, where)
     if dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
             return value
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a table, got {value!r}")
         return _build(hint, dict(value), where)
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(
-                f"{where}: expected a number, got {value!r}; set it to a number (no quotes)"
-            )
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(
-                f"{where}: expected a whole number, got {value!r}; set it to e.g. 5 (no quotes)"
-            )
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}; set true or false")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected text, got {value!r}; set it in quotes")
-        return value
+    if hint in _SCALARS:
+        accepts, expected, fix = _SCALARS[hint]
+        if not accepts(value):
+            raise ConfigError(f"{where}: expected {expected}, got {value!r}; {fix}")
+        return float(value) if hint is float else value
     if hint is Path:
         return value if isinstance(value, Path) else Path(value)
     return value
+
+
+def _convert_mapping(value: Any, args: tuple, where: str) -> dict:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a table, got {value!r}")
+    if len(args) == 2:  # Mapping[str, float]: convert (and so type-check) every value
+        return {k: _convert(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    return dict(value)
 
 
 def slugify(name: str) -> str:
