@@ -69,6 +69,7 @@ from bereikbaar.inputs.coordinates import (
 )
 from bereikbaar.inputs.opening_hours import availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog, ReadResult
+from bereikbaar.inputs.vocabulary import ACTIVE_VALUES, parse_active, parse_indoor
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +120,6 @@ HUB_KINDS = {
     "ov-hub": "bus_hub",
     "bus_hub": "bus_hub",
 }
-INDOOR_VALUES = {
-    "binnen": True,
-    "indoor": True,
-    "inside": True,
-    "yes": True,
-    "ja": True,
-    "true": True,
-    "1": True,
-    "buiten": False,
-    "outdoor": False,
-    "outside": False,
-    "no": False,
-    "nee": False,
-    "false": False,
-    "0": False,
-}
 
 
 @dataclass(frozen=True)
@@ -160,6 +145,7 @@ _AED_SPEC = _Spec(
         "availability",
         "indoor",
         "owner",
+        "active",
     ),
 )
 _GP_SPEC = _Spec(
@@ -185,7 +171,10 @@ def read_aed_register(
     Canonical columns: ``lat``, ``lon`` (required); ``id``, ``name`` (location text),
     ``street``, ``housenumber``, ``postcode``, ``place``, ``gemeente``, ``availability``
     (Dutch or OSM text), ``indoor`` (``binnen``/``buiten``, indoor/outdoor, yes/no),
-    ``owner`` (optional; ``owner`` is accepted but not kept).
+    ``owner`` (optional; ``owner`` is accepted but not kept), ``active`` (optional: when
+    mapped, a row whose value means not in use — ``inactief``, ``verwijderd``, ``buiten
+    gebruik``, ``defect``, ... see :data:`~bereikbaar.inputs.vocabulary.ACTIVE_VALUES` —
+    is rejected as ``inactive``; an unknown value is kept and flagged ``unknown_active``).
 
     Parameters
     ----------
@@ -211,10 +200,13 @@ def read_aed_register(
     ids_seen: dict[str, int] = {}
     records = []
     for line, row in ctx.unique_rows():
+        if _inactive(ctx, line, row):
+            continue
         loc = ctx.locate(line, row)
         if loc is None:
             continue
         pending = loc.pending
+        _flag_unknown_active(ctx, row, pending)
         raw_id = row.get("id", "").strip()
         if not raw_id:
             aed_id = f"{ctx.path.stem}:row{line}"
@@ -235,7 +227,7 @@ def read_aed_register(
             aed_id = raw_id
             ids_seen[raw_id] = line
         avail = ctx.availability(line, row, pending, what="AED")
-        indoor = _indoor(row.get("indoor", ""))
+        indoor = parse_indoor(row.get("indoor", ""))
         if indoor is None:
             pending.append(
                 (
@@ -396,6 +388,34 @@ def read_hubs_register(
             }
         )
     return ctx.result(_frame(records, HUB_COLUMNS, float_columns=("departures_per_hour",)))
+
+
+def _inactive(ctx: _Reader, line: int, row: dict[str, str]) -> bool:
+    """Reject a row whose mapped ``active`` column says the AED is not in use."""
+    if "active" not in ctx.colmap or parse_active(row["active"]) is not False:
+        return False
+    ctx.issues.reject(
+        line,
+        ctx.col("active"),
+        row["active"],
+        "inactive",
+        "the register marks this AED as not in use; it is not counted",
+    )
+    return True
+
+
+def _flag_unknown_active(ctx: _Reader, row: dict[str, str], pending: Pending) -> None:
+    if "active" in ctx.colmap and parse_active(row["active"]) is None:
+        words = ", ".join(sorted(ACTIVE_VALUES))
+        pending.append(
+            (
+                ctx.col("active"),
+                row["active"],
+                "unknown_active",
+                f"the status is not understood; the AED is counted as active; write one of {words}",
+                "flagged",
+            )
+        )
 
 
 def load_pc4_centroids(path: Path) -> pd.DataFrame:
@@ -914,14 +934,6 @@ def _resolve_columns(
                 f'{canonical} = "<column name>"',
             )
     return colmap
-
-
-def _indoor(value: str) -> Any:
-    """True/False, pd.NA when empty, None when the text is not understood."""
-    text = value.strip().lower()
-    if not text:
-        return pd.NA
-    return INDOOR_VALUES.get(text)
 
 
 def _street(row: Mapping[str, str]) -> str:
