@@ -160,7 +160,7 @@ def aeds_from_osm(
         if excluded is not None and (drop_private or excluded[0] != "private_access"):
             if issues is not None:
                 reason, key, value, hint = excluded
-                issues.reject(None, key, f"{aed_id} {key}={value}", reason, hint)
+                issues.reject(None, key, f"{aed_id} {key}={value}", reason, hint, record=aed_id)
             continue
         text = _text(getattr(row, "opening_hours", None)) or _text(tags.get("opening_hours"))
         status, schedule = availability_from_text(text)
@@ -171,6 +171,7 @@ def aeds_from_osm(
                 f"{aed_id} {text}",
                 "unknown_availability",
                 "OSM opening_hours cannot be read; status unknown",
+                record=aed_id,
             )
         street = " ".join(
             t for t in (_text(tags.get("addr:street")), _text(tags.get("addr:housenumber"))) if t

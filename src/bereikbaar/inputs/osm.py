@@ -510,7 +510,8 @@ def _log_rejections(scan: _Scan, issues: IssueLog) -> int:
     n_rows = 0
     for type_char, osm_id, kinds, reason, hint in scan.rejected:
         for _ in kinds:
-            issues.reject(None, "location", f"{type_char}{osm_id}", reason, hint)
+            ref = f"{type_char}{osm_id}"
+            issues.reject(None, "location", ref, reason, hint, record=f"osm:{ref}")
             n_rows += 1
     return n_rows
 
@@ -567,6 +568,7 @@ def read_osm_pois(
                     f"w{scan.osm_id[pos]}",
                     f"{missing} of {total} node locations missing; point from the others",
                     "use an extract made with complete ways",
+                    record=f"osm:w{scan.osm_id[pos]}",
                 )
     rows = []
     for pos in np.flatnonzero(keep):
@@ -649,7 +651,9 @@ def read_places(
         place_id = f"osm:{scan.osm_type[pos]}{scan.osm_id[pos]}"
         name = tags.get("name", "")
         if not name:
-            issues.flag(None, "name", place_id, "place without a name", "add name=* in OSM")
+            issues.flag(
+                None, "name", place_id, "place without a name", "add name=* in OSM", record=place_id
+            )
         population = _parse_population(tags.get("population"), place_id, issues)
         rows.append((place_id, name, tags["place"], population, points[pos]))
     data = _frame(rows, PLACE_COLUMNS)
@@ -682,6 +686,7 @@ def _parse_population(value: str | None, place_id: str, issues: IssueLog) -> int
             f"{place_id} population={value}",
             f"thousands separator removed: {number}",
             "tag population=* as a plain whole number",
+            record=place_id,
         )
         return number
     issues.flag(
@@ -690,6 +695,7 @@ def _parse_population(value: str | None, place_id: str, issues: IssueLog) -> int
         f"{place_id} population={value}",
         "population is not a whole number; left empty",
         "tag population=* as a plain whole number (e.g. 300)",
+        record=place_id,
     )
     return None
 

@@ -162,7 +162,7 @@ def _read_cbs_grid(path: Path, settings: PopulationSettings, area) -> ReadResult
     in_area = _select_cells(grid, cells, area, issues)
     counts = _resident_counts(grid, settings)
     use = in_area & ~counts.res_bad
-    _log_count_issues(grid, counts, in_area, settings, issues)
+    _log_count_issues(grid, cells, counts, in_area, settings, issues)
     data = _table(
         cells.ids.to_numpy(dtype=object)[use],
         counts.residents[use],
@@ -283,6 +283,7 @@ def _resident_counts(grid: _Grid, settings: PopulationSettings) -> _Counts:
 
 def _log_count_issues(
     grid: _Grid,
+    cells: _Cells,
     counts: _Counts,
     in_area: np.ndarray,
     settings: PopulationSettings,
@@ -291,6 +292,7 @@ def _log_count_issues(
     """Reject unreadable resident counts; flag imputed privacy codes and bad 65+ counts."""
     fids, frame, res_col, old_col = grid.fids, grid.frame, grid.res_col, grid.old_col
     use = in_area & ~counts.res_bad
+    ids = cells.ids.to_numpy(dtype=object)
     for pos in np.flatnonzero(in_area & counts.res_bad):
         issues.reject(
             int(fids[pos]),
@@ -298,6 +300,7 @@ def _log_count_issues(
             frame[res_col].iloc[pos],
             "resident count is negative or not a number",
             f"only whole numbers >= 0 or the privacy code {settings.privacy_code} are valid",
+            record=str(ids[pos]),
         )
     for pos in np.flatnonzero(use & counts.res_imputed):
         issues.flag(
@@ -306,6 +309,7 @@ def _log_count_issues(
             settings.privacy_code,
             f"privacy code (1-4 residents): imputed {settings.privacy_residents}",
             "change population.privacy_residents in the config to impute another value",
+            record=str(ids[pos]),
         )
     for pos in np.flatnonzero(use & counts.old_imputed):
         issues.flag(
@@ -314,6 +318,7 @@ def _log_count_issues(
             settings.privacy_code,
             f"privacy code: imputed {settings.privacy_residents_65_plus} residents 65+",
             "change population.privacy_residents_65_plus in the config",
+            record=str(ids[pos]),
         )
     for pos in np.flatnonzero(use & counts.old_bad):
         issues.flag(
@@ -322,6 +327,7 @@ def _log_count_issues(
             frame[old_col].iloc[pos],
             "65+ count is negative or not a number; left empty",
             "only whole numbers >= 0 or the privacy code are valid",
+            record=str(ids[pos]),
         )
 
 

@@ -678,10 +678,19 @@ class _Reader:
         for column, value, reason, hint, action in pending:
             self.issues.add(line, column, value, reason, hint, action)
 
+    def record_ids(self, issues: pd.DataFrame) -> pd.Series:
+        """The register's own id of each issue's row (``id``, else ``name``; empty if none)."""
+        key = next((k for k in ("id", "name") if k in self.colmap), None)
+        if key is None or len(issues) == 0:
+            return pd.Series(None, index=issues.index, dtype="object")
+        pos = self.header.index(self.colmap[key])
+        by_line = {line: f[pos].strip() for line, f in self.rows if len(f) > pos and f[pos].strip()}
+        return issues["row"].map(by_line).astype("object")
+
     def result(self, data: gpd.GeoDataFrame) -> ReadResult:
-        result = ReadResult(
-            self.spec.input, self.path, data, self.rows_read, self.issues.to_frame()
-        )
+        issues = self.issues.to_frame()
+        issues["record_id"] = self.record_ids(issues)
+        result = ReadResult(self.spec.input, self.path, data, self.rows_read, issues)
         if result.rows_read != result.rows_used + result.rows_rejected:  # pragma: no cover
             raise AssertionError(f"{self.path.name}: rows read != used + rejected")
         log.info(
