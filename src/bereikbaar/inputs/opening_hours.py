@@ -245,9 +245,7 @@ _DAY_WORDS = re.compile(
 _DUTCH_MARKERS = re.compile(
     r"\b(?:uur|u|van|tot|t/m|en|dagelijks|elke dag|alle dagen|weekend|gesloten|feestdag(?:en)?"
     r"|zonsondergang|zonsop(?:komst|gang)|altijd|dag en nacht|per dag|beschikbaar|bereikbaar"
-    r"|toegankelijk|buitenkast|pincode|"
-    + "|".join(_DUTCH_DAYS)
-    + r")\b|\d\.\d\d|·"
+    r"|toegankelijk|buitenkast|pincode|" + "|".join(_DUTCH_DAYS) + r")\b|\d\.\d\d|·"
 )
 _FILLER = re.compile(
     r"\((?:[^()\d]*)\)|\b(?:(?:via|met) (?:een |de )?(?:pin|toegangs)?code|beschikbaar|"

@@ -49,7 +49,7 @@ from bereikbaar._crs import RD_NEW
 from bereikbaar.config import RegisterInput
 from bereikbaar.errors import ConfigError, InputError, MissingInputError, check_crs
 from bereikbaar.inputs.coordinates import lat_lon_to_rd, parse_decimal, repair_lat_lon
-from bereikbaar.inputs.opening_hours import availability_from_text
+from bereikbaar.inputs.opening_hours import AvailabilityContext, availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog, ReadResult
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,11 @@ _HUB_SPEC = _Spec(
 
 # ------------------------------------------------------------------------ public API
 def read_aed_register(
-    reg: RegisterInput, *, study_area, postcodes: Path | None = None
+    reg: RegisterInput,
+    *,
+    study_area,
+    postcodes: Path | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> ReadResult:
     """Read an AED register export.
 
@@ -179,6 +183,9 @@ def read_aed_register(
     postcodes
         The GeoNames postal-code table (``cfg.inputs.postcodes``) for rows without
         coordinates; ``None`` rejects such rows.
+    availability_context
+        The week and place the ``availability`` texts are evaluated for (sun times,
+        holidays); default the opening-hours module's ``DEFAULT_CONTEXT``.
 
     Returns
     -------
@@ -216,7 +223,7 @@ def read_aed_register(
         else:
             aed_id = raw_id
             ids_seen[raw_id] = line
-        avail = ctx.availability(line, row, pending, what="AED")
+        avail = ctx.availability(line, row, pending, what="AED", context=availability_context)
         indoor = _indoor(row.get("indoor", ""))
         if indoor is None:
             pending.append(
@@ -251,7 +258,11 @@ def read_aed_register(
 
 
 def read_gp_register(
-    reg: RegisterInput, *, study_area, postcodes: Path | None = None
+    reg: RegisterInput,
+    *,
+    study_area,
+    postcodes: Path | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> ReadResult:
     """Read a GP register (practices and huisartsenposten, the out-of-hours GP service).
 
@@ -285,7 +296,7 @@ def read_gp_register(
         if loc is None:
             continue
         pending = loc.pending
-        avail = ctx.availability(line, row, pending, what="GP")
+        avail = ctx.availability(line, row, pending, what="GP", context=availability_context)
         ctx.check_gemeente(row, pending)
         ctx.commit(line, pending)
         records.append(
@@ -562,7 +573,9 @@ class _Reader:
         )
         return _Location(x, y, "postcode", [flag])
 
-    def availability(self, line: int, row: dict[str, str], pending: Pending, *, what: str):
+    def availability(
+        self, line: int, row: dict[str, str], pending: Pending, *, what: str, context=None
+    ):
         text = row.get("availability", "")
         if "availability" not in self.colmap:
             return {
@@ -570,7 +583,7 @@ class _Reader:
                 "availability_status": "unknown",
                 "open_hours": "",
             }
-        status, schedule = availability_from_text(text)
+        status, schedule = availability_from_text(text, context=context)
         if status == "unknown":
             hint = (
                 "availability is empty"
