@@ -15,8 +15,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from bereikbaar.inputs.opening_hours import open_hours_mask
+from bereikbaar.inputs.opening_hours import DAYS, open_hours_mask
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 WEEK = dt.date(2026, 3, 2)  # Monday 2 March 2026, before summer time (29 March)
@@ -148,3 +150,49 @@ def test_values_the_reference_rejects_are_unknown(value):
     (answer,) = reference_masks([value])
     assert answer["mask"] is None
     assert ours(value) is None
+
+
+# ------------------------------------------------------------------- random values
+@st.composite
+def osm_values(draw) -> str:
+    """Weekday rules joined by ``;`` and ``,``: spans past midnight, off, open, unknown, PH."""
+    rules = []
+    for k in range(draw(st.integers(1, 4))):
+        sep = "" if k == 0 else draw(st.sampled_from(["; ", "; ", ", "]))
+        parts = []
+        if draw(st.integers(0, 4)) > 0:
+            first, n = draw(st.integers(0, 6)), draw(st.integers(1, 5))
+            days = DAYS[first] if n == 1 else f"{DAYS[first]}-{DAYS[(first + n - 1) % 7]}"
+            extra = draw(st.sampled_from(["", "", "", ",PH", "," + DAYS[(first + 6) % 7]]))
+            parts.append(days + extra)
+        elif sep == ", ":
+            sep = "; "
+        if draw(st.integers(0, 6)) == 0:
+            parts.append("off")
+        else:
+            spans = []
+            for _ in range(draw(st.integers(1, 2))):
+                a = draw(st.integers(0, 95)) * 15
+                b = draw(st.integers(1, 119)) * 15
+                spans.append(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}")
+            parts.append(",".join(spans))
+            parts.append(draw(st.sampled_from(["", "", "", "", "off", "open", "unknown"])))
+        rules.append(sep + " ".join(p for p in parts if p))
+    return "".join(rules)
+
+
+@given(st.lists(osm_values(), min_size=100, max_size=100))
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking would rerun node often
+)
+def test_random_rule_combinations_equal_the_reference(values):
+    answers = reference_masks(values)
+    for value, answer in zip(values, answers, strict=True):
+        mine = ours(value)
+        if mine is None:  # unknown all week is unknown to us, not "closed"
+            assert answer["mask"] is None or answer["unknown_hours"] == 168, value
+        else:
+            assert mine == answer["mask"], value

@@ -251,6 +251,8 @@ def _wide_text(toks: list[tuple[str, str]]) -> str:
 def _parse_spans(rule: _Rule, toks: list[tuple[str, str]], i: int) -> int:
     while True:
         start, i = _timepoint(toks, i)
+        if start[0] == "min" and start[1] >= MINUTES_PER_DAY:
+            raise OsmHoursError("a time range starts outside the day")
         if i < len(toks) and toks[i][1] == "+":
             rule.spans.append(_Span(start, None, open_end=True))
             i += 1
