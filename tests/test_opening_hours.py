@@ -366,3 +366,60 @@ def test_availability_never_raises(text):
     status, schedule = availability_from_text(text)
     assert status in ("24/7", "limited", "unknown")
     assert (schedule is None) == (status == "unknown")
+
+
+# ---------------------------------------------------------------- context plumbing
+def test_reference_week_setting_must_be_a_monday():
+    from bereikbaar.config import StudyArea
+    from bereikbaar.errors import ConfigError
+
+    area = StudyArea(name="x", province="Drenthe")
+    assert area.reference_week_start == dt.date(2026, 3, 2)
+    with pytest.raises(ConfigError, match="reference_week.*Monday"):
+        StudyArea(name="x", province="Drenthe", reference_week="2026-03-03")
+    with pytest.raises(ConfigError, match="YYYY-MM-DD"):
+        StudyArea(name="x", province="Drenthe", reference_week="2 maart")
+
+
+def test_osm_aeds_are_read_for_the_given_week():
+    import geopandas as gpd
+    import shapely
+
+    from bereikbaar._crs import RD_NEW
+    from bereikbaar.inputs.aeds import aeds_from_osm
+
+    pois = gpd.GeoDataFrame(
+        {
+            "osm_type": ["n"],
+            "osm_id": [1],
+            "name": ["kast"],
+            "opening_hours": ["sunset-sunrise"],
+            "tags": ["{}"],
+        },
+        geometry=[shapely.Point(233_000, 557_000)],
+        crs=RD_NEW,
+    )
+    june = AvailabilityContext(week_start=dt.date(2026, 6, 22))
+    hours_march = aeds_from_osm(pois)["open_hours"].iloc[0].count("1")
+    hours_june = aeds_from_osm(pois, availability_context=june)["open_hours"].iloc[0].count("1")
+    assert hours_march == open_hours_mask(
+        "sunset-sunrise", week_start=WEEK, lat=52.9, lon=6.6
+    ).count("1")
+    assert hours_june < hours_march - 7 * 4  # June nights are over 4 h shorter
+
+
+def test_study_area_context_is_its_centroid_and_reference_week(cfg):
+    from bereikbaar.pipeline import open_study_area
+
+    context = open_study_area(cfg).availability_context
+    assert context.week_start == cfg.study_area.reference_week_start
+    assert 52.6 < context.lat < 53.2 and 6.1 < context.lon < 7.1  # inside Drenthe
+
+
+@given(
+    st.text(alphabet=list('MoTuWeThFrSaSuPHJanDec0123456789:-,;+|"() []/offsunrise'), max_size=40)
+)
+@settings(max_examples=400, deadline=None)
+def test_osm_like_noise_never_raises(text):
+    mask = open_hours_mask(text, week_start=WEEK, lat=52.9, lon=6.6)
+    assert mask is None or (len(mask) == 168 and set(mask) <= {"0", "1"})

@@ -300,7 +300,7 @@ def parse_rules(text: str) -> list[_Rule]:
     if not tokens:
         raise OsmHoursError("the text is empty")
     rules = [_parse_rule(kind, toks, text) for kind, toks in _split_rules(tokens)]
-    if rules[0].kind != "normal":
+    if not rules or rules[0].kind != "normal":
         raise OsmHoursError("the value starts with a separator")
     return rules
 
