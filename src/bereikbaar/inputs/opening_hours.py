@@ -97,7 +97,7 @@ DEFAULT_CONTEXT = AvailabilityContext()
 # --------------------------------------------------------------------------- schedule
 @dataclass(frozen=True)
 class WeeklySchedule:
-    """Open or closed for every minute of an ordinary week (7 × 1440 booleans).
+    """Open or closed for every minute of one week, Monday first (7 × 1440 booleans).
 
     Build one with :func:`parse_opening_hours` or :meth:`from_array`. Two schedules are
     equal when they are open at the same minutes. The minutes are stored packed
