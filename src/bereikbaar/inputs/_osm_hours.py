@@ -164,9 +164,9 @@ def _ends_rule(current: list[tuple[str, str]], nxt: list[tuple[str, str]]) -> bo
     return after_time and nxt[0][0] in ("weekday", "holiday", "wide", "number", "state", "comment")
 
 
-def _parse_rule(kind: str, toks: list[tuple[str, str]], text: str) -> _Rule:
+def _parse_rule(kind: str, toks: list[tuple[str, str]]) -> _Rule:
     rule = _Rule(kind=kind)
-    i = _parse_selectors(rule, toks, text)
+    i = _parse_selectors(rule, toks)
     if i < len(toks) and toks[i][0] == "always":
         rule.always = True
         i += 1
@@ -190,7 +190,7 @@ def _parse_rule(kind: str, toks: list[tuple[str, str]], text: str) -> _Rule:
     return rule
 
 
-def _parse_selectors(rule: _Rule, toks: list[tuple[str, str]], text: str) -> int:
+def _parse_selectors(rule: _Rule, toks: list[tuple[str, str]]) -> int:
     """Read day selectors; returns the index of the first token after them."""
     i, days, wide = 0, set(), []
     while i < len(toks):
@@ -299,7 +299,7 @@ def parse_rules(text: str) -> list[_Rule]:
     tokens = _tokens(text)
     if not tokens:
         raise OsmHoursError("the text is empty")
-    rules = [_parse_rule(kind, toks, text) for kind, toks in _split_rules(tokens)]
+    rules = [_parse_rule(kind, toks) for kind, toks in _split_rules(tokens)]
     if not rules or rules[0].kind != "normal":
         raise OsmHoursError("the value starts with a separator")
     return rules

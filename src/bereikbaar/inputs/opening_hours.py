@@ -416,7 +416,7 @@ def open_hours_mask(text: str, *, week_start: dt.date, lat: float, lon: float) -
     with sun times for ``lat``, ``lon`` (degrees).
     """
     context = AvailabilityContext(week_start=week_start, lat=lat, lon=lon)
-    status, schedule = availability_from_text(text, context=context)
+    _, schedule = availability_from_text(text, context=context)
     return None if schedule is None else schedule.to_open_hours_string()
 
 
