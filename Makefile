@@ -37,7 +37,7 @@ reference: $(REFERENCE)
 
 $(REFERENCE): tests/reference/package-lock.json
 	@cd tests/reference && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 \
-		|| { echo "npm ci in tests/reference failed: the opening-hours reference test will skip"; \
+		|| { echo "npm ci in tests/reference failed: the opening-hours reference tests skip (CI=true: error)"; \
 		     [ "$$CI" != "true" ]; }
 
 lint: setup
