@@ -313,7 +313,14 @@ def test_fetch_model_by_hand():
     assert r.relocations["aed_id"].tolist() == ["B"]
     assert r.relocations["gain_residents"].tolist() == [9.0]
 
-    assert s["aeds"] == {"total": 3, "24_7": 1, "limited": 1, "unknown": 1, "outside_used": 0}
+    assert s["aeds"] == {
+        "total": 3,
+        "24_7": 1,
+        "limited": 1,
+        "unknown": 1,
+        "outside_used": 0,
+        "approximate": 0,
+    }
     assert r.aeds["open_night"].tolist() == [True, False, False]
     assert any("gesloten" in a for a in r.assumptions)
     json.dumps(s)  # JSON-ready
