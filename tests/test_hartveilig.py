@@ -695,3 +695,75 @@ def test_straight_vs_route_by_hand():
     s = run().summary["straight_vs_route"]["moments"]["night"]
     assert s["straight"] == {"100": round(10 / 38, 4), "200": round(10 / 38, 4), "500": 0.5}
     assert s["route"] == s["straight"]
+
+
+def test_white_spot_weighted_median_distance():
+    # one spot of three touching cells east of an available AED at (50, 50) and a closed
+    # one at (250, 50) (not available, so it does not count)
+    cells = gpd.GeoDataFrame(
+        {"residents": [1.0, 1.0, 5.0], "residents_65_plus": [0.0, 0.0, 0.0]},
+        geometry=shapely.points([(350, 50), (450, 50), (550, 50)]),
+        crs=CRS,
+    )
+    aeds = gpd.GeoDataFrame(
+        {"availability_status": ["24/7", "limited"]},
+        geometry=shapely.points([(50, 50), (250, 50)]),
+        crs=CRS,
+    )
+    spots = find_white_spots(
+        cells,
+        np.ones(3, dtype=bool),
+        cell_size_m=100.0,
+        moment="night",
+        aeds=aeds,
+        available=np.array([True, False]),
+    )
+    # distances 300, 400, 500 m with 1, 1, 5 residents: half of 7 = 3.5 is reached at 500 m
+    assert spots["distance_nearest_available_aed_m"].tolist() == [300.0]
+    assert spots["median_distance_available_aed_m"].tolist() == [500.0]
+    # the polygon (x 300..600) touches the closed AED's neighbourhood: 50 m
+    assert spots["dist_nearest_aed_m"].tolist() == [50.0]
+    none = find_white_spots(
+        cells, np.ones(3, bool), cell_size_m=100.0, moment="night", aeds=aeds,
+        available=np.array([False, False]),
+    )  # fmt: skip
+    assert np.isnan(none["distance_nearest_available_aed_m"].iloc[0])
+
+
+@pytest.mark.slow
+def test_drenthe_contract_and_approximate_range(cfg, drenthe_area):
+    from bereikbaar.pipeline import run_hartveilig
+
+    r = run_hartveilig("Assen", cfg, area=drenthe_area)
+    s = r.summary
+    assert r.outline["gemeente"].tolist() == ["Assen"] and r.sources_note
+    approx = (r.aeds["location_quality"] == "postcode").to_numpy()
+    in_g = r.aeds["in_gemeente"].to_numpy(dtype=bool)
+    assert s["aeds"]["approximate"] == int((approx & in_g).sum())
+    assert (r.aeds["counts"].to_numpy() == ~approx).all()  # excluded by default
+    included = run_hartveilig(
+        "Assen", cfg.with_hartveilig(approximate_aeds="include"), area=drenthe_area
+    )
+    res = r.cells["residents"].to_numpy()
+    ok = ~r.cells["flagged"].to_numpy()
+    for m in r.moments:
+        mine, inc = s["moments"][m.name], included.summary["moments"][m.name]
+        # the range: the include run's coverage is this run's upper end
+        assert inc["residents_covered"] == mine["residents_covered_with_approximate"]
+        assert mine["residents_covered"] <= mine["residents_covered_with_approximate"]
+        covered = r.cells[f"covered_{m.name}"].to_numpy()
+        assert r.hourly_residents_covered[hour_of_week(m)] == pytest.approx(res[covered].sum())
+        minutes = r.cells[f"minutes_{m.name}"].to_numpy()
+        assert ((minutes[ok] <= r.model.threshold_min) == covered[ok]).all()
+        # sensitivity grows with speed; the median speed is the model's own
+        shares = s["sensitivity"]["moments"][m.name]["share_covered"]
+        assert shares == sorted(shares) and shares[1] == mine["share_covered"]
+        straight = s["straight_vs_route"]["moments"][m.name]
+        for d in ("100", "200", "500"):  # a route is never shorter than the straight line
+            assert straight["route"][d] <= straight["straight"][d]
+        # an available AED at distance 0 would have to stand on a populated cell centre
+        spots = r.white_spots[r.white_spots["moment"] == m.name]
+        assert (spots["distance_nearest_available_aed_m"] > 0).all()
+        assert (
+            spots["median_distance_available_aed_m"] >= spots["distance_nearest_available_aed_m"]
+        ).all()

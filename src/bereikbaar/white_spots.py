@@ -7,7 +7,9 @@ three straight-line distances:
 ``distance_nearest_available_aed_m``
     From the spot's populated cell centres to the nearest AED *available at that moment*
     (and counted for coverage): the distance a planner reads as "how far is help now".
-    It is 0 only when such an AED stands exactly on a cell centre.
+    It is 0 only when such an AED stands exactly on a cell centre. In a large spot the
+    minimum is small, so ``median_distance_available_aed_m`` adds the residents-weighted
+    median over the spot's cells (half its residents live farther).
 ``dist_nearest_aed_m`` / ``dist_nearest_24_7_aed_m``
     From the spot polygon's edge to the nearest AED of any hours / the nearest 24/7 AED.
     A closed indoor AED inside the spot gives 0 here, which is why the first distance exists.
@@ -44,6 +46,7 @@ WHITE_SPOT_COLUMNS = [
     "n_cells",
     "nearest_village",
     "distance_nearest_available_aed_m",
+    "median_distance_available_aed_m",
     "dist_nearest_aed_m",
     "dist_nearest_24_7_aed_m",
 ]
@@ -171,22 +174,32 @@ def _spot_polygons(cells: gpd.GeoDataFrame, spots: _Spots, cell_size_m: float) -
     return polys
 
 
-def _available_distance(cells: gpd.GeoDataFrame, spots: _Spots, aeds, available) -> np.ndarray:
-    """Min straight-line distance (m) from a spot's populated cell centres to the nearest
-    available AED; NaN when none is available."""
-    out = np.full(spots.n_spots, np.nan)
+def _available_distances(cells, spots: _Spots, residents, aeds, available):
+    """Per spot, from its populated cell centres to the nearest available AED (m): the
+    minimum and the residents-weighted median (half the spot's residents live farther).
+    NaN when no AED is available."""
+    nan = np.full(spots.n_spots, np.nan)
     if aeds is None or len(aeds) == 0:
-        return out
+        return nan, nan.copy()
     ok = np.ones(len(aeds), dtype=bool) if available is None else np.asarray(available, bool)
     if not ok.any():
-        return out
+        return nan, nan.copy()
     geoms = aeds.geometry.to_numpy()[ok]
     tree = cKDTree(np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)]))
     pts = cells.geometry.to_numpy()[spots.sel]
     d, _ = tree.query(np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]))
-    out[:] = np.inf
-    np.minimum.at(out, spots.labels, d)
-    return out
+    nearest = np.full(spots.n_spots, np.inf)
+    np.minimum.at(nearest, spots.labels, d)
+    order = np.lexsort((d, spots.labels))  # by spot, then distance
+    lab, w = spots.labels[order], residents[spots.sel][order]
+    cum = np.cumsum(w)
+    start = np.searchsorted(lab, np.arange(spots.n_spots))
+    before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
+    half = before + np.bincount(lab, weights=w, minlength=spots.n_spots) / 2.0
+    # first position in each spot where the running total reaches half the spot's residents
+    pos = np.searchsorted(cum, half - 1e-9 * np.maximum(half, 1.0))
+    pos = np.clip(pos, start, len(d) - 1)
+    return nearest, d[order][pos]
 
 
 def _empty_spots() -> gpd.GeoDataFrame:
@@ -227,7 +240,8 @@ def find_white_spots(
     available
         Bool per AED row: available at the moment and counted for coverage. Gives
         ``distance_nearest_available_aed_m`` (from the spot's populated cell centres);
-        None means every AED counts as available.
+        None means every AED counts as available. ``median_distance_available_aed_m``
+        is the residents-weighted median of the same cell distances.
 
     Returns
     -------
@@ -242,6 +256,7 @@ def find_white_spots(
         return _empty_spots()
     sums = _spot_sums(cells, residents, spots)
     polys = _spot_polygons(cells, spots, cell_size_m)
+    nearest, median = _available_distances(cells, spots, residents, aeds, available)
     if aeds is not None and len(aeds):
         aed_geoms = aeds.geometry.to_numpy()
         d_aed = _nearest_distance(aed_geoms, polys)
@@ -264,7 +279,8 @@ def find_white_spots(
             "area_km2": sums["n_cells"] * cell_size_m**2 / 1e6,
             "n_cells": sums["n_cells"],
             "nearest_village": villages,
-            "distance_nearest_available_aed_m": _available_distance(cells, spots, aeds, available),
+            "distance_nearest_available_aed_m": nearest,
+            "median_distance_available_aed_m": median,
             "dist_nearest_aed_m": d_aed,
             "dist_nearest_24_7_aed_m": d_247,
         }
