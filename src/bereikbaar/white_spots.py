@@ -87,18 +87,14 @@ def label_grid_clusters(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     return rank[labels]
 
 
-def _nearest_distance(tree_geoms: np.ndarray, squares: np.ndarray, spots: _Spots) -> np.ndarray:
-    """Straight-line distance (m) from each spot to the nearest tree geometry: the minimum
-    over the spot's cell squares (a spot is their union), NaN without tree geometries."""
-    out = np.full(spots.n_spots, np.nan)
-    if len(tree_geoms) == 0 or spots.n_spots == 0:
+def _nearest_distance(tree_geoms: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Straight-line distance (m) from each query geometry to the nearest tree geometry."""
+    out = np.full(len(query), np.nan)
+    if len(tree_geoms) == 0 or len(query) == 0:
         return out
     tree = shapely.STRtree(tree_geoms)
-    idx, dist = tree.query_nearest(squares, return_distance=True, all_matches=False)
-    per_square = np.full(len(squares), np.inf)
-    per_square[idx[0]] = dist
-    out[:] = np.inf
-    np.minimum.at(out, spots.labels, per_square)
+    idx, dist = tree.query_nearest(query, return_distance=True, all_matches=False)
+    out[idx[0]] = dist
     return out
 
 
@@ -168,7 +164,8 @@ def _spot_sums(cells: gpd.GeoDataFrame, residents, spots: _Spots) -> dict[str, n
     }
 
 
-def _spot_polygons(squares: np.ndarray, spots: _Spots) -> np.ndarray:
+def _spot_polygons(cells: gpd.GeoDataFrame, spots: _Spots, cell_size_m: float) -> np.ndarray:
+    squares = cell_polygons(cells.iloc[spots.sel], cell_size_m).to_numpy()
     by_label = np.argsort(spots.labels, kind="stable")
     bounds = np.searchsorted(spots.labels[by_label], np.arange(spots.n_spots + 1))
     polys = np.empty(spots.n_spots, dtype=object)
@@ -258,14 +255,13 @@ def find_white_spots(
     if spots.n_spots == 0:
         return _empty_spots()
     sums = _spot_sums(cells, residents, spots)
-    squares = cell_polygons(cells.iloc[spots.sel], cell_size_m).to_numpy()
-    polys = _spot_polygons(squares, spots)
+    polys = _spot_polygons(cells, spots, cell_size_m)
     nearest, median = _available_distances(cells, spots, residents, aeds, available)
     if aeds is not None and len(aeds):
         aed_geoms = aeds.geometry.to_numpy()
-        d_aed = _nearest_distance(aed_geoms, squares, spots)
+        d_aed = _nearest_distance(aed_geoms, polys)
         is247 = (aeds["availability_status"] == "24/7").to_numpy(dtype=bool)
-        d_247 = _nearest_distance(aed_geoms[is247], squares, spots)
+        d_247 = _nearest_distance(aed_geoms[is247], polys)
     else:
         d_aed = d_247 = np.full(spots.n_spots, np.nan)
     if places is not None and len(places):
