@@ -767,3 +767,23 @@ def test_drenthe_contract_and_approximate_range(cfg, drenthe_area):
         assert (
             spots["median_distance_available_aed_m"] >= spots["distance_nearest_available_aed_m"]
         ).all()
+
+
+def test_route_model_without_a_responder_profile():
+    # the route model does not need the responder profile; the sensitivity is then empty
+    from bereikbaar.hartveilig import compute_hartveilig
+
+    cells, aeds, places, cand = street_inputs()
+    r = compute_hartveilig(
+        gemeente="Testdorp",
+        cells=cells,
+        aeds=aeds,
+        walk_network=street_network(),
+        places=places,
+        candidates=cand,
+        settings=HartveiligSettings(model="route", route_max_min=3.0),
+        profiles={"walk": PROFILES["walk"]},
+    )
+    assert covered_ids(r, "night") == ["c0"]
+    assert r.summary["sensitivity"]["speeds_mps"] == []
+    assert r.summary["settings"]["responder_speed_mps"] is None

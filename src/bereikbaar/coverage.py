@@ -571,7 +571,7 @@ def speed_sensitivity(
     moments: Sequence[Moment],
     *,
     settings: HartveiligSettings,
-    walk_profile: TravelProfile,
+    walk_profile: TravelProfile | None,
     pairs: PairTimes | None = None,
 ) -> SpeedSensitivity:
     """Residents covered by the fetch model at each of ``settings.sensitivity_speeds_mps``.
@@ -579,14 +579,17 @@ def speed_sensitivity(
     Walking time is length / speed, so one routing at ``walk_profile`` up to the longest
     limit gives every speed: a pair is within reach at speed ``v`` when its route length
     (time × profile speed) is at most ``fetch_limit_s · v``. ``pairs`` (AED→cell, at
-    ``walk_profile``, up to :func:`sensitivity_cutoff_m`) is reused when given.
+    ``walk_profile``, up to :func:`sensitivity_cutoff_m`) is reused when given. Without
+    a ``walk_profile`` the result has no speeds.
     """
     speeds = tuple(float(v) for v in settings.sensitivity_speeds_mps)
     if any(v <= 0 for v in speeds):
         raise ConfigError("hartveilig.sensitivity_speeds_mps: every speed must be > 0")
+    if walk_profile is None or not speeds:  # nothing to vary
+        return SpeedSensitivity((), (), {m.name: () for m in moments})
     limit_s = fetch_limit_s(settings)
     v_prof = walk_profile.speed_mps
-    if pairs is None and speeds:
+    if pairs is None:
         pairs = pairs_within(
             net, aeds.snap, cells.snap, src_xy=aeds.xy, dst_xy=cells.xy,
             dst_ok=cells.routable, model="fetch", profile=walk_profile,

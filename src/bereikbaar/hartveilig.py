@@ -339,7 +339,7 @@ class _Run:
     thr: CoverageThreshold
     model: CoverageModel
     moments: tuple[Moment, ...]
-    responder: TravelProfile
+    responder: TravelProfile | None  # None: no walking responder profile, no sensitivity
     minutes_profile: TravelProfile
     places: gpd.GeoDataFrame | None
     max_snap_m: float
@@ -356,11 +356,26 @@ class _Run:
             thr=coverage_threshold(settings, profiles),
             model=coverage_model(settings, profiles),
             moments=moments,
-            responder=profile_named(profiles, settings.responder_profile, "responder_profile"),
+            responder=_responder(settings, profiles),
             minutes_profile=minutes_profile(settings, profiles),
             places=places,
             max_snap_m=float(max_snap_m),
         )
+
+
+def _responder(settings: HartveiligSettings, profiles) -> TravelProfile | None:
+    """The responder profile; the fetch model needs it, the others only for the speed
+    sensitivity, which is skipped when the profile is missing or not a walking one."""
+    if settings.model == "fetch":
+        return profile_named(profiles, settings.responder_profile, "responder_profile")
+    prof = profiles.get(settings.responder_profile)
+    if prof is None or prof.network != "walk" or prof.speed_mps is None:
+        log.warning(
+            "hartveilig.responder_profile %r is not a walking profile: no speed sensitivity",
+            settings.responder_profile,
+        )
+        return None
+    return prof
 
 
 def _check_inputs(cells, aeds, places, candidates, walk_network) -> None:
@@ -791,28 +806,32 @@ def _model_assumption(settings, profiles) -> str:
     )
 
 
-def _availability_assumptions(settings, aeds: AedSet) -> list[str]:
+def _availability_assumptions(settings, aeds: AedSet, responder) -> list[str]:
     n_unknown = int((aeds.status == "unknown").sum())
     state = "gesloten" if settings.unknown_availability == "closed" else "altijd open"
     n_approx = int(aeds.approximate.sum())
     counted = "tellen niet mee" if settings.approximate_aeds == "exclude" else "tellen mee"
     speeds = " / ".join(_num(v, 1) for v in settings.sensitivity_speeds_mps)
-    return [
+    out = [
         f"AED's met onbekende openingstijden ({n_unknown} gebruikt) zijn behandeld als {state} "
         f"(instelling unknown_availability = {settings.unknown_availability!r}). Een uur telt "
         f"als open als de AED om hh:30 beschikbaar is.",
         f"AED's die alleen op postcode geplaatst zijn ({n_approx}) {counted} voor de dekking "
         f"(instelling approximate_aeds = {settings.approximate_aeds!r}); de samenvatting geeft "
         f"de dekking met en zonder deze AED's.",
-        f"Gevoeligheid: de dekking van het haal-model bij een loopsnelheid van {speeds} m/s "
-        f"staat in de samenvatting ({settings.sensitivity_source}).",
     ]
+    if responder is not None and settings.sensitivity_speeds_mps:
+        out.append(
+            f"Gevoeligheid: de dekking van het haal-model bij een loopsnelheid van {speeds} m/s "
+            f"staat in de samenvatting ({settings.sensitivity_source})."
+        )
+    return out
 
 
 def _assumptions(run: _Run, pm: Moment, aeds: AedSet, cells: CellSet) -> tuple[str, ...]:
     settings, profiles, minutes_prof = run.settings, run.profiles, run.minutes_profile
     out = [describe_model(settings, profiles), _model_assumption(settings, profiles)]
-    out += _availability_assumptions(settings, aeds)
+    out += _availability_assumptions(settings, aeds, run.responder)
     speed_txt = (
         "" if minutes_prof.speed_mps is None else f" met {_num(minutes_prof.speed_mps, 2)} m/s"
     )
