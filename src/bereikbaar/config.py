@@ -237,6 +237,12 @@ class HartveiligSettings:
     candidate_street_nodes: bool = False
     weight_65_plus: float = 0.0
     relocate_k: int = 5
+    approximate_aeds: Literal["exclude", "include"] = "exclude"
+    sensitivity_speeds_mps: tuple[float, ...] = (1.8, 2.3, 3.1)
+    sensitivity_source: str = (
+        "low, median and high speed of dispatched lay responders bringing an AED, measured "
+        "by GPS (Resuscitation 2020): 1,8 m/s dense areas, 2,3 m/s median, 3,1 m/s sparse areas"
+    )
 
 
 # -------------------------------------------------------------------------- dorpshub

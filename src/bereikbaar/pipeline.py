@@ -447,6 +447,8 @@ def run_hartveilig(
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
         area=polygon,
+        outline=area.boundary(name),
+        sources_note=area.sources_note(),
     )
     log.info("%s: hartveilig done (%d cells, %d AEDs)", name, len(cells), len(aeds))
     return result
