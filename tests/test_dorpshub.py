@@ -219,8 +219,8 @@ def test_hand_minutes_norms_score(hand: DorpshubResult):
     assert v.loc["Grolloo", "share_within_supermarket_bike"] == pytest.approx(2 / 3)
     assert v.loc["Amen", "score"] == pytest.approx(0.5)
     assert v.loc["Grolloo", "score"] == pytest.approx(1 / 3)
-    assert v.loc["Amen", "failed_norms"] == "supermarket (bike, 5 min)"
-    assert v.loc["Grolloo", "failed_norms"] == "gp (bike, 6 min)"
+    assert v.loc["Amen", "failed_norms"] == "supermarkt ≤ 5 min per fiets"
+    assert v.loc["Grolloo", "failed_norms"] == "huisarts ≤ 6 min per fiets"
     assert v["n_failed_norms"].tolist() == [1, 1]
     assert v.loc["Grolloo", "rank_gemeente"] == 1
     assert v.loc["Amen", "rank_gemeente"] == 2
@@ -316,7 +316,7 @@ def test_summary_is_json_ready(hand: DorpshubResult):
     assert back["villages"] == 2
     norms = {n["label"]: n for n in back["norms"]}
     # all residents of the municipality (buitengebied too) within the gp norm: c1, c2
-    assert norms["gp (bike, 6 min)"]["share_residents_within"] == pytest.approx(
+    assert norms["huisarts ≤ 6 min per fiets"]["share_residents_within"] == pytest.approx(
         150 / 490, abs=5e-5
     )  # one rounding rule: 4 decimals
     assert back["worst_villages"][0]["village"] == "Grolloo"
@@ -438,9 +438,11 @@ def test_minutes_equal_engine_point_to_point(grid_case):
         vs = snap_points(net, villages, max_snap_m=150.0)
         for service in s.services:
             fac = svc[svc["kind"] == service]
-            norm = next((n for n in s.norms if (n.service, n.profile) == (service, pname)), None)
-            if norm is not None and norm.min_departures_per_hour is not None:
-                fac = fac[fac["departures_per_hour"] >= norm.min_departures_per_hour]
+            # one meaning per service: a norm's departures apply to the service in every mode
+            need = [n.min_departures_per_hour for n in s.norms if n.service == service]
+            need = [x for x in need if x is not None]
+            if need:
+                fac = fac[fac["departures_per_hour"] >= need[0]]
             got = res.table[(res.table["mode"] == pname) & (res.table["service"] == service)]
             got = got.set_index("village").loc[villages["village"], "minutes"].to_numpy()
             if len(fac) == 0:

@@ -468,6 +468,8 @@ def run_dorpshub(
         settings=cfg.dorpshub,
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
+        outline=area.boundary(name),
+        sources_note=area.sources_note(),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result
