@@ -51,6 +51,7 @@ OSM_SERVICE_KINDS = (
     "hospital",
     "station",
     "bus_hub",
+    "bus_stop",
 )
 STATE_FILE = ".bereikbaar-state.json"
 
