@@ -51,6 +51,7 @@ OSM_SERVICE_KINDS = (
     "hospital",
     "station",
     "bus_hub",
+    "bus_stop",
 )
 STATE_FILE = ".bereikbaar-state.json"
 
@@ -491,6 +492,8 @@ def run_dorpshub(
         settings=cfg.dorpshub,
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
+        outline=area.boundary(name),
+        sources_note=area.sources_note(),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result
