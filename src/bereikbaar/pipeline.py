@@ -108,6 +108,8 @@ def run_hartveilig(
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
         area=polygon,
+        outline=part.outline,
+        sources_note=area.sources_note(),
     )
     log.info("%s: hartveilig done (%d cells, %d AEDs)", name, len(cells), len(aeds))
     return result
@@ -151,6 +153,8 @@ def run_dorpshub(
         settings=cfg.dorpshub,
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
+        outline=part.outline,
+        sources_note=area.sources_note(),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result

@@ -214,6 +214,19 @@ class StudyAreaData:
         """The province buffered by ``halo_m`` metres."""
         return self.province.buffer(halo_m)
 
+    @property
+    def availability_context(self):
+        """Week and place for opening hours: the config's reference week, the centroid."""
+        if "availability_context" not in self._cache:
+            from bereikbaar.inputs.coordinates import rd_to_lat_lon
+            from bereikbaar.inputs.opening_hours import AvailabilityContext
+
+            centre = self.province.centroid
+            lat, lon = rd_to_lat_lon(float(centre.x), float(centre.y))
+            week = self.cfg.study_area.reference_week_start
+            self._cache["availability_context"] = AvailabilityContext(week, lat, lon)
+        return self._cache["availability_context"]
+
     # ---- inputs
     def _read(self, key: str, fn: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -261,7 +274,9 @@ class StudyAreaData:
             ),
         )
 
-    def _register(self, key: str, reader_name: str, area_name: str) -> ReadResult | None:
+    def _register(
+        self, key: str, reader_name: str, area_name: str, **options: Any
+    ) -> ReadResult | None:
         reg = getattr(self.cfg.inputs, key)
         if reg is None:
             return None
@@ -269,17 +284,26 @@ class StudyAreaData:
 
         reader = getattr(registers, reader_name)
         area = getattr(self, area_name)
-        return self._read(
-            key, lambda: reader(reg, study_area=area, postcodes=self.cfg.inputs.postcodes)
-        )
+        postcodes = self.cfg.inputs.postcodes
+        return self._read(key, lambda: reader(reg, study_area=area, postcodes=postcodes, **options))
 
     def aed_register(self) -> ReadResult | None:
         """The AED register, or None when the config has none."""
-        return self._register("aed_register", "read_aed_register", "register_area")
+        return self._register(
+            "aed_register",
+            "read_aed_register",
+            "register_area",
+            availability_context=self.availability_context,
+        )
 
     def gp_register(self) -> ReadResult | None:
         """The GP register, or None when the config has none."""
-        return self._register("gp_register", "read_gp_register", "inputs_area")
+        return self._register(
+            "gp_register",
+            "read_gp_register",
+            "inputs_area",
+            availability_context=self.availability_context,
+        )
 
     def hubs_register(self) -> ReadResult | None:
         """The public-transport hubs register, or None when the config has none."""
@@ -290,7 +314,12 @@ class StudyAreaData:
         from bereikbaar.inputs.services import osm_aeds_from_pois
 
         return self._read(
-            "osm_aeds", lambda: osm_aeds_from_pois(self.pois().data, path=self.cfg.inputs.osm)
+            "osm_aeds",
+            lambda: osm_aeds_from_pois(
+                self.pois().data,
+                path=self.cfg.inputs.osm,
+                availability_context=self.availability_context,
+            ),
         )
 
     def aeds(self) -> gpd.GeoDataFrame:

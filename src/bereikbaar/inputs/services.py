@@ -34,6 +34,7 @@ OSM_SERVICE_KINDS = (
     "hospital",
     "station",
     "bus_hub",
+    "bus_stop",
 )
 SERVICE_COLUMNS = ("kind", "name", "departures_per_hour", "source", "geometry")
 
@@ -120,7 +121,9 @@ def services_from_inputs(
     return gpd.GeoDataFrame(services, geometry="geometry", crs=RD_NEW)
 
 
-def osm_aeds_from_pois(pois: pd.DataFrame, *, path: str | Path) -> ReadResult:
+def osm_aeds_from_pois(
+    pois: pd.DataFrame, *, path: str | Path, availability_context: Any = None
+) -> ReadResult:
     """The OSM AEDs of ``pois`` in the AED schema; private ones are rejected into the issues.
 
     Parameters
@@ -129,10 +132,13 @@ def osm_aeds_from_pois(pois: pd.DataFrame, *, path: str | Path) -> ReadResult:
         OSM POIs as :func:`bereikbaar.inputs.osm.read_osm_pois` gives them.
     path
         The extract they came from (named in the issues).
+    availability_context
+        Week and place for evaluating opening hours
+        (:class:`bereikbaar.inputs.opening_hours.AvailabilityContext`).
     """
     from bereikbaar.inputs.aeds import aeds_from_osm
 
     aed_pois = pois[pois["kind"] == "aed"]
     issues = IssueLog("osm_aeds", path)
-    data = aeds_from_osm(aed_pois, issues=issues)
+    data = aeds_from_osm(aed_pois, issues=issues, availability_context=availability_context)
     return ReadResult("osm_aeds", path, data, len(aed_pois), issues.to_frame())
