@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from bereikbaar import batch, outputs
-from bereikbaar._files import TMP_PREFIX
+from bereikbaar._files import TMP_PREFIX, write_bytes_atomic
 from bereikbaar.cli import main
 from bereikbaar.errors import UnknownAreaError
 from bereikbaar.outputs import check_output
@@ -307,18 +307,35 @@ def test_unknown_report_and_analysis_are_exit_2(data_dir, tmp_path):
     assert r.exit_code == 2 and "unknown analysis 'aed'" in r.output
 
 
-def test_reports_reach_the_extras_hook(cfg, area, tmp_path, monkeypatch):
+def test_reports_reach_the_extras_hook_and_are_checked(cfg, area, tmp_path, monkeypatch):
     seen = []
 
     def extras(results, folder, reports):
         seen.append((sorted(results), folder.name, tuple(reports)))
-        return {}
+        return {"xlsx": write_bytes_atomic(folder / "tabellen.xlsx", b"PK fake")}
 
     monkeypatch.setattr(batch, "_write_extras", extras)
-    export(cfg, [SMALL], tmp_path, analyses=HV, reports=("xlsx",), area=area)
-    assert seen == [(["hartveilig"], area.slug(SMALL), ("xlsx",))]
-    export(cfg, [SMALL], tmp_path, analyses=HV, reports=("xlsx",), area=area)
-    assert len(seen) == 1  # unchanged: nothing computed, no extras rewritten
+    slug = area.slug(SMALL)
+
+    def run(reports):
+        return export(cfg, [SMALL], tmp_path, analyses=HV, reports=reports, area=area)
+
+    assert run(()).outcomes[0].status == "ok" and seen == []
+    # asked for now, never written before: everything is computed again for the extras
+    assert run(("xlsx",)).outcomes[0].status == "ok"
+    assert seen == [(["hartveilig"], slug, ("xlsx",))]
+    assert run(("xlsx",)).outcomes[0].status == "skipped" and len(seen) == 1
+    (tmp_path / slug / "tabellen.xlsx").unlink()  # a lost extra is made again
+    assert run(("xlsx",)).outcomes[0].status == "ok" and len(seen) == 2
+    empty = tmp_path / slug / "rapport.pdf"
+
+    def broken(results, folder, reports):
+        empty.write_bytes(b"")
+        return {"pdf": empty}
+
+    monkeypatch.setattr(batch, "_write_extras", broken)
+    o = export(cfg, [SMALL], tmp_path, analyses=HV, reports=("pdf",), force=True, area=area)
+    assert o.outcomes[0].status == "failed" and "rapport.pdf is empty" in o.outcomes[0].error
 
 
 # ------------------------------------------------------------ formula-safe CSV

@@ -161,25 +161,43 @@ def _unchanged(folder: Path, analysis: str, fingerprint: str, state: Mapping) ->
     return not problems
 
 
+def _extras_unchanged(folder: Path, state: Mapping, reports: Sequence[str]) -> bool:
+    """The extras asked for were written last time and still open."""
+    done = state.get("extras", {})
+    if not set(reports) <= set(done.get("reports", ())):
+        return False
+    return not check_outputs(folder, done.get("files", ()))
+
+
+def _to_redo(folder: Path, state: Mapping, fingerprints: Mapping[str, str], job: Job) -> set:
+    """The analyses to compute again; all of them when the extras need every result."""
+    if job.force:
+        return set(job.analyses)
+    stale = {a for a in job.analyses if not _unchanged(folder, a, fingerprints[a], state)}
+    if job.reports and (stale or not _extras_unchanged(folder, state, job.reports)):
+        return set(job.analyses)  # the extras are made from every analysis's result
+    return stale
+
+
 def _run_analysis(
     analysis: str, name: str, cfg: Config, area: StudyAreaData, folder: Path, job: Job, progress
 ) -> AnalysisRun:
-    state = _read_state(folder)
-    fp = inputs_fingerprint(cfg, analysis)
-    if not job.force and _unchanged(folder, analysis, fp, state):
-        progress(name, f"{analysis}: unchanged, skipped")
-        summary = json.loads((folder / f"{analysis}_summary.json").read_text(encoding="utf-8"))
-        return AnalysisRun(analysis, True, summary)
+    """Compute one analysis, write its files and check that every one of them opens."""
     result = _RUNNERS[analysis](name, cfg, area=area, progress=progress)
     progress(name, f"{analysis}: writing")
-    files = ANALYSIS_FILES[analysis]
     paths = write_checked(
-        lambda: _WRITERS[analysis](result, folder, offline=job.offline, area=area), folder, files
+        lambda: _WRITERS[analysis](result, folder, offline=job.offline, area=area),
+        folder,
+        ANALYSIS_FILES[analysis],
     )
-    state[analysis] = {"fingerprint": fp}
-    write_checked(lambda: write_json_atomic(folder / STATE_FILE, state), folder, ())
     outputs = tuple(str(p) for p in paths.values())
     return AnalysisRun(analysis, False, result.summary, result, outputs)
+
+
+def _skipped(analysis: str, name: str, folder: Path, progress) -> AnalysisRun:
+    progress(name, f"{analysis}: unchanged, skipped")
+    summary = json.loads((folder / f"{analysis}_summary.json").read_text(encoding="utf-8"))
+    return AnalysisRun(analysis, True, summary)
 
 
 def _write_extras(
@@ -187,19 +205,32 @@ def _write_extras(
 ) -> dict[str, Path]:
     """Hook for the per-municipality extras (``reports``: ``pdf``, ``xlsx``; issue 13).
 
-    ``results`` maps each analysis computed in this run to its result. Writes nothing yet;
-    returns the paths written, which the batch then checks like the analyses' files.
+    ``results`` maps every analysis of the job to its result, computed in this run (the
+    batch recomputes all of them when extras are asked for and anything changed). Writes
+    nothing yet; returns the paths written, which the batch then checks like the
+    analyses' files and records, so that an unchanged run verifies them too.
     """
     return {}
 
 
-def _extras(computed: Mapping[str, Any], folder: Path, reports: Sequence[str]) -> list[str]:
+def _extras(computed: Mapping[str, Any], folder: Path, reports: Sequence[str]) -> list[Path]:
     """Write the extras and check that each file they wrote opens."""
     extras = write_checked(lambda: _write_extras(computed, folder, reports), folder, ())
-    problems = check_outputs(folder, [Path(p).name for p in extras.values()])
+    paths = [Path(p) for p in extras.values()]
+    problems = check_outputs(folder, [p.name for p in paths])
     if problems:
         raise OutputError(f"incomplete output in {folder}: {'; '.join(problems)}")
-    return [str(p) for p in extras.values()]
+    return paths
+
+
+def _store_state(
+    folder: Path, state: dict, fingerprints: Mapping[str, str], job: Job, extras: Sequence[Path]
+) -> None:
+    """Record what was written, once every file of the municipality is complete."""
+    for analysis, fp in fingerprints.items():
+        state[analysis] = {"fingerprint": fp}
+    state["extras"] = {"reports": sorted(job.reports), "files": [p.name for p in extras]}
+    write_checked(lambda: write_json_atomic(folder / STATE_FILE, state), folder, ())
 
 
 def run_municipality(
@@ -219,6 +250,27 @@ def run_municipality(
     return _municipality(gemeente, cfg, job, area or open_study_area(cfg), progress)
 
 
+def _outputs(
+    name: str, cfg: Config, area: StudyAreaData, folder: Path, job: Job, progress
+) -> tuple[list[AnalysisRun], list[Path]]:
+    """Every analysis computed or skipped, the extras written, the state recorded."""
+    state = _read_state(folder)
+    fingerprints = {a: inputs_fingerprint(cfg, a) for a in job.analyses}
+    redo = _to_redo(folder, state, fingerprints, job)
+    runs = [
+        _run_analysis(a, name, cfg, area, folder, job, progress)
+        if a in redo
+        else _skipped(a, name, folder, progress)
+        for a in job.analyses
+    ]
+    if not redo:
+        return runs, []
+    computed = {r.analysis: r.result for r in runs if not r.skipped}
+    extras = _extras(computed, folder, job.reports) if job.reports else []
+    _store_state(folder, state, {a: fingerprints[a] for a in computed}, job, extras)
+    return runs, extras
+
+
 def _municipality(
     gemeente: str, cfg: Config, job: Job, area: StudyAreaData, progress: ProgressFn
 ) -> MunicipalityOutcome:
@@ -226,14 +278,10 @@ def _municipality(
     try:
         name, _ = area.municipality(gemeente)
         slug = area.slug(name)
-        folder = job.out / slug
-        runs = [_run_analysis(a, name, cfg, area, folder, job, progress) for a in job.analyses]
-        computed = {r.analysis: r.result for r in runs if not r.skipped}
-        outputs = [p for r in runs for p in r.outputs]
-        if computed and job.reports:
-            outputs += _extras(computed, folder, job.reports)
+        runs, extras = _outputs(name, cfg, area, job.out / slug, job, progress)
+        outputs = [*(p for r in runs for p in r.outputs), *(str(p) for p in extras)]
         summaries = {r.analysis: r.summary for r in runs}
-        status = "ok" if computed else "skipped"
+        status = "ok" if any(not r.skipped for r in runs) else "skipped"
         return MunicipalityOutcome(name, slug, status, summaries=summaries, outputs=tuple(outputs))
     except BereikbaarError as exc:
         log.error("%s failed: %s", name, exc)
