@@ -340,6 +340,7 @@ SERVICE_KINDS: tuple[str, ...] = (
     "hospital",
     "station",
     "bus_hub",
+    "bus_stop",
 )
 #: POI kinds the OSM reader knows (``bereikbaar.inputs.osm.KINDS``; a test keeps them equal);
 #: ``hartveilig.candidate_kinds`` must be among them.
