@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from bereikbaar.config import NetworkSettings, TravelProfile
-from bereikbaar.errors import NetworkError, RoutingError
+from bereikbaar.errors import ConfigError, InputError, NetworkError, RoutingError
 from bereikbaar.network import (
     build_network,
     load_network,
@@ -223,7 +223,21 @@ def test_network_agrees_with_osmnx(data_dir, tmp_path, rel, mode, retain_all):
     last = shapely.get_coordinates(shapely.get_point(net.edge_geometry, -1))
     np.testing.assert_allclose(first, np.c_[net.node_x[net.edge_u], net.node_y[net.edge_u]])
     np.testing.assert_allclose(last, np.c_[net.node_x[net.edge_v], net.node_y[net.edge_v]])
-    np.testing.assert_allclose(shapely.length(net.edge_geometry), net.edge_length_m)
+    # lengths are geodesic: the geometry's length on the ellipsoid, independent of the CRS;
+    # RD New's own metres differ from them by its scale factor (< 0.02% in the Netherlands)
+    np.testing.assert_allclose(_geodesic_lengths(net), net.edge_length_m, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(shapely.length(net.edge_geometry), net.edge_length_m, rtol=2e-4)
+
+
+def _geodesic_lengths(net) -> np.ndarray:
+    """Each edge geometry's length on the WGS 84 ellipsoid (pyproj's Geod), an independent
+    computation from the geometries in the network's CRS."""
+    import geopandas as gpd
+    from pyproj import Geod
+
+    lonlat = gpd.GeoSeries(net.edge_geometry, crs=net.crs).to_crs("EPSG:4326")
+    geod = Geod(ellps="WGS84")
+    return np.array([geod.geometry_length(g) for g in lonlat])
 
 
 def test_drive_speeds_and_simplified_time(data_dir):
@@ -249,7 +263,7 @@ def test_area_keeps_only_nodes_inside(data_dir):
 
 
 def test_empty_area_raises(data_dir):
-    with pytest.raises(NetworkError, match="empty"):
+    with pytest.raises(InputError, match="empty"):
         build_network(
             data_dir / "roads/valhalla_test_amsterdam.osm.pbf",
             "walk",
