@@ -307,10 +307,11 @@ class Network:
         key = ("tt", profile)
         if key not in self._cache:
             self.check_profile(profile)
-            if self.mode == "drive":
-                tt = self.edge_length_m / (self.edge_speed_kmh / 3.6) * profile.delay_factor
-            else:
-                tt = self.edge_length_m / profile.speed_mps
+            with np.errstate(divide="ignore", invalid="ignore"):  # checked just below
+                if self.mode == "drive":
+                    tt = self.edge_length_m / (self.edge_speed_kmh / 3.6) * profile.delay_factor
+                else:
+                    tt = self.edge_length_m / profile.speed_mps
             tt = np.ascontiguousarray(tt, dtype=np.float64)
             bad = ~(np.isfinite(tt) & (tt >= 0))
             if bad.any():
