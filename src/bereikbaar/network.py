@@ -481,36 +481,20 @@ def network_from_arrays(
         Edge ``i`` (for ``i < k``) is street ``i`` in the given direction; the reverse
         directions of the two-way streets follow, in the same order.
     """
-    import shapely
-
     xy = np.asarray(node_xy, dtype=np.float64).reshape(-1, 2)
     ev = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    k = len(ev)
-    n = len(xy)
+    k, n = len(ev), len(xy)
     if k and (ev.min() < 0 or ev.max() >= n):
         raise NetworkError(f"edge list refers to node positions outside 0..{n - 1}")
     if mode not in MODES:
         raise NetworkError(f"unknown network mode {mode!r}; use one of {', '.join(MODES)}")
     ow = np.zeros(k, dtype=bool) if oneway is None or mode == "walk" else np.asarray(oneway, bool)
-    if geometries is None:
-        coords = np.stack([xy[ev[:, 0]], xy[ev[:, 1]]], axis=1)
-        geoms = shapely.linestrings(coords) if k else np.empty(0, dtype=object)
-    else:
-        geoms = np.asarray(list(geometries), dtype=object)
-    lengths = shapely.length(geoms) if length_m is None else np.asarray(length_m, np.float64)
-    if speeds_kmh is None:
-        speeds = np.full(k, DEFAULT_DRIVE_SPEED_KMH if mode == "drive" else np.nan)
-    else:
-        speeds = np.asarray(speeds_kmh, dtype=np.float64)
-    hw = np.asarray(["road"] * k if highway is None else list(highway), dtype=object)
-    eo = np.arange(k, dtype=np.int64) if edge_osmid is None else np.asarray(edge_osmid, np.int64)
+    streets = _street_arrays(xy, ev, mode, speeds_kmh, length_m, highway, edge_osmid, geometries)
     back = np.flatnonzero(~ow)
-    u = np.r_[ev[:, 0], ev[back, 1]]
-    v = np.r_[ev[:, 1], ev[back, 0]]
-    geom_all = np.concatenate([geoms, shapely.reverse(geoms[back])]) if k else geoms
-    reverse = np.full(len(u), -1, dtype=np.int64)
+    reverse = np.full(k + len(back), -1, dtype=np.int64)
     reverse[back] = k + np.arange(len(back))
     reverse[k + np.arange(len(back))] = back
+    both = {name: np.r_[col, col[back]] for name, col in streets.items() if name != "geometry"}
     return Network(
         mode=mode,
         crs=crs,
@@ -519,15 +503,48 @@ def network_from_arrays(
         else np.asarray(node_osmid, np.int64),
         node_x=np.ascontiguousarray(xy[:, 0]),
         node_y=np.ascontiguousarray(xy[:, 1]),
-        edge_u=u.astype(np.int64),
-        edge_v=v.astype(np.int64),
-        edge_length_m=np.r_[lengths, lengths[back]].astype(np.float64),
-        edge_speed_kmh=np.r_[speeds, speeds[back]].astype(np.float64),
-        edge_highway=np.r_[hw, hw[back]].astype(object),
-        edge_osmid=np.r_[eo, eo[back]].astype(np.int64),
-        edge_geometry=np.asarray(geom_all, dtype=object),
+        edge_u=np.r_[ev[:, 0], ev[back, 1]].astype(np.int64),
+        edge_v=np.r_[ev[:, 1], ev[back, 0]].astype(np.int64),
+        edge_length_m=both["length_m"].astype(np.float64),
+        edge_speed_kmh=both["speed_kmh"].astype(np.float64),
+        edge_highway=both["highway"].astype(object),
+        edge_osmid=both["osmid"].astype(np.int64),
+        edge_geometry=_with_reversed(streets["geometry"], back),
         edge_reverse=reverse,
     )
+
+
+def _street_arrays(xy, ev, mode, speeds_kmh, length_m, highway, edge_osmid, geometries) -> dict:
+    """Per-street columns of :func:`network_from_arrays` with their defaults filled in."""
+    import shapely
+
+    k = len(ev)
+    if geometries is None:
+        coords = np.stack([xy[ev[:, 0]], xy[ev[:, 1]]], axis=1)
+        geoms = shapely.linestrings(coords) if k else np.empty(0, dtype=object)
+    else:
+        geoms = np.asarray(list(geometries), dtype=object)
+    if speeds_kmh is None:
+        speeds = np.full(k, DEFAULT_DRIVE_SPEED_KMH if mode == "drive" else np.nan)
+    else:
+        speeds = np.asarray(speeds_kmh, dtype=np.float64)
+    return {
+        "geometry": geoms,
+        "length_m": shapely.length(geoms) if length_m is None else np.asarray(length_m, np.float64),
+        "speed_kmh": speeds,
+        "highway": np.asarray(["road"] * k if highway is None else list(highway), dtype=object),
+        "osmid": np.arange(k, dtype=np.int64)
+        if edge_osmid is None
+        else np.asarray(edge_osmid, np.int64),
+    }
+
+
+def _with_reversed(geoms: np.ndarray, back: np.ndarray) -> np.ndarray:
+    import shapely
+
+    if not len(geoms):
+        return np.asarray(geoms, dtype=object)
+    return np.asarray(np.concatenate([geoms, shapely.reverse(geoms[back])]), dtype=object)
 
 
 # --------------------------------------------------------------------- reading OSM
@@ -544,20 +561,12 @@ class _Ways:
 
 
 def _read_ways(osm_path: Path, mode: str, settings: NetworkSettings) -> _Ways:
+    """The ways of the ``mode`` network with their node references and locations."""
     import osmium
 
     from bereikbaar.inputs.osmfile import readable_osm_path
 
-    way_ids: list[int] = []
-    highways: list[str] = []
-    directions: list[int] = []
-    speeds: list[float] = []
-    ref_way: list[int] = []
-    ref_id: list[int] = []
-    ref_lon: list[float] = []
-    ref_lat: list[float] = []
-    default_speeds = settings.drive_speeds_kmh
-    keys = WAY_KEYS
+    lists = _WayLists(mode, settings.drive_speeds_kmh)
     with readable_osm_path(osm_path) as path:
         try:
             processor = (
@@ -568,43 +577,63 @@ def _read_ways(osm_path: Path, mode: str, settings: NetworkSettings) -> _Ways:
             )
             for w in processor:
                 get = w.tags.get
-                tags = {k: val for k in keys if (val := get(k)) is not None}
-                if not way_passes(tags, mode):
-                    continue
-                pos = len(way_ids)
-                way_ids.append(w.id)
-                highway = tags["highway"]
-                highways.append(highway)
-                directions.append(way_direction(tags, mode))
-                if mode == "drive":
-                    speed = parse_maxspeed(tags.get("maxspeed"))
-                    if speed is None:
-                        speed = float(default_speeds.get(highway, DEFAULT_DRIVE_SPEED_KMH))
-                    speeds.append(speed)
-                else:
-                    speeds.append(np.nan)
-                for nd in w.nodes:
-                    loc = nd.location
-                    ref_way.append(pos)
-                    ref_id.append(nd.ref)
-                    if loc.valid():
-                        ref_lon.append(loc.lon)
-                        ref_lat.append(loc.lat)
-                    else:
-                        ref_lon.append(np.nan)
-                        ref_lat.append(np.nan)
+                tags = {k: val for k in WAY_KEYS if (val := get(k)) is not None}
+                if way_passes(tags, mode):
+                    lists.add(w, tags)
         except RuntimeError as exc:  # libosmium parse errors
             raise InputError(f"cannot read OSM data: {exc}", path=osm_path) from exc
-    return _Ways(
-        way_id=np.asarray(way_ids, dtype=np.int64),
-        highway=highways,
-        direction=np.asarray(directions, dtype=np.int8),
-        speed_kmh=np.asarray(speeds, dtype=np.float64),
-        ref_way=np.asarray(ref_way, dtype=np.int64),
-        ref_id=np.asarray(ref_id, dtype=np.int64),
-        ref_lon=np.asarray(ref_lon, dtype=np.float64),
-        ref_lat=np.asarray(ref_lat, dtype=np.float64),
-    )
+    return lists.to_ways()
+
+
+class _WayLists:
+    """Accumulates the ways of one network while the extract is read."""
+
+    def __init__(self, mode: str, default_speeds_kmh) -> None:
+        self.mode = mode
+        self.default_speeds_kmh = default_speeds_kmh
+        self.way_id: list[int] = []
+        self.highway: list[str] = []
+        self.direction: list[int] = []
+        self.speed_kmh: list[float] = []
+        self.ref_way: list[int] = []
+        self.ref_id: list[int] = []
+        self.ref_lon: list[float] = []
+        self.ref_lat: list[float] = []
+
+    def add(self, w, tags: dict[str, str]) -> None:
+        pos = len(self.way_id)
+        highway = tags["highway"]
+        self.way_id.append(w.id)
+        self.highway.append(highway)
+        self.direction.append(way_direction(tags, self.mode))
+        self.speed_kmh.append(self._speed(tags, highway))
+        for nd in w.nodes:
+            loc = nd.location
+            self.ref_way.append(pos)
+            self.ref_id.append(nd.ref)
+            valid = loc.valid()
+            self.ref_lon.append(loc.lon if valid else np.nan)
+            self.ref_lat.append(loc.lat if valid else np.nan)
+
+    def _speed(self, tags: dict[str, str], highway: str) -> float:
+        if self.mode != "drive":
+            return np.nan
+        speed = parse_maxspeed(tags.get("maxspeed"))
+        if speed is None:
+            speed = float(self.default_speeds_kmh.get(highway, DEFAULT_DRIVE_SPEED_KMH))
+        return speed
+
+    def to_ways(self) -> _Ways:
+        return _Ways(
+            way_id=np.asarray(self.way_id, dtype=np.int64),
+            highway=self.highway,
+            direction=np.asarray(self.direction, dtype=np.int8),
+            speed_kmh=np.asarray(self.speed_kmh, dtype=np.float64),
+            ref_way=np.asarray(self.ref_way, dtype=np.int64),
+            ref_id=np.asarray(self.ref_id, dtype=np.int64),
+            ref_lon=np.asarray(self.ref_lon, dtype=np.float64),
+            ref_lat=np.asarray(self.ref_lat, dtype=np.float64),
+        )
 
 
 # ----------------------------------------------------------------- simplification

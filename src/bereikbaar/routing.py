@@ -109,7 +109,7 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
     net
         The network.
     points
-        A GeoSeries or GeoDataFrame of Points in the network's CRS (EPSG:28992).
+        A GeoSeries or GeoDataFrame of Points in the network's CRS (``net.crs``).
     max_snap_m
         Points farther than this from every edge are flagged (never routed).
 
@@ -141,21 +141,7 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         )
     ok = np.flatnonzero(~missing)
     if len(ok) and net.n_edges:
-        tree, canon = _strtree(net)
-        (inp, hit), d = tree.query_nearest(geoms[ok], return_distance=True, all_matches=True)
-        # ties (e.g. a point on a junction): take the lowest edge position
-        cand = canon[hit]
-        order = np.lexsort((cand, inp))
-        inp, cand, d = inp[order], cand[order], d[order]
-        first = np.r_[True, inp[1:] != inp[:-1]]
-        sel = ok[inp[first]]
-        edge[sel] = cand[first]
-        dist[sel] = d[first]
-        lines = net.edge_geometry[edge[sel]]
-        lengths = shapely.length(lines)
-        along = shapely.line_locate_point(lines, geoms[sel])
-        fraction[sel] = np.where(lengths > 0, along / np.where(lengths > 0, lengths, 1), 0.0)
-        fraction[sel] = np.clip(fraction[sel], 0.0, 1.0)
+        edge[ok], fraction[ok], dist[ok] = _nearest_edges(net, geoms[ok])
     flagged = ~(dist <= max_snap_m)
     if flagged.any():
         log.info(
@@ -172,6 +158,28 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         snap_distance_m=dist,
         flagged=flagged,
     )
+
+
+def _nearest_edges(net: Network, geoms: np.ndarray):
+    """(edge, fraction, distance) of the nearest canonical edge to each point; ties (a
+    point on a junction) go to the lowest edge position."""
+    import shapely
+
+    tree, canon = _strtree(net)
+    (inp, hit), d = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+    cand = canon[hit]
+    order = np.lexsort((cand, inp))
+    inp, cand, d = inp[order], cand[order], d[order]
+    first = np.r_[True, inp[1:] != inp[:-1]]
+    edge = np.full(len(geoms), -1, dtype=np.int64)
+    dist = np.full(len(geoms), np.nan)
+    edge[inp[first]] = cand[first]
+    dist[inp[first]] = d[first]
+    lines = net.edge_geometry[edge]
+    lengths = shapely.length(lines)
+    along = shapely.line_locate_point(lines, geoms)
+    fraction = np.where(lengths > 0, along / np.where(lengths > 0, lengths, 1), 0.0)
+    return edge, np.clip(fraction, 0.0, 1.0), dist
 
 
 def snapped_xy(net: Network, points: SnappedPoints) -> np.ndarray:
