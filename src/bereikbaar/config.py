@@ -68,7 +68,9 @@ class StudyArea:
     """The province (or other region) and how municipalities are found in the boundaries.
 
     ``buffer_m``: AED register points farther than this outside the province are rejected
-    (GP and hub registers reach as far as the largest network halo).
+    (GP and hub registers reach as far as the largest network halo). ``crs``: the metric
+    working CRS of the networks; None is RD New (EPSG:28992) for the Netherlands, elsewhere
+    set the local UTM zone (``bereikbaar.network.working_crs_for(lon, lat)`` names it).
     """
 
     name: str
@@ -76,6 +78,7 @@ class StudyArea:
     municipality_layer: str = "gemeente_gegeneraliseerd"
     province_layer: str = "provincie_gegeneraliseerd"
     buffer_m: float = 10_000.0
+    crs: str | None = None
 
 
 @dataclass(frozen=True)
