@@ -450,6 +450,18 @@ def _search_graph(net: Network, base, xy: np.ndarray, radius: float, legs, k: in
     return graph, len(box.nodes), box.local
 
 
+def _edges_box(net: Network, edges: np.ndarray) -> np.ndarray:
+    """(2, 2) corners of the bounding box of the edges' geometries (cached per network):
+    it holds every point snapped to them, and is cheaper than locating the points."""
+    import shapely
+
+    key = ("edge_bounds",)
+    if key not in net._cache:
+        net._cache[key] = shapely.bounds(net.edge_geometry)
+    b = net._cache[key][edges]
+    return np.array([[b[:, 0].min(), b[:, 1].min()], [b[:, 2].max(), b[:, 3].max()]])
+
+
 def _pts_xy(net: Network, p: _Pts) -> np.ndarray:
     k = len(p.edge)
     return snapped_xy(
@@ -534,7 +546,7 @@ def _nearest_nodes(
     tt = net.travel_time_s(profile)
     legs = _source_legs(net, tt, f, reverse=reverse)
     radius = _search_radius(net, profile, limit)
-    xy = _pts_xy(net, f) if np.isfinite(radius) else np.zeros((0, 2))
+    xy = _edges_box(net, f.edge) if np.isfinite(radius) else np.zeros((0, 2))
     base = net.csr(profile, transpose=reverse)
     graph, nsub, local = _search_graph(net, base, xy, radius, legs, k)
     dist, sources = _dijkstra(graph, nsub + np.arange(k), limit=limit, min_only=True)
