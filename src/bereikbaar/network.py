@@ -1,8 +1,10 @@
 """Walk, bike and drive networks from an OpenStreetMap extract, as numpy arrays.
 
 A :class:`Network` is a directed multigraph stored as flat arrays (node coordinates in
-EPSG:28992 metres, edges ``edge_u → edge_v`` with length, speed, road class, way id and
-geometry). It is built with pyosmium and numpy in seconds for a whole province, and follows
+the metric working CRS, RD New (EPSG:28992) unless another is given; edges ``edge_u →
+edge_v`` with length, speed, road class, way id and geometry). Lengths are geodesic (WGS 84
+ellipsoid, pyproj ``Geod``), so they do not depend on the CRS; outside the Netherlands use
+the local UTM zone (:func:`working_crs_for`). It is built with pyosmium and numpy in seconds for a whole province, and follows
 OSMnx's rules (``network_type`` filters, ``oneway`` handling, ``simplify_graph``,
 largest weakly connected component), so results agree with an OSMnx graph of the same
 extract (see ``tests/test_network.py``).

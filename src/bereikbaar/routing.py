@@ -15,6 +15,8 @@ a search becomes a virtual node with edges to the two ends of its edge, so one c
 the nearest of many facilities (``min_only=True``). Searches with a cutoff run on the part
 of the network that can be reached within it (a box of ``cutoff · fastest edge speed``
 around the sources), which keeps pairs-within-a-cutoff fast for thousands of sources.
+The network's travel-time matrix is built once per profile and direction and kept on the
+network; each search only appends its virtual nodes to it (or slices its box from it).
 
 Unreachable means NaN (never a large number) and facility index -1.
 """
