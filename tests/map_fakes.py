@@ -107,7 +107,9 @@ def _fake_cells(rng, n_cells: int) -> gpd.GeoDataFrame:
     x, y = X0 + gx[pick], Y0 + gy[pick]
     return gpd.GeoDataFrame(
         {
-            "cell_id": [f"E{int(a):04d}N{int(b):04d}" for a, b in zip(x // 100, y // 100, strict=True)],
+            "cell_id": [
+                f"E{int(a):04d}N{int(b):04d}" for a, b in zip(x // 100, y // 100, strict=True)
+            ],
             "residents": rng.integers(5, 120, n_cells).astype(float),
             "residents_65_plus": rng.integers(0, 40, n_cells).astype(float),
         },
@@ -117,7 +119,12 @@ def _fake_cells(rng, n_cells: int) -> gpd.GeoDataFrame:
 
 
 def fake_hartveilig(
-    n_cells: int = 400, n_aeds: int = 40, seed: int = 1, *, label: str | None = None, name: str = "Testgemeente <i>"
+    n_cells: int = 400,
+    n_aeds: int = 40,
+    seed: int = 1,
+    *,
+    label: str | None = None,
+    name: str = "Testgemeente <i>",
 ) -> FakeHartveilig:
     """Cells clustered around villages; a cell is covered when an available AED lies within
     fetch time ``1 + 2·d/150`` ≤ 6 min (straight line)."""
@@ -136,7 +143,9 @@ def fake_hartveilig(
         ok = avail[:, h]
         if ok.any():
             hourly[:, h] = minutes_all[:, ok].min(axis=1) <= THRESHOLD_MIN
-    moments = MOMENTS if label is None else (Moment("weekday_day", "We", "14:00", label), *MOMENTS[1:])
+    moments = (
+        MOMENTS if label is None else (Moment("weekday_day", "We", "14:00", label), *MOMENTS[1:])
+    )
     for mo in moments:
         ok = avail[:, hour(mo)]
         mins = minutes_all[:, ok].min(axis=1) if ok.any() else np.full(n_cells, np.nan)
@@ -241,20 +250,42 @@ def _fake_points(names: list[str], kind: str | None) -> gpd.GeoDataFrame:
 
 
 NORMS = (
-    SimpleNamespace(key="gp_bike", service="gp", profile="bike", max_min=15.0, source="LHV",
-                    label_nl="huisarts ≤ 15 min per fiets", minutes_column="minutes_gp_bike",
-                    within_column="within_gp_bike"),
-    SimpleNamespace(key="huisartsenpost_car", service="huisartsenpost", profile="car",
-                    max_min=30.0, source="", label_nl="huisartsenpost ≤ 30 min per auto",
-                    minutes_column="minutes_huisartsenpost_car",
-                    within_column="within_huisartsenpost_car"),
-    SimpleNamespace(key="school_walk", service="school", profile="walk", max_min=20.0,
-                    source="", label_nl="basisschool ≤ 20 min lopen",
-                    minutes_column="minutes_school_walk", within_column="within_school_walk"),
+    SimpleNamespace(
+        key="gp_bike",
+        service="gp",
+        profile="bike",
+        max_min=15.0,
+        source="LHV",
+        label_nl="huisarts ≤ 15 min per fiets",
+        minutes_column="minutes_gp_bike",
+        within_column="within_gp_bike",
+    ),
+    SimpleNamespace(
+        key="huisartsenpost_car",
+        service="huisartsenpost",
+        profile="car",
+        max_min=30.0,
+        source="",
+        label_nl="huisartsenpost ≤ 30 min per auto",
+        minutes_column="minutes_huisartsenpost_car",
+        within_column="within_huisartsenpost_car",
+    ),
+    SimpleNamespace(
+        key="school_walk",
+        service="school",
+        profile="walk",
+        max_min=20.0,
+        source="",
+        label_nl="basisschool ≤ 20 min lopen",
+        minutes_column="minutes_school_walk",
+        within_column="within_school_walk",
+    ),
 )
 
 
-def fake_dorpshub(n_villages: int = 14, seed: int = 2, *, village_name: str | None = None) -> FakeDorpshub:
+def fake_dorpshub(
+    n_villages: int = 14, seed: int = 2, *, village_name: str | None = None
+) -> FakeDorpshub:
     rng = np.random.default_rng(seed)
     names = [f"Dorp {chr(65 + i)}" for i in range(n_villages)]
     if village_name:
@@ -293,10 +324,13 @@ def fake_dorpshub(n_villages: int = 14, seed: int = 2, *, village_name: str | No
             "kind": [kinds[i % len(kinds)] for i in range(20)],
             "name": [f"Voorziening {i}" for i in range(20)],
             "departures_per_hour": [
-                4.0 if kinds[i % len(kinds)] in ("station", "bus_hub") else np.nan for i in range(20)
+                4.0 if kinds[i % len(kinds)] in ("station", "bus_hub") else np.nan
+                for i in range(20)
             ],
         },
-        geometry=gpd.points_from_xy(rng.uniform(X0, X0 + 12_000, 20), rng.uniform(Y0, Y0 + 12_000, 20)),
+        geometry=gpd.points_from_xy(
+            rng.uniform(X0, X0 + 12_000, 20), rng.uniform(Y0, Y0 + 12_000, 20)
+        ),
         crs=RD,
     )
     hubs = gpd.GeoDataFrame(
@@ -307,7 +341,11 @@ def fake_dorpshub(n_villages: int = 14, seed: int = 2, *, village_name: str | No
             "method_nl": ["kortste gemiddelde reistijd (p-mediaan)"] * 2
             + ["meeste inwoners binnen bereik (maximale dekking)"],
             "residents_served": [4200.0, 2100.0, 3900.0],
-            "villages_served": [f"{names[1]}; {names[3]}; {names[4]}", f"{names[2]}; {names[5]}", f"{names[1]}; {names[6]}"],
+            "villages_served": [
+                f"{names[1]}; {names[3]}; {names[4]}",
+                f"{names[2]}; {names[5]}",
+                f"{names[1]}; {names[6]}",
+            ],
             "residents_gaining": [800.0, 300.0, 750.0],
         },
         geometry=[villages.geometry.iloc[1], villages.geometry.iloc[2], villages.geometry.iloc[1]],

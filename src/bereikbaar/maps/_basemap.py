@@ -66,7 +66,9 @@ def basemap_from_network(
         pl = places if area is None else places[places.intersects(area)]
         for name, kind, geom in zip(pl["name"], pl["place"], pl.geometry, strict=True):
             if c.text(name) and c.text(kind) in PLACE_ZOOM:
-                rows.append({"layer": "place", "kind": str(kind), "name": str(name), "geometry": geom})
+                rows.append(
+                    {"layer": "place", "kind": str(kind), "name": str(name), "geometry": geom}
+                )
     return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=RD_NEW)
 
 

@@ -173,28 +173,19 @@ def _white_spots(result: Any) -> dict[str, list[dict[str, Any]]]:
         name = c.text(row.get("moment"))
         if name not in out:
             continue
-        out[name].append(
-            {
-                "rank": c.number(row.get("rank"), 0),
-                "inw": c.number(row.get("residents"), 0),
-                "inw65": c.number(row.get("residents_65_plus"), 0),
-                "area_km2": c.number(row.get("area_km2"), 2),
-                "village": c.text(row.get("nearest_village")),
-                "dist_m": c.number(_first(row, "distance_nearest_available_aed_m"), 0),
-                "dist247_m": c.number(
-                    _first(row, "distance_nearest_24_7_aed_m", "dist_nearest_24_7_aed_m"), 0
-                ),
-                "parts": c.polygon_parts(row.geometry, simplify_m=c.AREA_SIMPLIFY_M),
-            }
-        )
+        spot = {
+            "rank": c.number(row.get("rank"), 0),
+            "inw": c.number(row.get("residents"), 0),
+            "inw65": c.number(row.get("residents_65_plus"), 0),
+            "area_km2": c.number(row.get("area_km2"), 2),
+            "village": c.text(row.get("nearest_village")),
+            "dist_m": c.number(row.get("distance_nearest_available_aed_m"), 0),
+            "parts": c.polygon_parts(row.geometry, simplify_m=c.AREA_SIMPLIFY_M),
+        }
+        if "distance_nearest_24_7_aed_m" in row.index:
+            spot["dist247_m"] = c.number(row.get("distance_nearest_24_7_aed_m"), 0)
+        out[name].append(spot)
     return out
-
-
-def _first(row: Any, *names: str) -> Any:
-    for name in names:
-        if name in row.index:
-            return row.get(name)
-    return None
 
 
 def _proposals(proposals: Any) -> list[dict[str, Any]]:

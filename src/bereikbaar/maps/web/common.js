@@ -25,7 +25,7 @@ var BB = (function () {
   function pctNl(share) { return (share === null || share === undefined) ? "–" : intNl(100 * share) + "%"; }
   function distNl(m) {
     if (m === null || m === undefined) { return "geen binnen bereik"; }
-    return m < 1000 ? intNl(m) + " m" : numNl(m / 1000, 1) + " km";
+    return m < 1000 ? intNl(m) + " m" : numNl(Math.round(m / 100) / 10, 1) + " km";
   }
   function ll(p) { return [p[0] / 1e5, p[1] / 1e5]; }
   function lls(line) { return line.map(ll); }

@@ -76,8 +76,8 @@
         ["Inwoners", BB.intNl(s.inw)], ["Waarvan 65+", BB.intNl(s.inw65)],
         ["Oppervlakte", BB.numNl(s.area_km2, 2) + " km²"], ["Dichtstbijzijnde dorp", s.village],
         ["Afstand tot de dichtstbijzijnde AED die op dit moment beschikbaar is", BB.distNl(s.dist_m)],
-        ["Afstand tot de dichtstbijzijnde 24/7-AED", s.dist247_m === null && s.dist_m === null ? null : BB.distNl(s.dist247_m)]
-      ]) + "<p class=\"bb-note\">Afstanden hemelsbreed, gemeten vanaf de bewoonde vakken van de vlek.</p>");
+        ["Afstand tot de dichtstbijzijnde 24/7-AED", s.dist247_m === undefined ? null : BB.distNl(s.dist247_m)]
+      ]) + "<p class=\"bb-note\">Afstand gemeten vanaf de bewoonde vakken van de vlek.</p>");
       g.addLayer(poly);
     });
     spotGroups[m.name] = g;
