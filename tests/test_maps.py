@@ -520,3 +520,82 @@ def test_script_payloads_in_every_text_do_not_run(tmp_path, browser):
             assert evil in shown  # shown as text
         finally:
             page.close()
+
+
+# ------------------------------------------------------------------------ basemap
+def tiny_drive_network():
+    """A 5-node chain: primary (2 edges), secondary, residential, then a motorway_link."""
+    from shapely.geometry import LineString
+
+    from bereikbaar.network import network_from_arrays
+
+    from .map_fakes import X0, Y0
+
+    xy = [(X0 + 1000 * i, Y0 + 5000.0) for i in range(6)]
+    edges = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    highway = ["primary", "primary", "secondary", "residential", "motorway_link"]
+    geoms = [LineString([xy[a], xy[b]]) for a, b in edges]
+    return network_from_arrays(
+        xy, edges, mode="drive", highway=highway, geometries=geoms, oneway=[0, 0, 0, 0, 1]
+    )
+
+
+def test_basemap_keeps_main_roads_once_and_named_places():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from bereikbaar.maps import basemap_from_network
+
+    from .map_fakes import X0, Y0
+
+    net = tiny_drive_network()
+    places = gpd.GeoDataFrame(
+        {"name": ["Grolloo", "", "Hoeve"], "place": ["village", "hamlet", "farm"]},
+        geometry=[Point(X0 + 10, Y0 + 10), Point(X0 + 20, Y0 + 20), Point(X0 + 30, Y0 + 30)],
+        crs="EPSG:28992",
+    )
+    bm = basemap_from_network(net, places)
+    roads = bm[bm["layer"] == "road"]
+    # the two primary edges merge into one 2 km line; the link counts as major (motorway)
+    major = roads[roads["kind"] == "major"].geometry.length.sort_values().tolist()
+    assert major == pytest.approx([1000.0, 2000.0])
+    assert roads[roads["kind"] == "minor"].geometry.length.tolist() == pytest.approx([1000.0])
+    assert bm.loc[bm["layer"] == "place", "name"].tolist() == ["Grolloo"]
+    # clipped to an area: only what touches it
+    clip = Point(X0 + 500, Y0 + 5000).buffer(100)
+    assert len(basemap_from_network(net, places, area=clip)) == 1
+
+
+@pytest.mark.browser
+def test_basemap_draws_roads_by_zoom_and_place_names(tmp_path, browser):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from bereikbaar.maps import basemap_from_network
+
+    from .map_fakes import X0, Y0
+
+    places = gpd.GeoDataFrame(
+        {"name": ["Zwiggelte <b>"], "place": ["village"]},
+        geometry=[Point(X0 + 6000, Y0 + 6000)],
+        crs="EPSG:28992",
+    )
+    bm = basemap_from_network(tiny_drive_network(), places)
+    out = write_dorpshub_map(fake_dorpshub(), tmp_path / "d.html", basemap=bm)
+    o = open_map(browser, out)
+    page = o.page
+    try:
+        page.evaluate("document.querySelector('.leaflet-control-zoom-in').click()")
+        zoom = lambda: page.evaluate(  # noqa: E731
+            "Array.from(document.querySelectorAll('path.bb-road-minor')).length"
+        )
+        assert count(page, "path.bb-road-major") == 2
+        page.wait_for_timeout(400)
+        for _ in range(3):
+            page.locator(".leaflet-control-zoom-in").click()
+            page.wait_for_timeout(400)
+        assert zoom() == 1  # minor roads from zoom 12
+        assert "Zwiggelte <b>" in page.locator(".bb-place-label").first.inner_text()
+        assert o.problems == [] and o.dialogs == []
+    finally:
+        page.close()

@@ -81,7 +81,8 @@ def _road_rows(net: Any, *, area: Any, simplify_m: float) -> list[dict[str, Any]
     )
     geoms = np.asarray(net.edge_geometry, dtype=object)
     if area is not None:
-        inside = shapely.intersects(geoms, shapely.prepare(area) or area)
+        shapely.prepare(area)
+        inside = shapely.intersects(geoms, area)
     else:
         inside = np.ones(len(geoms), bool)
     rows = []

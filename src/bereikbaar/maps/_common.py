@@ -39,8 +39,23 @@ SHARE_COLORS = ("#083370", "#4f576c", "#7d7c78", "#aea371", "#e5cf52")
 NORM_MET_COLOR = COVERED_COLOR
 NORM_FAILED_COLOR = NOT_COVERED_COLOR
 UNKNOWN_COLOR = "#bdbdbd"
-#: Number of norms a village fails: 0, 1, 2, 3, 4 or more (ColorBrewer YlOrRd, 5 classes).
-FAILED_COUNT_COLORS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+#: Number of norms a village fails: 0, 1, 2, 3, 4 or more (ColorBrewer YlOrBr, 5 classes;
+#: YlOrRd's 3rd and 4th class fall to ΔE 9 under deuteranopia).
+FAILED_COUNT_COLORS = ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404")
+
+
+def palette() -> dict[str, Any]:
+    """The colours the page's script uses (one source: the constants above)."""
+    return {
+        "covered": COVERED_COLOR,
+        "not_covered": NOT_COVERED_COLOR,
+        "share_bins": list(SHARE_BINS[1:-1]),
+        "share_colors": list(SHARE_COLORS),
+        "met": NORM_MET_COLOR,
+        "failed": NORM_FAILED_COLOR,
+        "unknown": UNKNOWN_COLOR,
+        "failed_count": list(FAILED_COUNT_COLORS),
+    }
 
 
 def check_tables(tables: dict[str, Any]) -> None:

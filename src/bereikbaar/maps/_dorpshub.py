@@ -44,6 +44,7 @@ def dorpshub_payload(result: Any, *, offline: bool, basemap: Any = None) -> dict
     villages = _villages(result)
     return {
         "title": f"Dorpshub — {result.gemeente}",
+        "palette": c.palette(),
         "gemeente": str(result.gemeente),
         "offline": offline,
         "outline": outline,

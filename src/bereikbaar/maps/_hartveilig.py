@@ -46,6 +46,7 @@ def hartveilig_payload(result: Any, *, offline: bool, basemap: Any = None) -> di
     model = result.model
     return {
         "title": f"Hartveilig — {result.gemeente}",
+        "palette": c.palette(),
         "gemeente": str(result.gemeente),
         "offline": offline,
         "outline": outline,

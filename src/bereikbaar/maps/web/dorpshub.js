@@ -1,8 +1,8 @@
 /* Dorpshub map: villages coloured by whether they meet the chosen norm. */
 (function () {
   var D = BB.data();
-  var MET = "#2c7bb6", FAILED = "#d7191c", UNKNOWN = "#bdbdbd";
-  var FAILED_COUNT = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
+  var P = D.palette, MET = P.met, FAILED = P.failed, UNKNOWN = P.unknown;
+  var FAILED_COUNT = P.failed_count;
   var f = BB.frame(D), map = f.map, panel = f.panel;
   var state = {norm: D.norms.length ? D.norms[0].key : "failed"};
   var byName = {};

@@ -1,9 +1,8 @@
 /* Hartveilig map: cells binnen bereik / niet binnen bereik at any hour of the week. */
 (function () {
   var D = BB.data();
-  var COVERED = "#2c7bb6", NOT_COVERED = "#d7191c";
-  var SHARE_BINS = [0.2, 0.4, 0.6, 0.8];
-  var SHARE_COLORS = ["#083370", "#4f576c", "#7d7c78", "#aea371", "#e5cf52"];
+  var P = D.palette, COVERED = P.covered, NOT_COVERED = P.not_covered;
+  var SHARE_BINS = P.share_bins, SHARE_COLORS = P.share_colors;
   var f = BB.frame(D), map = f.map, panel = f.panel;
   var cells = D.cells, n = cells.n;
   var hourly = BB.b64bytes(cells.hourly), aedHourly = BB.b64bytes(D.aeds.hourly);
