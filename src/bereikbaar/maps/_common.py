@@ -8,6 +8,7 @@ map's JavaScript inserts every text with ``textContent`` or its ``esc()`` functi
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import re
 from typing import TYPE_CHECKING, Any
@@ -64,12 +65,16 @@ def check_tables(tables: dict[str, Any]) -> None:
         check_crs(gdf, RD_NEW, what=what)
 
 
-def lonlat_int(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """RD New metres to lon/lat as integers of 1e-5 degree."""
+@functools.cache
+def _to_lonlat() -> Any:
     from pyproj import Transformer
 
-    to_ll = Transformer.from_crs(RD_NEW, "EPSG:4326", always_xy=True)
-    lon, lat = to_ll.transform(np.asarray(x, float), np.asarray(y, float))
+    return Transformer.from_crs(RD_NEW, "EPSG:4326", always_xy=True)
+
+
+def lonlat_int(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RD New metres to lon/lat as integers of 1e-5 degree."""
+    lon, lat = _to_lonlat().transform(np.asarray(x, float), np.asarray(y, float))
     return (
         np.round(np.asarray(lon) * COORD_SCALE).astype(np.int64),
         np.round(np.asarray(lat) * COORD_SCALE).astype(np.int64),

@@ -73,7 +73,13 @@
   }
 
   // ---- villages (on top, clickable at their centre)
-  var villageLayers = D.villages.map(function (v) {
+  // larger circles first, so a small village next to a large one stays clickable
+  var order = D.villages.map(function (v, i) { return i; }).sort(function (a, b) {
+    return D.villages[b].r - D.villages[a].r || a - b;
+  });
+  var villageLayers = new Array(D.villages.length);
+  order.forEach(function (i) {
+    var v = D.villages[i];
     var m = L.circleMarker(BB.ll(v.ll), {pane: "bbVillages", className: "bb-village", radius: v.r,
                                          color: "#222", weight: 1.5, fillOpacity: 0.95});
     m.bindPopup(function () { return villagePopup(v); });
@@ -81,7 +87,7 @@
     m.addTo(map);
     var p = m.getElement();
     if (p) { p.setAttribute("data-village", v.id || v.name); }
-    return m;
+    villageLayers[i] = m;
   });
   function villagePopup(v) {
     var rows = [["Soort kern", v.kind], ["Inwoners", BB.intNl(v.inw)], ["Waarvan 65+", BB.intNl(v.inw65)]];
