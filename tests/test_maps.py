@@ -483,7 +483,8 @@ def check_village_clicks(page, dh) -> None:
     )
     names = dict(zip(dh.villages["village_id"], dh.villages["village"], strict=True))
     for vid, _, _ in boxes:
-        # re-measure: an opened popup may have panned the map
+        # back to the whole municipality: an opened popup may have panned the map
+        page.evaluate("BB.home()")
         r = page.locator(f"path.bb-village[data-village='{vid}']").bounding_box()
         page.mouse.click(r["x"] + r["width"] / 2, r["y"] + r["height"] / 2)
         title = page.locator(".leaflet-popup-content .bb-pop-title").first.inner_text()

@@ -27,6 +27,9 @@ SERVICE_MARKS = {
     "community_centre": "D",
 }
 HUB_METHOD_MARKS = {"p_median": "P", "max_coverage": "D"}
+#: Services are drawn within this distance of the municipality (m); farther ones still count
+#: in the travel times but would only crowd the map.
+SERVICES_MARGIN_M = 3000.0
 
 
 def dorpshub_payload(result: Any, *, offline: bool, basemap: Any = None) -> dict[str, Any]:
@@ -61,7 +64,7 @@ def dorpshub_payload(result: Any, *, offline: bool, basemap: Any = None) -> dict
             for n in result.norms
         ],
         "villages": villages,
-        "services": _services(result.services),
+        "services": _services(_near(result.services, result.outline, SERVICES_MARGIN_M)),
         "hubs": _hubs(result.hubs, villages),
         "what_if": _what_if(getattr(result, "what_if", None), villages),
         "assumptions": [str(a) for a in result.assumptions],
@@ -96,6 +99,12 @@ def _villages(result: Any) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _near(points: Any, outline: Any, margin_m: float) -> Any:
+    if not len(points):
+        return points
+    return points[points.intersects(outline.union_all().buffer(margin_m))]
 
 
 def _services(services: Any) -> list[dict[str, Any]]:

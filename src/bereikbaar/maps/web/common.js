@@ -71,7 +71,10 @@ var BB = (function () {
     map.getPane("bbRoads").style.pointerEvents = "none";
     map.getPane("bbOutline").style.pointerEvents = "none";
     var b = data.bounds;
-    map.fitBounds([ll(b[0]), ll(b[1])], {paddingTopLeft: PANEL_PAD, paddingBottomRight: [20, 20]});
+    api.home = function () {  /* the whole municipality beside the panel (also for tests) */
+      map.fitBounds([ll(b[0]), ll(b[1])], {paddingTopLeft: PANEL_PAD, paddingBottomRight: [20, 20], animate: false});
+    };
+    api.home();
     L.control.zoom({position: "bottomright", zoomInTitle: "Inzoomen", zoomOutTitle: "Uitzoomen"}).addTo(map);
     L.control.scale({imperial: false, position: "bottomright"}).addTo(map);
     map.attributionControl.setPrefix(false);
@@ -195,9 +198,10 @@ var BB = (function () {
   }
   function data() { return JSON.parse(document.getElementById("bb-data").textContent); }
 
-  return {
+  var api = {
     DAYS: DAYS, DAYS_SHORT: DAYS_SHORT, esc: esc, intNl: intNl, numNl: numNl, pctNl: pctNl,
     distNl: distNl, ll: ll, lls: lls, el: el, table: table, b64bytes: b64bytes, bit: bit,
     hourText: hourText, frame: frame, section: section, legend: legend, notes: notes, data: data
   };
+  return api;
 })();

@@ -62,14 +62,15 @@
     }
   }
 
-  // ---- white spots (computed for the named moments)
+  // ---- white spots (computed for the named moments): the 10 largest always, all from zoom 13
+  var SPOTS_TOP = 10, SPOTS_ALL_FROM_ZOOM = 13;
   var spotGroups = {};
   D.moments.forEach(function (m) {
-    var g = L.featureGroup();
+    var top = L.featureGroup(), rest = L.featureGroup();
     (D.spots[m.name] || []).forEach(function (s) {
       var poly = L.polygon(s.parts.map(function (p) { return p.map(BB.lls); }), {
         pane: "bbSpots", className: "bb-white-spot bb-moment-" + m.slug, color: "#111",
-        weight: 2, dashArray: "5,3", fillColor: "#111", fillOpacity: 0.06
+        weight: s.rank <= SPOTS_TOP ? 2 : 1, opacity: 0.8, fillColor: "#111", fillOpacity: 0.05
       });
       poly.bindPopup(BB.table("Witte vlek " + BB.intNl(s.rank) + " (" + m.label + ")", [
         ["Inwoners", BB.intNl(s.inw)], ["Waarvan 65+", BB.intNl(s.inw65)],
@@ -77,12 +78,20 @@
         ["Afstand tot de dichtstbijzijnde AED die op dit moment beschikbaar is", BB.distNl(s.dist_m)],
         ["Afstand tot de dichtstbijzijnde 24/7-AED", s.dist247_m === undefined ? null : BB.distNl(s.dist247_m)]
       ]) + "<p class=\"bb-note\">Afstand gemeten vanaf de bewoonde vakken van de vlek.</p>");
-      g.addLayer(poly);
+      (s.rank <= SPOTS_TOP ? top : rest).addLayer(poly);
     });
-    spotGroups[m.name] = g;
+    spotGroups[m.name] = {top: top, rest: rest};
   });
   var spotsOn = L.layerGroup().addTo(map);
-  f.control.addOverlay(spotsOn, "Witte vlekken (op de vaste momenten)");
+  f.control.addOverlay(spotsOn, "Witte vlekken (op de vaste momenten; de 10 grootste, alle vanaf zoom 13)");
+  function showSpots() {
+    spotsOn.clearLayers();
+    var m = state.moment || D.moments.filter(function (x) { return x.hour === state.hour; })[0];
+    if (!m) { return; }
+    spotsOn.addLayer(spotGroups[m.name].top);
+    if (map.getZoom() >= SPOTS_ALL_FROM_ZOOM) { spotsOn.addLayer(spotGroups[m.name].rest); }
+  }
+  map.on("zoomend", showSpots);
 
   // ---- AEDs: shape = status, fill = open at the chosen hour
   var aedGroup = L.layerGroup().addTo(map);
@@ -196,7 +205,7 @@
     ["bb-sw-aed bb-aed-limited bb-open", null, "AED met openingstijden (ruit)"],
     ["bb-sw-aed bb-aed-unknown bb-open", null, "AED, tijden onbekend (vierkant)"],
     ["bb-sw-aed bb-aed-limited bb-closed", null, "Open vorm: op dit moment niet beschikbaar"],
-    ["bb-sw-spot", null, "Witte vlek: aaneengesloten bewoond gebied niet binnen bereik"],
+    ["bb-sw-spot", null, "Witte vlek: aaneengesloten bewoond gebied niet binnen bereik (de 10 grootste; alle vanaf zoom 13)"],
     ["bb-sw-prop", null, "Voorstel nieuwe 24/7-AED (nummer = volgorde)"],
     ["bb-sw-reloc", null, "Verplaatsing van een binnen-AED naar een 24/7-buitenkast"]
   ]);
@@ -279,9 +288,7 @@
     readout.appendChild(BB.el("div", "bb-when", when));
     readout.appendChild(BB.el("div", "bb-big", BB.pctNl(share) + " binnen bereik"));
     readout.appendChild(BB.el("div", null, BB.intNl(res) + " van de " + BB.intNl(D.residents_total) + " inwoners"));
-    spotsOn.clearLayers();
-    var spotMoment = state.moment || D.moments.filter(function (m) { return m.hour === state.hour; })[0];
-    if (spotMoment) { spotsOn.addLayer(spotGroups[spotMoment.name]); }
+    showSpots();
     legCells.textContent = "";
     if (state.view === "week") {
       BB.legend(legCells, SHARE_COLORS.map(function (c, i) {
