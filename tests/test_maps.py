@@ -509,7 +509,7 @@ def test_script_payloads_in_every_text_do_not_run(tmp_path, browser):
         o = open_map(browser, path)
         try:
             page = o.page
-            for sel in ("path.bb-white-spot", ".bb-aed", "path.bb-village"):
+            for sel in ("path.bb-white-spot", ".bb-aed", "path.bb-village[data-village='n100']"):
                 if count(page, sel):
                     page.locator(sel).first.dispatch_event("click")
             page.locator(".bb-notes summary").click()
