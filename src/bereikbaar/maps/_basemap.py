@@ -106,8 +106,8 @@ def basemap_payload(basemap: gpd.GeoDataFrame | None, outline: list) -> dict[str
     roads = basemap[basemap["layer"] == "road"]
     places = basemap[basemap["layer"] == "place"]
     road_rows = []
-    for kind, geom in zip(roads["kind"], roads.geometry, strict=True):
-        for part in c.line_coords(geom):
+    for kind, geom in zip(roads["kind"], c.to_lonlat(roads.geometry), strict=True):
+        for part in c.line_parts(geom):
             if len(part) > 1:
                 road_rows.append({"k": 0 if kind == "major" else 1, "p": part})
     place_rows = [

@@ -92,37 +92,44 @@ def point_coords(gdf: gpd.GeoDataFrame) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in zip(lat, lon, strict=True)]
 
 
-def line_coords(geom: Any, *, simplify_m: float = 0.0) -> list[list[list[int]]]:
-    """The parts of a (multi)line or (multi)polygon boundary as lists of ``[lat, lon]``.
+def records(gdf: Any) -> list[dict[str, Any]]:
+    """The rows of a table as plain dicts (without the geometry), fast."""
+    frame = gdf.drop(columns=gdf.geometry.name) if hasattr(gdf, "geometry") else gdf
+    return frame.to_dict("records")
 
-    Polygons give their rings (outer first); Leaflet draws a list of rings as one polygon.
-    """
+
+def to_lonlat(geoms: Any, *, simplify_m: float = 0.0) -> Any:
+    """A GeoSeries (EPSG:28992) simplified in metres, then in EPSG:4326, in one pass."""
+    if simplify_m:
+        geoms = geoms.simplify(simplify_m, preserve_topology=True)
+    return geoms.to_crs("EPSG:4326")
+
+
+def _ring(part: Any) -> list[list[int]]:
     import shapely
 
-    if geom is None or geom.is_empty:
+    xy = np.round(shapely.get_coordinates(part) * COORD_SCALE).astype(np.int64)
+    return xy[:, ::-1].tolist()  # [lat, lon]
+
+
+def line_parts(geom_ll: Any) -> list[list[list[int]]]:
+    """Lines, or polygon rings (outer first), of a lon/lat geometry as ``[[lat, lon], …]``."""
+    if geom_ll is None or geom_ll.is_empty:
         return []
-    if simplify_m:
-        geom = geom.simplify(simplify_m, preserve_topology=True)
     parts: list[Any] = []
-    for part in getattr(geom, "geoms", [geom]):
+    for part in getattr(geom_ll, "geoms", [geom_ll]):
         if part.geom_type == "Polygon":
             parts += [part.exterior, *part.interiors]
         elif part.geom_type in ("LineString", "LinearRing"):
             parts.append(part)
-    out = []
-    for part in parts:
-        xy = shapely.get_coordinates(part)
-        lon, lat = lonlat_int(xy[:, 0], xy[:, 1])
-        out.append([[int(a), int(b)] for a, b in zip(lat, lon, strict=True)])
-    return out
+    return [_ring(p) for p in parts]
 
 
-def polygon_parts(geom: Any, *, simplify_m: float) -> list[list[list[list[int]]]]:
-    """A (multi)polygon as a list of polygons, each a list of rings of ``[lat, lon]``."""
-    if geom is None or geom.is_empty:
+def polygon_parts(geom_ll: Any) -> list[list[list[list[int]]]]:
+    """A lon/lat (multi)polygon as a list of polygons, each a list of rings of ``[lat, lon]``."""
+    if geom_ll is None or geom_ll.is_empty:
         return []
-    geom = geom.simplify(simplify_m, preserve_topology=True)
-    return [line_coords(p) for p in getattr(geom, "geoms", [geom]) if p.geom_type == "Polygon"]
+    return [line_parts(p) for p in getattr(geom_ll, "geoms", [geom_ll]) if p.geom_type == "Polygon"]
 
 
 def text(value: Any) -> str:
@@ -160,8 +167,9 @@ def number(value: Any, decimals: int = 1) -> float | None:
 
 
 def numbers(values: Any, decimals: int) -> list[float | None]:
-    """:func:`number` over a sequence."""
-    return [number(v, decimals) for v in np.asarray(values, dtype=float).tolist()]
+    """:func:`number` over a sequence (vectorised)."""
+    arr = np.round(np.asarray(values, dtype=float), decimals)
+    return [v if math.isfinite(v) else None for v in arr.tolist()]
 
 
 def flag(value: Any) -> bool | None:
@@ -186,9 +194,12 @@ def css_slug(name: str) -> str:
 
 def outline_payload(outline: Any) -> list:
     """The municipality outline as polygons of rings, and its bounds ``[[s, w], [n, e]]``."""
+    import geopandas as gpd
+
     check_crs(outline, RD_NEW, what="result.outline")
     geom = outline.union_all() if hasattr(outline, "union_all") else outline
-    return polygon_parts(geom, simplify_m=OUTLINE_SIMPLIFY_M)
+    ll = to_lonlat(gpd.GeoSeries([geom], crs=RD_NEW), simplify_m=OUTLINE_SIMPLIFY_M)
+    return polygon_parts(ll.iloc[0])
 
 
 def bounds_of(parts: list) -> list[list[int]]:

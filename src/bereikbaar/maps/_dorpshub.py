@@ -82,7 +82,7 @@ def village_radius_px(residents: Any) -> float:
 def _villages(result: Any) -> list[dict[str, Any]]:
     villages = result.villages
     out = []
-    for (_, row), ll in zip(villages.iterrows(), c.point_coords(villages), strict=True):
+    for row, ll in zip(c.records(villages), c.point_coords(villages), strict=True):
         out.append(
             {
                 "ll": ll,
@@ -109,7 +109,7 @@ def _near(points: Any, outline: Any, margin_m: float) -> Any:
 
 def _services(services: Any) -> list[dict[str, Any]]:
     out = []
-    for (_, row), ll in zip(services.iterrows(), c.point_coords(services), strict=True):
+    for row, ll in zip(c.records(services), c.point_coords(services), strict=True):
         kind = c.text(row.get("kind"))
         out.append(
             {
@@ -136,7 +136,7 @@ def _served(value: Any) -> list[str]:
 def _hubs(hubs: Any, villages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     where = {v["name"]: v["ll"] for v in villages}
     out = []
-    for (_, row), ll in zip(hubs.iterrows(), c.point_coords(hubs), strict=True):
+    for row, ll in zip(c.records(hubs), c.point_coords(hubs), strict=True):
         method = c.text(row.get("method"))
         served = _served(row.get("villages_served"))
         out.append(

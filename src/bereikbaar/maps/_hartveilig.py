@@ -134,7 +134,7 @@ def _aeds(result: Any) -> dict[str, Any]:
     unknown = str(getattr(result.model, "unknown_availability", "closed") or "closed")
     matrix = availability_matrix(list(status), list(hours), unknown=unknown)
     rows = []
-    for (_, row), ll, st in zip(aeds.iterrows(), c.point_coords(aeds), status, strict=True):
+    for row, ll, st in zip(c.records(aeds), c.point_coords(aeds), status, strict=True):
         rows.append(
             {
                 "ll": ll,
@@ -170,7 +170,8 @@ def _white_spots(result: Any) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {mo.name: [] for mo in result.moments}
     if not len(spots) or "moment" not in spots.columns:
         return out
-    for _, row in spots.iterrows():
+    geoms = c.to_lonlat(spots.geometry, simplify_m=c.AREA_SIMPLIFY_M)
+    for row, geom in zip(c.records(spots), geoms, strict=True):
         name = c.text(row.get("moment"))
         if name not in out:
             continue
@@ -181,9 +182,9 @@ def _white_spots(result: Any) -> dict[str, list[dict[str, Any]]]:
             "area_km2": c.number(row.get("area_km2"), 2),
             "village": c.text(row.get("nearest_village")),
             "dist_m": c.number(row.get("distance_nearest_available_aed_m"), 0),
-            "parts": c.polygon_parts(row.geometry, simplify_m=c.AREA_SIMPLIFY_M),
+            "parts": c.polygon_parts(geom),
         }
-        if "distance_nearest_24_7_aed_m" in row.index:
+        if "distance_nearest_24_7_aed_m" in row:
             spot["dist247_m"] = c.number(row.get("distance_nearest_24_7_aed_m"), 0)
         out[name].append(spot)
     return out
@@ -191,7 +192,7 @@ def _white_spots(result: Any) -> dict[str, list[dict[str, Any]]]:
 
 def _proposals(proposals: Any) -> list[dict[str, Any]]:
     out = []
-    for (_, row), ll in zip(proposals.iterrows(), c.point_coords(proposals), strict=True):
+    for row, ll in zip(c.records(proposals), c.point_coords(proposals), strict=True):
         out.append(
             {
                 "ll": ll,
@@ -210,7 +211,7 @@ def _proposals(proposals: Any) -> list[dict[str, Any]]:
 
 def _relocations(relocations: Any) -> list[dict[str, Any]]:
     out = []
-    for (_, row), ll in zip(relocations.iterrows(), c.point_coords(relocations), strict=True):
+    for row, ll in zip(c.records(relocations), c.point_coords(relocations), strict=True):
         out.append(
             {
                 "ll": ll,

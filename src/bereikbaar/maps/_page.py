@@ -33,8 +33,12 @@ def _web_file(name: str) -> str:
 
 
 def json_for_script(obj: Any) -> str:
-    """Compact JSON (one rounding rule, :func:`bereikbaar._json.jsonable`) safe in a page."""
-    text = json.dumps(jsonable(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Compact JSON (rounding per :mod:`bereikbaar._json`) that is safe inside a page."""
+    # The payload is built of plain values whose floats are already rounded (maps._common
+    # .number/numbers); anything else goes through the package's one encoder rule.
+    text = json.dumps(
+        obj, default=jsonable, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, code)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
