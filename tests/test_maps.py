@@ -600,3 +600,30 @@ def test_basemap_draws_roads_by_zoom_and_place_names(tmp_path, browser):
         assert o.problems == [] and o.dialogs == []
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_popups_pan_clear_of_the_panel(tmp_path, browser):
+    out = write_hartveilig_map(fake_hartveilig(n_cells=100, n_aeds=20), tmp_path / "h.html")
+    o = open_map(browser, out)
+    page = o.page
+    try:
+        # move the map so that an AED sits under the panel, then open its popup
+        page.evaluate(
+            """() => {
+            const m = document.querySelector('.bb-aed').getBoundingClientRect();
+            const panel = document.getElementById('bb-panel').getBoundingClientRect();
+            const dx = (m.x + 8) - (panel.x + panel.width / 2);
+            const dy = (m.y + 8) - (panel.y + 200);
+            window.scrollTo(0, 0);
+            BB.map.panBy([dx, dy], {animate: false});
+        }"""
+        )
+        page.locator(".bb-aed").first.dispatch_event("click")
+        page.wait_for_timeout(600)  # the auto-pan
+        popup = page.locator(".leaflet-popup").bounding_box()
+        panel = page.locator("#bb-panel").bounding_box()
+        assert popup["x"] >= panel["x"] + panel["width"]  # not under the panel
+        assert popup["y"] >= 0 and popup["x"] + popup["width"] <= VIEWPORT["width"]
+    finally:
+        page.close()

@@ -63,6 +63,7 @@ var BB = (function () {
   /* The map frame: panes, outline, base layer, OSM background, controls, the side panel. */
   function frame(data) {
     var map = L.map("bb-map", {zoomControl: false, minZoom: 7, maxZoom: 18, preferCanvas: false});
+    api.map = map;
     [["bbCells", 380], ["bbSpots", 390], ["bbRoads", 395], ["bbOutline", 398], ["bbLines", 410],
      ["bbHubs", 420], ["bbServices", 430], ["bbLabels", 450], ["bbVillages", 640]].forEach(function (p) {
       map.createPane(p[0]).style.zIndex = p[1];
