@@ -108,13 +108,15 @@ def test_wrong_crs_is_refused():
 @needs_assets
 def test_payload_decodes_to_the_results_decisions():
     hv = fake_hartveilig(n_cells=300, n_aeds=30)
+    hv.cells.loc[hv.cells.index[:3], "residents"] = [0.0, np.nan, 0.0]  # not drawn
+    kept = hv.cells.iloc[3:]
     data = payload_of(hartveilig_map(hv).html)
     cells = data["cells"]
-    assert cells["n"] == len(hv.cells) and cells["id"] == hv.cells["cell_id"].tolist()
-    assert (unpack(cells["hourly"], len(hv.cells), 168) == hv.hourly_covered).all()
+    assert cells["n"] == len(kept) and cells["id"] == kept["cell_id"].tolist()
+    assert (unpack(cells["hourly"], len(kept), 168) == hv.hourly_covered[3:]).all()
     for mo in hv.moments:
-        flags = unpack(cells["covered"][mo.name], 1, len(hv.cells))[0]
-        assert (flags == hv.cells[f"covered_{mo.name}"].to_numpy()).all()
+        flags = unpack(cells["covered"][mo.name], 1, len(kept))[0]
+        assert (flags == kept[f"covered_{mo.name}"].to_numpy()).all()
     # AED availability per hour agrees with the result's open_<moment> at every moment
     aed_hours = unpack(data["aeds"]["hourly"], len(hv.aeds), 168)
     for mo in hv.moments:

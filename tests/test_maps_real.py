@@ -64,9 +64,9 @@ def test_real_hartveilig_map(written, browser):  # noqa: F811
     page = o.page
     try:
         assert page.title() == f"Hartveilig — {hv.gemeente}"
-        assert count(page, "path.bb-cell") == len(cells)
+        populated = cells["residents"].fillna(0).to_numpy() > 0
+        assert count(page, "path.bb-cell") == populated.sum()
         assert count(page, ".bb-aed") == len(aeds)
-        populated = cells["residents"].to_numpy() > 0
         for mo in hv.moments:
             page.locator(".bb-moment-btn", has_text=mo.label).click()
             cov = cells[f"covered_{mo.name}"].astype(bool).to_numpy()

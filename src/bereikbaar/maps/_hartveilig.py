@@ -94,13 +94,15 @@ def _cell_rings(cells: Any, cell_size_m: float) -> list[int]:
 
 
 def _cells(result: Any) -> dict[str, Any]:
-    cells = result.cells
+    """The populated cells (residents > 0): squares, residents, coverage bits, minutes."""
     hourly = np.asarray(result.hourly_covered, dtype=bool)
-    if hourly.shape != (len(cells), 168):
+    if hourly.shape != (len(result.cells), 168):
         raise c.BereikbaarError(
-            f"result.hourly_covered has shape {hourly.shape}; expected ({len(cells)}, 168), "
-            "one row per row of result.cells"
+            f"result.hourly_covered has shape {hourly.shape}; expected "
+            f"({len(result.cells)}, 168), one row per row of result.cells"
         )
+    keep = np.nan_to_num(result.cells["residents"].to_numpy(dtype=float)) > 0
+    cells, hourly = result.cells[keep], hourly[keep]
     covered = {mo.name: _pack_flags(cells[f"covered_{mo.name}"]) for mo in result.moments}
     res65 = cells["residents_65_plus"] if "residents_65_plus" in cells.columns else None
     return {

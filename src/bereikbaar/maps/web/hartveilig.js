@@ -282,7 +282,8 @@
     } else {
       res = D.hourly_residents[state.hour];
       share = D.residents_total ? res / D.residents_total : null;
-      when = BB.hourText(state.hour) + " (beoordeeld om half)";
+      var hh = state.hour % 24;
+      when = BB.hourText(state.hour) + " (beoordeeld om " + (hh < 10 ? "0" : "") + hh + ":30)";
     }
     readout.textContent = "";
     readout.appendChild(BB.el("div", "bb-when", when));
