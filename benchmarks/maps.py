@@ -12,8 +12,8 @@ import time
 
 from _common import load_cfg, print_table
 
-from bereikbaar.maps import dorpshub_map, hartveilig_map
-from bereikbaar.pipeline import map_basemap, open_study_area, run_dorpshub, run_hartveilig
+from bereikbaar.maps import basemap_for_area, dorpshub_map, hartveilig_map
+from bereikbaar.pipeline import open_study_area, run_dorpshub, run_hartveilig
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
         hv = run_hartveilig(name, cfg, area=area)
         dh = run_dorpshub(name, cfg, area=area)
         t = time.perf_counter()
-        basemap = map_basemap(hv, area)
+        basemap = basemap_for_area(area, hv.outline)
         t_base = time.perf_counter() - t
         for label, make, result in (
             ("hartveilig", hartveilig_map, hv),

@@ -481,7 +481,7 @@ def write_hartveilig(
 
     ``area`` gives the municipality's outline (by ``result.gemeente``) and the sources note.
     """
-    from bereikbaar.maps import write_hartveilig_map
+    from bereikbaar.maps import basemap_for_area, write_hartveilig_map
     from bereikbaar.report import write_gpkg_atomic, write_json_atomic
 
     out_dir = Path(out_dir)
@@ -498,8 +498,14 @@ def write_hartveilig(
         ),
         "summary": write_json_atomic(out_dir / "hartveilig_summary.json", result.summary),
     }
+    boundary = area.boundary(result.gemeente)
     paths["html"] = write_hartveilig_map(
-        result, out_dir / "hartveilig.html", offline=offline, basemap=map_basemap(result, area)
+        result,
+        out_dir / "hartveilig.html",
+        boundary=boundary,
+        offline=offline,
+        sources_note=area.sources_note(),
+        basemap=basemap_for_area(area, boundary),
     )
     return paths
 
@@ -511,7 +517,7 @@ def write_dorpshub(
 
     ``area`` gives the municipality's outline (by ``result.gemeente``) and the sources note.
     """
-    from bereikbaar.maps import write_dorpshub_map
+    from bereikbaar.maps import basemap_for_area, write_dorpshub_map
     from bereikbaar.report import write_csv_atomic, write_gpkg_atomic, write_json_atomic
 
     out_dir = Path(out_dir)
@@ -523,25 +529,16 @@ def write_dorpshub(
         "csv": write_csv_atomic(out_dir / "dorpshub_villages.csv", result.table),
         "summary": write_json_atomic(out_dir / "dorpshub_summary.json", result.summary),
     }
+    boundary = area.boundary(result.gemeente)
     paths["html"] = write_dorpshub_map(
-        result, out_dir / "dorpshub.html", offline=offline, basemap=map_basemap(result, area)
+        result,
+        out_dir / "dorpshub.html",
+        boundary=boundary,
+        offline=offline,
+        sources_note=area.sources_note(),
+        basemap=basemap_for_area(area, boundary),
     )
     return paths
-
-
-#: How far around the municipality the maps' base layer (roads, place names) reaches (m).
-BASEMAP_MARGIN_M = 3000.0
-
-
-def map_basemap(result, area: StudyAreaData):
-    """Main roads and place names around ``result.outline`` for the maps' base layer.
-
-    From the drive network and the places the analyses already loaded (nothing is read again).
-    """
-    from bereikbaar.maps import basemap_from_network
-
-    clip = result.outline.union_all().buffer(BASEMAP_MARGIN_M)
-    return basemap_from_network(area.network("drive"), area.places().data, area=clip)
 
 
 # -------------------------------------------------------------------------- export

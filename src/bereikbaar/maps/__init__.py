@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from bereikbaar._web_assets import WEB_PACKAGES, web_asset_dir
-from bereikbaar.maps._basemap import basemap_from_network
+from bereikbaar.maps._basemap import basemap_for_area, basemap_from_network
 from bereikbaar.maps._page import MapHTML
 
 __all__ = [
     "WEB_PACKAGES",
     "MapHTML",
+    "basemap_for_area",
     "basemap_from_network",
     "dorpshub_map",
     "hartveilig_map",
@@ -50,7 +51,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def hartveilig_map(result: Any, *, offline: bool = True, basemap: Any = None) -> MapHTML:
+def hartveilig_map(
+    result: Any,
+    *,
+    offline: bool = True,
+    basemap: Any = None,
+    boundary: Any = None,
+    sources_note: str | None = None,
+) -> MapHTML:
     """The Hartveilig map of one municipality; shows inline in a notebook.
 
     Parameters
@@ -66,6 +74,9 @@ def hartveilig_map(result: Any, *, offline: bool = True, basemap: Any = None) ->
         version from unpkg (with integrity hashes) and shows the OpenStreetMap background.
     basemap
         Roads and place names from :func:`basemap_from_network` (EPSG:28992), or None.
+    boundary, sources_note
+        Override ``result.outline`` / ``result.sources_note`` (for results made before
+        they carried them); None uses the result's.
 
     Raises
     ------
@@ -75,14 +86,27 @@ def hartveilig_map(result: Any, *, offline: bool = True, basemap: Any = None) ->
     from bereikbaar.maps._hartveilig import hartveilig_payload
     from bereikbaar.maps._page import render_page
 
-    payload = hartveilig_payload(result, offline=offline, basemap=basemap)
+    payload = hartveilig_payload(
+        result,
+        offline=offline,
+        basemap=basemap,
+        outline=result.outline if boundary is None else boundary,
+        sources_note=result.sources_note if sources_note is None else sources_note,
+    )
     text = render_page(
         title=payload["title"], script="hartveilig.js", payload=payload, offline=offline
     )
     return MapHTML(text, payload["title"])
 
 
-def dorpshub_map(result: Any, *, offline: bool = True, basemap: Any = None) -> MapHTML:
+def dorpshub_map(
+    result: Any,
+    *,
+    offline: bool = True,
+    basemap: Any = None,
+    boundary: Any = None,
+    sources_note: str | None = None,
+) -> MapHTML:
     """The Dorpshub map of one municipality; shows inline in a notebook.
 
     Parameters
@@ -91,13 +115,19 @@ def dorpshub_map(result: Any, *, offline: bool = True, basemap: Any = None) -> M
         A ``DorpshubResult`` (``gemeente``, ``norms``, ``villages`` with ``within_<key>``,
         ``n_failed_norms``, ``failed_norms``, ``services``, ``hubs`` with ``method``,
         ``what_if``, ``outline``, ``assumptions``, ``sources_note``); tables in EPSG:28992.
-    offline, basemap
+    offline, basemap, boundary, sources_note
         As for :func:`hartveilig_map`.
     """
     from bereikbaar.maps._dorpshub import dorpshub_payload
     from bereikbaar.maps._page import render_page
 
-    payload = dorpshub_payload(result, offline=offline, basemap=basemap)
+    payload = dorpshub_payload(
+        result,
+        offline=offline,
+        basemap=basemap,
+        outline=result.outline if boundary is None else boundary,
+        sources_note=result.sources_note if sources_note is None else sources_note,
+    )
     text = render_page(
         title=payload["title"], script="dorpshub.js", payload=payload, offline=offline
     )
@@ -105,18 +135,36 @@ def dorpshub_map(result: Any, *, offline: bool = True, basemap: Any = None) -> M
 
 
 def write_hartveilig_map(
-    result: Any, path: str | os.PathLike[str], *, offline: bool = True, basemap: Any = None
+    result: Any,
+    path: str | os.PathLike[str],
+    *,
+    offline: bool = True,
+    basemap: Any = None,
+    boundary: Any = None,
+    sources_note: str | None = None,
 ) -> Path:
     """Write :func:`hartveilig_map` to ``path`` (one self-contained HTML file, atomically)."""
-    out = hartveilig_map(result, offline=offline, basemap=basemap).save(path)
+    page = hartveilig_map(
+        result, offline=offline, basemap=basemap, boundary=boundary, sources_note=sources_note
+    )
+    out = page.save(path)
     log.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out
 
 
 def write_dorpshub_map(
-    result: Any, path: str | os.PathLike[str], *, offline: bool = True, basemap: Any = None
+    result: Any,
+    path: str | os.PathLike[str],
+    *,
+    offline: bool = True,
+    basemap: Any = None,
+    boundary: Any = None,
+    sources_note: str | None = None,
 ) -> Path:
     """Write :func:`dorpshub_map` to ``path`` (one self-contained HTML file, atomically)."""
-    out = dorpshub_map(result, offline=offline, basemap=basemap).save(path)
+    page = dorpshub_map(
+        result, offline=offline, basemap=basemap, boundary=boundary, sources_note=sources_note
+    )
+    out = page.save(path)
     log.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out

@@ -26,6 +26,8 @@ MINOR_FROM_ZOOM = 12
 ROAD_SIMPLIFY_M = 15.0
 #: Place kinds labelled, with the zoom level from which their name shows.
 PLACE_ZOOM = {"city": 8, "town": 9, "village": 11, "hamlet": 13}
+#: How far around the municipality the base layer reaches (m).
+BASEMAP_MARGIN_M = 3000.0
 
 
 def basemap_from_network(
@@ -98,7 +100,26 @@ def _road_rows(net: Any, *, area: Any, simplify_m: float) -> list[dict[str, Any]
     return rows
 
 
-def basemap_payload(basemap: gpd.GeoDataFrame | None, outline: list) -> dict[str, Any]:
+def basemap_for_area(
+    area: Any, outline: Any, *, margin_m: float = BASEMAP_MARGIN_M
+) -> gpd.GeoDataFrame:
+    """:func:`basemap_from_network` for a municipality from a study area's loaded inputs.
+
+    Parameters
+    ----------
+    area
+        A ``StudyAreaData`` (anything with ``network("drive")`` and ``places().data``).
+    outline
+        The municipality (GeoDataFrame/GeoSeries in EPSG:28992), e.g. ``result.outline``.
+    margin_m
+        How far around the municipality roads and names are kept (m).
+    """
+    c.check_tables({"the outline": outline})
+    clip = outline.union_all().buffer(margin_m)
+    return basemap_from_network(area.network("drive"), area.places().data, area=clip)
+
+
+def basemap_payload(basemap: gpd.GeoDataFrame | None) -> dict[str, Any]:
     """The base layer as JSON-ready roads (``[[lat, lon], …]``) and labels."""
     if basemap is None or not len(basemap):
         return {"roads": [], "places": [], "minor_from_zoom": MINOR_FROM_ZOOM}

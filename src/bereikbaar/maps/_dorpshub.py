@@ -32,7 +32,9 @@ HUB_METHOD_MARKS = {"p_median": "P", "max_coverage": "D"}
 SERVICES_MARGIN_M = 3000.0
 
 
-def dorpshub_payload(result: Any, *, offline: bool, basemap: Any = None) -> dict[str, Any]:
+def dorpshub_payload(
+    result: Any, *, offline: bool, basemap: Any, outline: Any, sources_note: str
+) -> dict[str, Any]:
     """Everything the Dorpshub page draws, JSON-ready (see ``web/dorpshub.js``)."""
     from bereikbaar.maps._basemap import basemap_payload
 
@@ -43,15 +45,15 @@ def dorpshub_payload(result: Any, *, offline: bool, basemap: Any = None) -> dict
             "result.hubs": result.hubs,
         }
     )
-    outline = c.outline_payload(result.outline)
+    outline_ll = c.outline_payload(outline)
     villages = _villages(result)
     return {
         "title": f"Dorpshub — {result.gemeente}",
         "palette": c.palette(),
         "gemeente": str(result.gemeente),
         "offline": offline,
-        "outline": outline,
-        "bounds": c.bounds_of(outline),
+        "outline": outline_ll,
+        "bounds": c.bounds_of(outline_ll),
         "norms": [
             {
                 "key": str(n.key),
@@ -64,12 +66,12 @@ def dorpshub_payload(result: Any, *, offline: bool, basemap: Any = None) -> dict
             for n in result.norms
         ],
         "villages": villages,
-        "services": _services(_near(result.services, result.outline, SERVICES_MARGIN_M)),
+        "services": _services(_near(result.services, outline, SERVICES_MARGIN_M)),
         "hubs": _hubs(result.hubs, villages),
         "what_if": _what_if(getattr(result, "what_if", None), villages),
         "assumptions": [str(a) for a in result.assumptions],
-        "sources": str(getattr(result, "sources_note", "") or ""),
-        "basemap": basemap_payload(basemap, outline),
+        "sources": str(sources_note or ""),
+        "basemap": basemap_payload(basemap),
     }
 
 

@@ -18,7 +18,9 @@ PROVENANCE_NL = {"osm": "OpenStreetMap", "register": "AED-register", "both": "OS
 STATUS_SLUG = {"24/7": "24-7", "limited": "limited", "unknown": "unknown"}
 
 
-def hartveilig_payload(result: Any, *, offline: bool, basemap: Any = None) -> dict[str, Any]:
+def hartveilig_payload(
+    result: Any, *, offline: bool, basemap: Any, outline: Any, sources_note: str
+) -> dict[str, Any]:
     """Everything the Hartveilig page draws, JSON-ready (see ``web/hartveilig.js``)."""
     from bereikbaar.hartveilig import hour_of_week
     from bereikbaar.maps._basemap import basemap_payload
@@ -32,7 +34,7 @@ def hartveilig_payload(result: Any, *, offline: bool, basemap: Any = None) -> di
             "result.relocations": result.relocations,
         }
     )
-    outline = c.outline_payload(result.outline)
+    outline_ll = c.outline_payload(outline)
     moments = [
         {
             "name": mo.name,
@@ -49,8 +51,8 @@ def hartveilig_payload(result: Any, *, offline: bool, basemap: Any = None) -> di
         "palette": c.palette(),
         "gemeente": str(result.gemeente),
         "offline": offline,
-        "outline": outline,
-        "bounds": c.bounds_of(outline),
+        "outline": outline_ll,
+        "bounds": c.bounds_of(outline_ll),
         "model": {
             "name": str(model.name),
             "description": str(model.description_nl),
@@ -65,8 +67,8 @@ def hartveilig_payload(result: Any, *, offline: bool, basemap: Any = None) -> di
         "proposals": _proposals(result.proposals),
         "relocations": _relocations(result.relocations),
         "assumptions": [str(a) for a in result.assumptions],
-        "sources": str(getattr(result, "sources_note", "") or ""),
-        "basemap": basemap_payload(basemap, outline),
+        "sources": str(sources_note or ""),
+        "basemap": basemap_payload(basemap),
     }
 
 
