@@ -258,6 +258,7 @@ NORMS = (
         source="LHV",
         label_nl="huisarts ≤ 15 min per fiets",
         minutes_column="minutes_gp_bike",
+        share_column="share_within_gp_bike",
         within_column="within_gp_bike",
     ),
     SimpleNamespace(
@@ -268,6 +269,7 @@ NORMS = (
         source="",
         label_nl="huisartsenpost ≤ 30 min per auto",
         minutes_column="minutes_huisartsenpost_car",
+        share_column="share_within_huisartsenpost_car",
         within_column="within_huisartsenpost_car",
     ),
     SimpleNamespace(
@@ -278,6 +280,7 @@ NORMS = (
         source="",
         label_nl="basisschool ≤ 20 min lopen",
         minutes_column="minutes_school_walk",
+        share_column="share_within_school_walk",
         within_column="within_school_walk",
     ),
 )
@@ -312,8 +315,9 @@ def fake_dorpshub(
         villages[norm.minutes_column] = v
         within = pd.array([None if np.isnan(m) else bool(m <= norm.max_min) for m in v], "boolean")
         villages[norm.within_column] = within
+        villages[norm.share_column] = rng.random(n_villages).round(3)
         for i, w in enumerate(within):
-            if w is False:
+            if w is not pd.NA and not w:
                 failed[i] += 1
                 labels[i].append(norm.label_nl)
     villages["n_failed_norms"] = failed

@@ -98,6 +98,7 @@ def _villages(result: Any) -> list[dict[str, Any]]:
                 "failed": c.text(row.get("failed_norms")),
                 "within": {n.key: c.flag(row.get(n.within_column)) for n in result.norms},
                 "minutes": {n.key: c.number(row.get(n.minutes_column), 1) for n in result.norms},
+                "share": {n.key: c.number(row.get(n.share_column), 3) for n in result.norms},
             }
         )
     return out

@@ -82,7 +82,7 @@
     var v = D.villages[i];
     var m = L.circleMarker(BB.ll(v.ll), {pane: "bbVillages", className: "bb-village", radius: v.r,
                                          color: "#222", weight: 1.5, fillOpacity: 0.95});
-    m.bindPopup(function () { return villagePopup(v); });
+    m.bindPopup(function () { return villagePopup(v); }, {maxWidth: 440, minWidth: 300});
     m.bindTooltip(BB.esc(v.name), {direction: "top", offset: [0, -v.r]});
     m.addTo(map);
     var p = m.getElement();
@@ -92,12 +92,13 @@
   function villagePopup(v) {
     var rows = [["Soort kern", v.kind], ["Inwoners", BB.intNl(v.inw)], ["Waarvan 65+", BB.intNl(v.inw65)]];
     var h = BB.table(v.name, rows);
-    h += "<table class=\"bb-pop bb-norms\"><tr><th>Norm</th><td>reistijd</td><td></td></tr>";
+    h += "<table class=\"bb-pop bb-norms\"><tr class=\"bb-head-row\"><th>Norm</th><td>reistijd vanaf het midden</td><td>gehaald?</td><td>inwoners binnen de norm</td></tr>";
     D.norms.forEach(function (n) {
-      var ok = v.within[n.key], m = v.minutes[n.key];
-      var verdict = ok === null ? "onbekend" : (ok ? "✓ haalt de norm" : "✗ haalt de norm niet");
+      var ok = v.within[n.key], m = v.minutes[n.key], sh = v.share[n.key];
+      var verdict = ok === null ? "onbekend" : (ok ? "✓ ja" : "✗ nee");
       h += "<tr" + (n.key === state.norm ? " class=\"bb-chosen\"" : "") + "><th>" + BB.esc(n.label) + "</th><td>" +
-        BB.esc(m === null ? "niet bereikbaar" : BB.numNl(m, 1) + " min") + "</td><td>" + BB.esc(verdict) + "</td></tr>";
+        BB.esc(m === null ? "niet bereikbaar" : BB.numNl(m, 1) + " min") + "</td><td>" + BB.esc(verdict) +
+        "</td><td>" + BB.esc(sh === null ? "–" : BB.pctNl(sh)) + "</td></tr>";
     });
     h += "</table>";
     h += "<p class=\"bb-note\">" + BB.esc("Normen gemist: " + BB.intNl(v.nfail)) + "</p>";
