@@ -504,6 +504,20 @@ def test_script_payloads_in_every_text_do_not_run(tmp_path, browser):
     aeds["street"] = "<script>alert(2)</script>"
     hv = dataclasses.replace(hv, aeds=aeds, assumptions=(evil,), sources_note=evil)
     dh = fake_dorpshub(village_name=f"Dorp {evil}")
+    services = dh.services.copy()
+    services["kind"] = services["kind"].where(services.index % 2 == 0, f"kind{evil}")
+    services["name"] = f"<b onmouseover=alert(3)>{evil}"
+    hubs = dh.hubs.copy()
+    hubs["method_nl"] = evil
+    dh = dataclasses.replace(
+        dh,
+        services=services,
+        hubs=hubs,
+        what_if=dataclasses.replace(dh.what_if, village=f"Dorp {evil}")
+        if dataclasses.is_dataclass(dh.what_if)
+        else type(dh.what_if)(village=f"Dorp {evil}", summary=dh.what_if.summary),
+        assumptions=(evil,),
+    )
     for path in (
         write_hartveilig_map(hv, tmp_path / f"h{evil[:4]}.html"),
         write_dorpshub_map(dh, tmp_path / "d.html"),
@@ -515,6 +529,7 @@ def test_script_payloads_in_every_text_do_not_run(tmp_path, browser):
                 if count(page, sel):
                     page.locator(sel).first.dispatch_event("click")
             page.locator(".bb-notes summary").click()
+            page.locator(".leaflet-control-layers").hover()  # the layer names (Leaflet: HTML)
             page.wait_for_timeout(200)
             assert o.dialogs == [] and o.problems == [] and o.blocked == []
             assert count(page, "img[src='x']") == 0

@@ -29,11 +29,11 @@
       color: pm ? "#1b4f8a" : "#5b2a86", weight: 4, dashArray: pm ? null : "5,3"
     }).addTo(g);
     ring.bindPopup(hubPopup(h));
-    ring.bindTooltip(h.mark + BB.intNl(h.rank), {permanent: true, direction: pm ? "left" : "right",
+    ring.bindTooltip(BB.esc(h.mark + BB.intNl(h.rank)), {permanent: true, direction: pm ? "left" : "right",
       offset: [pm ? -r : r, 0], className: "bb-hub-label bb-hub-label-" + h.method, interactive: false});
   });
   Object.keys(methods).forEach(function (k) {
-    f.control.addOverlay(methods[k].group, "Hubs: " + methods[k].label);
+    f.control.addOverlay(methods[k].group, BB.esc("Hubs: " + methods[k].label));
   });
   function hubPopup(h) {
     return BB.table("Voorgestelde hub " + h.mark + BB.intNl(h.rank) + ": " + h.village, [
@@ -54,7 +54,7 @@
       ["Vertrekken per uur", s.dep === null ? null : BB.numNl(s.dep, 1)]])).addTo(kinds[s.kind].group);
   });
   Object.keys(kinds).sort().forEach(function (k) {
-    f.control.addOverlay(kinds[k].group, kinds[k].mark + " = " + kinds[k].label);
+    f.control.addOverlay(kinds[k].group, BB.esc(kinds[k].mark + " = " + kinds[k].label));
   });
 
   // ---- the what-if hub
@@ -69,7 +69,7 @@
       ["Dorpen die erop vooruitgaan", w.villages.join(", ")]
     ]));
     var wg = L.layerGroup([wl]).addTo(map);
-    f.control.addOverlay(wg, "Wat-als-hub " + w.village);
+    f.control.addOverlay(wg, BB.esc("Wat-als-hub " + w.village));
   }
 
   // ---- villages (on top, clickable at their centre)
