@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import datetime
 import difflib
 import math
 import os
@@ -71,6 +72,9 @@ class StudyArea:
 
     ``buffer_m``: AED register points farther than this outside the province are rejected
     (GP and hub registers reach as far as the largest network halo).
+    ``reference_week``: the Monday (``"YYYY-MM-DD"``) of the week in which opening hours are
+    evaluated (sun times, public holidays, months). The default, 2 March 2026, is an
+    ordinary week: no public or school holidays in the Netherlands, before summer time.
     """
 
     name: str
@@ -78,6 +82,24 @@ class StudyArea:
     municipality_layer: str = "gemeente_gegeneraliseerd"
     province_layer: str = "provincie_gegeneraliseerd"
     buffer_m: float = 10_000.0
+    reference_week: str = "2026-03-02"
+
+    def __post_init__(self) -> None:
+        self.reference_week_start  # noqa: B018 (validates the setting)
+
+    @property
+    def reference_week_start(self) -> datetime.date:
+        """``reference_week`` as a date (a Monday)."""
+        try:
+            day = datetime.date.fromisoformat(self.reference_week)
+        except (TypeError, ValueError):
+            day = None
+        if day is None or day.weekday() != 0:
+            raise ConfigError(
+                f"study_area reference_week: {self.reference_week!r} must be a Monday written "
+                'as "YYYY-MM-DD", e.g. reference_week = "2026-03-02"'
+            )
+        return day
 
 
 @dataclass(frozen=True)
@@ -215,6 +237,12 @@ class HartveiligSettings:
     candidate_street_nodes: bool = False
     weight_65_plus: float = 0.0
     relocate_k: int = 5
+    approximate_aeds: Literal["exclude", "include"] = "exclude"
+    sensitivity_speeds_mps: tuple[float, ...] = (1.8, 2.3, 3.1)
+    sensitivity_source: str = (
+        "low, median and high speed of dispatched lay responders bringing an AED, measured "
+        "by GPS (Resuscitation 2020): 1,8 m/s dense areas, 2,3 m/s median, 3,1 m/s sparse areas"
+    )
 
 
 # -------------------------------------------------------------------------- dorpshub

@@ -48,7 +48,7 @@ from scipy.spatial import cKDTree
 
 from bereikbaar._crs import RD_NEW
 from bereikbaar.errors import InputError, check_crs
-from bereikbaar.inputs.opening_hours import availability_from_text
+from bereikbaar.inputs.opening_hours import AvailabilityContext, availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog
 from bereikbaar.inputs.vocabulary import LIFECYCLE_PREFIXES, parse_indoor
 
@@ -118,7 +118,11 @@ def aed_exclusion(tags: Mapping[str, str]) -> tuple[str, str, str, str] | None:
 
 
 def aeds_from_osm(
-    pois: gpd.GeoDataFrame, *, drop_private: bool = True, issues: IssueLog | None = None
+    pois: gpd.GeoDataFrame,
+    *,
+    drop_private: bool = True,
+    issues: IssueLog | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> gpd.GeoDataFrame:
     """Turn OSM AED POIs (from ``read_osm_pois``) into the AED schema.
 
@@ -135,6 +139,9 @@ def aeds_from_osm(
         When given, dropped AEDs are recorded there (``rejected``, reason ``private_access``)
         and AEDs whose hours cannot be read are flagged (``unknown_availability``). ``row``
         is empty for OSM objects; ``value`` names the object.
+    availability_context
+        The week and place ``opening_hours`` is evaluated for (sun times, holidays);
+        default the opening-hours module's ``DEFAULT_CONTEXT``.
 
     Returns
     -------
@@ -163,7 +170,7 @@ def aeds_from_osm(
                 issues.reject(None, key, f"{aed_id} {key}={value}", reason, hint, record=aed_id)
             continue
         text = _text(getattr(row, "opening_hours", None)) or _text(tags.get("opening_hours"))
-        status, schedule = availability_from_text(text)
+        status, schedule = availability_from_text(text, context=availability_context)
         if status == "unknown" and text and issues is not None:
             issues.flag(
                 None,

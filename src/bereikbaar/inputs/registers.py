@@ -67,7 +67,7 @@ from bereikbaar.inputs.coordinates import (
     plain_lat_lon_to_rd,
     repair_lat_lon,
 )
-from bereikbaar.inputs.opening_hours import availability_from_text
+from bereikbaar.inputs.opening_hours import AvailabilityContext, availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog, ReadResult
 from bereikbaar.inputs.vocabulary import ACTIVE_VALUES, parse_active, parse_indoor
 
@@ -164,7 +164,11 @@ _HUB_SPEC = _Spec(
 
 # ------------------------------------------------------------------------ public API
 def read_aed_register(
-    reg: RegisterInput, *, study_area, postcodes: Path | None = None
+    reg: RegisterInput,
+    *,
+    study_area,
+    postcodes: Path | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> ReadResult:
     """Read an AED register export.
 
@@ -186,6 +190,9 @@ def read_aed_register(
     postcodes
         The GeoNames postal-code table (``cfg.inputs.postcodes``) for rows without
         coordinates; ``None`` rejects such rows.
+    availability_context
+        The week and place the ``availability`` texts are evaluated for (sun times,
+        holidays); default the opening-hours module's ``DEFAULT_CONTEXT``.
 
     Returns
     -------
@@ -226,7 +233,7 @@ def read_aed_register(
         else:
             aed_id = raw_id
             ids_seen[raw_id] = line
-        avail = ctx.availability(line, row, pending, what="AED")
+        avail = ctx.availability(line, row, pending, what="AED", context=availability_context)
         indoor = parse_indoor(row.get("indoor", ""))
         if indoor is None:
             pending.append(
@@ -262,7 +269,11 @@ def read_aed_register(
 
 
 def read_gp_register(
-    reg: RegisterInput, *, study_area, postcodes: Path | None = None
+    reg: RegisterInput,
+    *,
+    study_area,
+    postcodes: Path | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> ReadResult:
     """Read a GP register (practices and huisartsenposten, the out-of-hours GP service).
 
@@ -296,7 +307,7 @@ def read_gp_register(
         if loc is None:
             continue
         pending = loc.pending
-        avail = ctx.availability(line, row, pending, what="GP")
+        avail = ctx.availability(line, row, pending, what="GP", context=availability_context)
         ctx.check_gemeente(row, pending)
         ctx.commit(line, pending)
         records.append(
@@ -490,7 +501,7 @@ class _Reader:
         self.area = _area_geometry(study_area)
         self.postcodes_path = postcodes
         self._pc4: pd.DataFrame | None = None
-        self._availability: dict[str, tuple[str, str]] = {}
+        self._availability: dict[tuple[str, object], tuple[str, str]] = {}
         table = _read_csv(reg)
         self.header, self.rows = table.header, table.rows
         self.colmap = _resolve_columns(reg, spec, self.header, self.path)
@@ -625,7 +636,9 @@ class _Reader:
         )
         return _Location(x, y, "postcode", [flag])
 
-    def availability(self, line: int, row: dict[str, str], pending: Pending, *, what: str):
+    def availability(
+        self, line: int, row: dict[str, str], pending: Pending, *, what: str, context=None
+    ):
         text = row.get("availability", "")
         if "availability" not in self.colmap:
             return {
@@ -633,13 +646,14 @@ class _Reader:
                 "availability_status": "unknown",
                 "open_hours": "",
             }
-        if text not in self._availability:  # registers repeat a few texts many times
-            status, schedule = availability_from_text(text)
-            self._availability[text] = (
+        key = (text, context)  # registers repeat a few texts many times
+        if key not in self._availability:
+            status, schedule = availability_from_text(text, context=context)
+            self._availability[key] = (
                 status,
                 "" if schedule is None else schedule.to_open_hours_string(),
             )
-        status, open_hours = self._availability[text]
+        status, open_hours = self._availability[key]
         if status == "unknown":
             hint = (
                 "availability is empty"
