@@ -491,7 +491,7 @@ def check_village_clicks(page, dh) -> None:
         page.mouse.click(r["x"] + r["width"] / 2, r["y"] + r["height"] / 2)
         title = page.locator(".leaflet-popup-content .bb-pop-title").first.inner_text()
         assert title == names[vid]
-        page.locator(".leaflet-popup-close-button").click()
+        page.evaluate("BB.map.closePopup()")
         page.wait_for_selector(".leaflet-popup", state="detached")
 
 

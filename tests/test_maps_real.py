@@ -125,7 +125,7 @@ def test_real_dorpshub_map(written, browser):  # noqa: F811
             page.mouse.click(r["x"] + r["width"] / 2, r["y"] + r["height"] / 2)
             title = page.locator(".leaflet-popup-content .bb-pop-title").first.inner_text()
             assert title == names[vid]
-            page.locator(".leaflet-popup-close-button").click()
+            page.evaluate("BB.map.closePopup()")
             page.wait_for_selector(".leaflet-popup", state="detached")
         check_layout(page)
         screenshot(page, f"dorpshub_{written['slug']}.png")

@@ -30,6 +30,8 @@ HUB_METHOD_MARKS = {"p_median": "P", "max_coverage": "D"}
 #: Services are drawn within this distance of the municipality (m); farther ones still count
 #: in the travel times but would only crowd the map.
 SERVICES_MARGIN_M = 3000.0
+#: Service kinds whose layer starts switched off (too many points to read the map).
+SERVICES_OFF = ("bus_stop",)
 
 
 def dorpshub_payload(
@@ -123,6 +125,7 @@ def _services(services: Any) -> list[dict[str, Any]]:
                 "mark": SERVICE_MARKS.get(kind, kind[:2].upper() or "?"),
                 "name": c.text(row.get("name")),
                 "dep": c.number(row.get("departures_per_hour"), 1),
+                "off": kind in SERVICES_OFF,
             }
         )
     return out

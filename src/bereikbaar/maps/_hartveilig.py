@@ -22,7 +22,7 @@ def hartveilig_payload(
     result: Any, *, offline: bool, basemap: Any, outline: Any, sources_note: str
 ) -> dict[str, Any]:
     """Everything the Hartveilig page draws, JSON-ready (see ``web/hartveilig.js``)."""
-    from bereikbaar.hartveilig import hour_of_week
+    from bereikbaar.coverage import hour_of_week
     from bereikbaar.maps._basemap import basemap_payload
 
     c.check_tables(
@@ -129,7 +129,7 @@ def _pack_flags(series: Any) -> str:
 
 
 def _aeds(result: Any) -> dict[str, Any]:
-    from bereikbaar.hartveilig import availability_matrix
+    from bereikbaar.coverage import availability_matrix
 
     aeds = result.aeds
     status = aeds["availability_status"].fillna("unknown").astype(str)

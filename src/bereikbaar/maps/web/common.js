@@ -76,6 +76,10 @@ var BB = (function () {
       map.fitBounds([ll(b[0]), ll(b[1])], {paddingTopLeft: PANEL_PAD, paddingBottomRight: [20, 20], animate: false});
     };
     api.home();
+    /* small markers when zoomed out, so the cells under a town's AEDs stay visible */
+    function zoomClass() { map.getContainer().classList.toggle("bb-z-low", map.getZoom() < 13); }
+    map.on("zoomend", zoomClass);
+    zoomClass();
     L.control.zoom({position: "bottomright", zoomInTitle: "Inzoomen", zoomOutTitle: "Uitzoomen"}).addTo(map);
     L.control.scale({imperial: false, position: "bottomright"}).addTo(map);
     map.attributionControl.setPrefix(false);

@@ -46,7 +46,10 @@
   // ---- services (small squares with a letter: the kind is told by text, not colour)
   var kinds = {};
   D.services.forEach(function (s) {
-    if (!kinds[s.kind]) { kinds[s.kind] = {label: s.kind_nl, mark: s.mark, group: L.layerGroup().addTo(map)}; }
+    if (!kinds[s.kind]) {
+      kinds[s.kind] = {label: s.kind_nl, mark: s.mark, group: L.layerGroup()};
+      if (!s.off) { kinds[s.kind].group.addTo(map); }
+    }
     L.marker(BB.ll(s.ll), {
       icon: L.divIcon({className: "bb-service bb-service-" + s.slug, html: "<span>" + BB.esc(s.mark) + "</span>", iconSize: null}),
       pane: "bbServices", keyboard: false
