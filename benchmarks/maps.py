@@ -40,7 +40,9 @@ def main() -> None:
                 {
                     "gemeente": name,
                     "map": label,
-                    "cells/villages": len(getattr(result, "cells", result.villages)),
+                    "cells/villages": len(
+                        result.cells if label == "hartveilig" else result.villages
+                    ),
                     "basemap s": t_base,
                     "render s": time.perf_counter() - t,
                     "MB": len(page.html.encode("utf-8")) / 1e6,
