@@ -71,7 +71,9 @@ class StudyArea:
     """The province (or other region) and how municipalities are found in the boundaries.
 
     ``buffer_m``: AED register points farther than this outside the province are rejected
-    (GP and hub registers reach as far as the largest network halo).
+    (GP and hub registers reach as far as the largest network halo). ``crs``: the metric
+    working CRS of the networks; None is RD New (EPSG:28992) for the Netherlands, elsewhere
+    set the local UTM zone (``bereikbaar.network.working_crs_for(lon, lat)`` names it).
     ``reference_week``: the Monday (``"YYYY-MM-DD"``) of the week in which opening hours are
     evaluated (sun times, public holidays, months). The default, 2 March 2026, is an
     ordinary week: no public or school holidays in the Netherlands, before summer time.
@@ -83,6 +85,7 @@ class StudyArea:
     province_layer: str = "provincie_gegeneraliseerd"
     buffer_m: float = 10_000.0
     reference_week: str = "2026-03-02"
+    crs: str | None = None
 
     def __post_init__(self) -> None:
         self.reference_week_start  # noqa: B018 (validates the setting)
@@ -340,6 +343,7 @@ SERVICE_KINDS: tuple[str, ...] = (
     "hospital",
     "station",
     "bus_hub",
+    "bus_stop",
 )
 #: POI kinds the OSM reader knows (``bereikbaar.inputs.osm.KINDS``; a test keeps them equal);
 #: ``hartveilig.candidate_kinds`` must be among them.
