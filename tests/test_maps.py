@@ -644,3 +644,24 @@ def test_popups_pan_clear_of_the_panel(tmp_path, browser):
         assert popup["y"] >= 0 and popup["x"] + popup["width"] <= VIEWPORT["width"]
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_number_formats_match_python(tmp_path, browser):
+    """The page's Dutch numbers equal bereikbaar._nl's, ties included."""
+    from bereikbaar._nl import int_nl, num_nl, pct_nl
+
+    out = write_hartveilig_map(fake_hartveilig(n_cells=10), tmp_path / "h.html")
+    o = open_map(browser, out)
+    try:
+        values = [0, 2.5, 3.5, -1234.5, 37166, 1234567.49, 58.5, 1e9]
+        shares = [0.585, 0.575, 0.5733, 0.005, 1.0, 0.0]
+        got = o.page.evaluate(
+            "([v, s]) => [v.map(BB.intNl), s.map(BB.pctNl), v.map(x => BB.numNl(x, 1))]",
+            [values, shares],
+        )
+        assert got[0] == [int_nl(v) for v in values]
+        assert got[1] == [pct_nl(s) for s in shares]
+        assert got[2] == [num_nl(v, 1) for v in values]
+    finally:
+        o.page.close()

@@ -11,9 +11,14 @@ var BB = (function () {
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch];
     });
   }
+  /* Round half to even, as Python's round() and format() do (so 58,5% reads 58% in both). */
+  function roundEven(v) {
+    var r = Math.round(v);
+    return (Math.abs(v % 1) === 0.5 && r % 2 !== 0) ? r - 1 : r;
+  }
   function intNl(v) {
     if (v === null || v === undefined || isNaN(v)) { return "–"; }
-    var n = Math.round(v), s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+    var n = roundEven(v), s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
     return (n < 0 ? "-" : "") + s;
   }
   function numNl(v, d) {
