@@ -122,7 +122,7 @@ def test_payload_decodes_to_the_results_decisions():
     for mo in hv.moments:
         assert (aed_hours[:, hour(mo)] == hv.aeds[f"open_{mo.name}"].to_numpy()).all()
         assert data["aeds"]["moment"][mo.name] == hv.aeds[f"open_{mo.name}"].tolist()
-    assert data["hourly_residents"] == pytest.approx(np.round(hv.hourly_residents_covered))
+    assert data["hourly_residents"] == pytest.approx(np.round(hv.hourly_residents_covered, 1))
     night = next(m for m in data["moments"] if m["name"] == "night")
     assert night["hour"] == 2 * 24 + 3
     assert night["residents_covered"] == hv.summary["moments"]["night"]["residents_covered"]

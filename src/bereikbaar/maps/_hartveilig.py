@@ -60,7 +60,10 @@ def hartveilig_payload(
         },
         "moments": moments,
         "residents_total": float(np.nansum(result.cells["residents"].to_numpy(float))),
-        "hourly_residents": c.numbers(result.hourly_residents_covered, 0),
+        "hourly_residents": c.numbers(result.hourly_residents_covered, 1),
+        "hourly_residents_approx": _optional_hours(
+            getattr(result, "hourly_residents_covered_with_approximate", None)
+        ),
         "cells": _cells(result),
         "aeds": _aeds(result),
         "spots": _white_spots(result),
@@ -72,6 +75,10 @@ def hartveilig_payload(
     }
 
 
+def _optional_hours(values: Any) -> list[float | None] | None:
+    return None if values is None else c.numbers(values, 1)
+
+
 def _moment_label(moment: Any) -> str:
     return str(getattr(moment, "label", "") or moment.name)
 
@@ -79,8 +86,9 @@ def _moment_label(moment: Any) -> str:
 def _moment_figures(summary: Any, name: str) -> dict[str, Any]:
     info = (summary or {}).get("moments", {}).get(name, {}) if isinstance(summary, dict) else {}
     return {
-        "residents_covered": c.number(info.get("residents_covered"), 0),
+        "residents_covered": c.number(info.get("residents_covered"), 1),
         "share_covered": c.number(info.get("share_covered"), 4),
+        "residents_approx": c.number(info.get("residents_covered_with_approximate"), 1),
     }
 
 

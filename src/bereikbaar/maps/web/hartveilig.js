@@ -276,11 +276,13 @@
       b.classList.toggle("bb-active", !!state.moment && b.getAttribute("data-moment") === state.moment.slug);
     });
     chart.forEach(function (rc, idx) { rc.classList.toggle("bb-current", idx === state.hour); });
-    var res, share, when;
+    var res, share, when, approx;
     if (state.moment) {
       res = state.moment.residents_covered; share = state.moment.share_covered; when = state.moment.label;
+      approx = state.moment.residents_approx;
     } else {
       res = D.hourly_residents[state.hour];
+      approx = D.hourly_residents_approx ? D.hourly_residents_approx[state.hour] : null;
       share = D.residents_total ? res / D.residents_total : null;
       var hh = state.hour % 24;
       when = BB.hourText(state.hour) + " (beoordeeld om " + (hh < 10 ? "0" : "") + hh + ":30)";
@@ -289,6 +291,10 @@
     readout.appendChild(BB.el("div", "bb-when", when));
     readout.appendChild(BB.el("div", "bb-big", BB.pctNl(share) + " binnen bereik"));
     readout.appendChild(BB.el("div", null, BB.intNl(res) + " van de " + BB.intNl(D.residents_total) + " inwoners"));
+    if (approx !== null && approx !== undefined && Math.round(approx) !== Math.round(res)) {
+      readout.appendChild(BB.el("div", "bb-note", "Met de AED's die alleen op postcode bekend zijn erbij: " +
+        BB.intNl(approx) + " inwoners (" + BB.pctNl(D.residents_total ? approx / D.residents_total : null) + ")."));
+    }
     showSpots();
     legCells.textContent = "";
     if (state.view === "week") {
