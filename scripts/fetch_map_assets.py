@@ -1,7 +1,7 @@
 """Fetch the web assets that offline maps need into ``vendor/web/`` (run by ``make assets``).
 
 The packages and their pinned versions are :data:`bereikbaar._web_assets.WEB_PACKAGES`
-(Leaflet, jQuery). Each is fetched once from the npm registry with ``npm pack
+(Leaflet). Each is fetched once from the npm registry with ``npm pack
 <package>@<version>`` and unpacked to ``vendor/web/<package>/``; ``vendor/web/manifest.json``
 records the versions and the tarballs' integrity hashes. Running it again does nothing when
 the manifest already lists the pinned versions and the files are present.
@@ -27,18 +27,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 try:
-    from bereikbaar._web_assets import WEB_PACKAGES, web_asset_dir
+    from bereikbaar._web_assets import (
+        ONLINE_ASSETS,
+        REQUIRED_FILES,
+        WEB_PACKAGES,
+        sri_sha256,
+        web_asset_dir,
+    )
 except ImportError:  # run before `pip install -e .`: use the source tree
     sys.path.insert(0, str(ROOT / "src"))
-    from bereikbaar._web_assets import WEB_PACKAGES, web_asset_dir
+    from bereikbaar._web_assets import (
+        ONLINE_ASSETS,
+        REQUIRED_FILES,
+        WEB_PACKAGES,
+        sri_sha256,
+        web_asset_dir,
+    )
 
-#: Files that must exist after unpacking (relative to the destination).
-REQUIRED_FILES = (
-    "leaflet/dist/leaflet.js",
-    "leaflet/dist/leaflet.css",
-    "leaflet/dist/images/layers.png",
-    "jquery/dist/jquery.min.js",
-)
 MANIFEST = "manifest.json"
 
 
@@ -130,6 +135,12 @@ def fetch_assets(dest: Path, *, force: bool = False) -> list[str]:
     missing = [f for f in REQUIRED_FILES if not (dest / f).is_file()]
     if missing:
         raise FetchError(f"after fetching, {dest} still lacks {', '.join(missing)}")
+    for asset in ONLINE_ASSETS:  # the files online maps load by SRI must be these very bytes
+        if sri_sha256((dest / asset.file).read_bytes()) != asset.integrity:
+            raise FetchError(
+                f"{dest / asset.file} does not match its pinned integrity hash "
+                f"{asset.integrity}; run again with --force"
+            )
     if fetched or not manifest:
         text = json.dumps({"packages": packages}, indent=2, sort_keys=True) + "\n"
         tmp = dest / f".{MANIFEST}.tmp"

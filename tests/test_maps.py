@@ -1,443 +1,219 @@
-"""Tests of bereikbaar.maps on small fake results (duck-typed like HartveiligResult and
-DorpshubResult): offline assets, feature counts, size limit, determinism, and a headless
-Chromium run that counts the drawn features and saves screenshots for the README."""
+"""Tests of bereikbaar.maps on small fake results with the contract's fields: one
+self-contained page (Leaflet inlined, a CSP by hash, SRI online), the payload decoded
+independently, and headless Chromium runs (every non-file request blocked) that count what
+is drawn against the result, at named moments and at any hour."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
-from shapely.geometry import Point, box
 
-from bereikbaar._web_assets import ASSETS_ENV, web_asset_dir
-from bereikbaar.config import Moment
+from bereikbaar._web_assets import ASSETS_ENV, LEAFLET_CSS, LEAFLET_JS, web_asset_dir
 from bereikbaar.errors import BereikbaarError
-from bereikbaar.maps import write_dorpshub_map, write_hartveilig_map
+from bereikbaar.maps import (
+    dorpshub_map,
+    hartveilig_map,
+    write_dorpshub_map,
+    write_hartveilig_map,
+)
+
+from .map_fakes import fake_dorpshub, fake_hartveilig, hour
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-RD = "EPSG:28992"
-X0, Y0 = 240_000.0, 530_000.0  # south-west corner of the fake municipality (near Westerbork)
-MOMENTS = (
-    Moment("weekday_day", "We", "14:00", "Werkdag 14:00"),
-    Moment("weekday_evening", "We", "20:00", "Werkdag 20:00"),
-    Moment("night", "We", "03:00", "Nacht 03:00"),
-    Moment("sunday", "Su", "11:00", "Zondag 11:00"),
+HAVE_LEAFLET = (web_asset_dir() / LEAFLET_JS.file).is_file()
+needs_assets = pytest.mark.skipif(
+    not HAVE_LEAFLET and not IN_CI, reason="vendor/web lacks Leaflet; run `make assets`"
 )
 
 
-# ------------------------------------------------------------------------ fake results
-@dataclass(frozen=True)
-class FakeHartveilig:
-    gemeente: str
-    moments: tuple
-    cell_size_m: float
-    cells: gpd.GeoDataFrame
-    white_spots: gpd.GeoDataFrame
-    aeds: gpd.GeoDataFrame
-    proposals: gpd.GeoDataFrame
-    summary: dict = field(default_factory=dict)
-    assumptions: tuple = ()
-
-
-@dataclass(frozen=True)
-class FakeDorpshub:
-    gemeente: str
-    villages: gpd.GeoDataFrame
-    services: gpd.GeoDataFrame
-    hubs: gpd.GeoDataFrame
-    summary: dict = field(default_factory=dict)
-    assumptions: tuple = ()
-
-
-def fake_boundary(side_m: float = 12_000.0) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"statnaam": ["Testgemeente"]},
-        geometry=[box(X0, Y0, X0 + side_m, Y0 + side_m)],
-        crs=RD,
-    )
-
-
-VILLAGE_CENTRES = np.array(
-    [(2500, 3000), (7800, 2400), (5200, 6300), (9800, 8200), (2600, 9300), (6400, 10400)]
-)
-
-
-def _minutes(cx, cy, ax, ay) -> np.ndarray:
-    """Fetch-model-like minutes: there and back at 150 m/min plus one minute alarm."""
-    if len(ax) == 0:
-        return np.full(len(cx), np.nan)
-    d = np.hypot(cx[:, None] - ax[None, :], cy[:, None] - ay[None, :]).min(axis=1)
-    minutes = 1.0 + 2.0 * d / 150.0
-    return np.where(minutes <= 15.0, minutes, np.nan)
-
-
-def fake_hartveilig(n_cells: int = 400, n_aeds: int = 40, seed: int = 1) -> FakeHartveilig:
-    """Cells on the 100 m grid clustered around villages; minutes from the fake AEDs."""
-    rng = np.random.default_rng(seed)
-    gx, gy = np.meshgrid(np.arange(120) * 100.0 + 50, np.arange(120) * 100.0 + 50)
-    gx, gy = gx.ravel(), gy.ravel()
-    d = np.hypot(gx[:, None] - VILLAGE_CENTRES[:, 0], gy[:, None] - VILLAGE_CENTRES[:, 1]).min(1)
-    weight = np.exp(-d / 700.0) + 0.01
-    pick = np.sort(rng.choice(len(gx), size=n_cells, replace=False, p=weight / weight.sum()))
-    x, y = X0 + gx[pick], Y0 + gy[pick]
-    near = rng.integers(0, len(VILLAGE_CENTRES), n_aeds)
-    ax = X0 + VILLAGE_CENTRES[near, 0] + rng.normal(0, 500, n_aeds)
-    ay = Y0 + VILLAGE_CENTRES[near, 1] + rng.normal(0, 500, n_aeds)
-    cells = gpd.GeoDataFrame(
-        {
-            "cell_id": [
-                f"E{int(a):04d}N{int(b):04d}" for a, b in zip(x // 100, y // 100, strict=True)
-            ],
-            "residents": rng.integers(5, 120, n_cells).astype(float),
-            "residents_65_plus": rng.integers(0, 40, n_cells).astype(float),
-        },
-        geometry=gpd.points_from_xy(x, y),
-        crs=RD,
-    )
-    statuses = np.array(["24/7", "limited", "unknown"])[rng.integers(0, 3, n_aeds)]
-    open_at = {"weekday_day": ("24/7", "limited"), "sunday": ("24/7", "limited")}
-    for mo in MOMENTS:
-        ok = np.isin(statuses, open_at.get(mo.name, ("24/7",)))
-        minutes = _minutes(x, y, ax[ok], ay[ok])
-        cells[f"minutes_{mo.name}"] = minutes
-        cells[f"covered_{mo.name}"] = np.nan_to_num(minutes, nan=99.0) <= 6.0
-    covered = np.stack([cells[f"covered_{mo.name}"] for mo in MOMENTS])
-    cells["weekly_share"] = covered.mean(axis=0).round(3)
-    aeds = gpd.GeoDataFrame(
-        {
-            "aed_id": [f"osm:n{i}" for i in range(n_aeds)],
-            "name": [f"Dorpshuis <b>{i}</b> & co" for i in range(n_aeds)],
-            "availability": ["24/7" if s == "24/7" else "Mo-Fr 08:00-18:00" for s in statuses],
-            "availability_status": statuses,
-            "indoor": pd.array([bool(i % 2) if i % 5 else pd.NA for i in range(n_aeds)], "boolean"),
-            "provenance": np.array(["osm", "register", "both"])[rng.integers(0, 3, n_aeds)],
-        },
-        geometry=gpd.points_from_xy(ax, ay),
-        crs=RD,
-    )
-    spots = []
-    for k, mo in enumerate(MOMENTS):
-        for r in range(k + 1):
-            cx, cy = X0 + 1500 + 2500 * r, Y0 + 1500 + 2000 * k
-            spots.append(
-                {
-                    "moment": mo.name,
-                    "spot_id": f"{mo.name}-{r + 1}",
-                    "rank": r + 1,
-                    "residents": 150.0 - 10 * r,
-                    "residents_65_plus": 40.0,
-                    "area_km2": 0.8,
-                    "n_cells": 80,
-                    "nearest_village": "Zwiggelte",
-                    "dist_nearest_aed_m": 1450.0 + r,
-                    "dist_nearest_24_7_aed_m": np.nan if r == 0 else 2300.0,
-                    "geometry": Point(cx, cy).buffer(400 + 50 * r, 32),
-                }
-            )
-    white_spots = gpd.GeoDataFrame(spots, crs=RD)
-    proposals = gpd.GeoDataFrame(
-        {
-            "rank": [1, 2, 3],
-            "kind": ["community_centre", "school", "supermarket"],
-            "name": ["Dorpshuis De Schaapskooi", "OBS De Es", "Spar"],
-            "gain_residents": [310.0, 180.0, 95.0],
-            "cumulative_residents": [310.0, 490.0, 585.0],
-        },
-        geometry=[
-            Point(X0 + 1600, Y0 + 1500),
-            Point(X0 + 4000, Y0 + 3600),
-            Point(X0 + 9000, Y0 + 9000),
-        ],
-        crs=RD,
-    )
-    summary = {
-        "moments": {
-            mo.name: {
-                "label": mo.label,
-                "residents_covered": 12000 - 900 * k,
-                "share_covered": 0.8 - 0.1 * k,
-            }
-            for k, mo in enumerate(MOMENTS)
-        },
-        "settings": {"model": "fetch", "budget_min": 6.0, "unknown_availability": "closed"},
-        "assumptions": [],
-    }
-    assumptions = (
-        "Model 'fetch': een burgerhulpverlener haalt de AED en loopt naar het slachtoffer.",
-        "Snelheid burgerhulpverlener 9 km/u; budget 6 minuten na alarmering.",
-        "AED's met onbekende openingstijden tellen als gesloten.",
-    )
-    return FakeHartveilig(
-        gemeente="Testgemeente",
-        moments=MOMENTS,
-        cell_size_m=100.0,
-        cells=cells,
-        white_spots=white_spots,
-        aeds=aeds,
-        proposals=proposals,
-        summary=summary,
-        assumptions=assumptions,
-    )
-
-
-def fake_dorpshub(n_villages: int = 14, seed: int = 2) -> FakeDorpshub:
-    rng = np.random.default_rng(seed)
-    names = [f"Dorp {chr(65 + i)}" for i in range(n_villages)]
-    villages = gpd.GeoDataFrame(
-        {
-            "village": names,
-            "place": ["village"] * (n_villages - 2) + ["town", "hamlet"],
-            "residents": rng.integers(40, 6000, n_villages).astype(float),
-            "residents_65_plus": rng.integers(10, 900, n_villages).astype(float),
-            "score": rng.random(n_villages).round(2),
-            "n_failed_norms": rng.integers(0, 4, n_villages),
-            "failed_norms": ["gp (bike) > 15 min"] * n_villages,
-        },
-        geometry=gpd.points_from_xy(
-            rng.uniform(X0 + 500, X0 + 11_500, n_villages),
-            rng.uniform(Y0 + 500, Y0 + 11_500, n_villages),
-        ),
-        crs=RD,
-    )
-    for col in ("minutes_gp_bike", "minutes_gp_drive", "minutes_community_centre_walk"):
-        v = rng.uniform(1, 50, n_villages)
-        v[0] = np.nan
-        villages[col] = v
-    kinds = ["gp", "supermarket", "station", "school", "bus_hub"]
-    services = gpd.GeoDataFrame(
-        {
-            "kind": [kinds[i % len(kinds)] for i in range(20)],
-            "name": [f"Voorziening {i}" for i in range(20)],
-            "departures_per_hour": [
-                4.0 if kinds[i % len(kinds)] in ("station", "bus_hub") else np.nan
-                for i in range(20)
-            ],
-        },
-        geometry=gpd.points_from_xy(
-            rng.uniform(X0, X0 + 12_000, 20), rng.uniform(Y0, Y0 + 12_000, 20)
-        ),
-        crs=RD,
-    )
-    hubs = gpd.GeoDataFrame(
-        {
-            "rank": [1, 2],
-            "village": [names[1], names[2]],
-            "residents_served": [4200.0, 2100.0],
-            "villages_served": [[names[1], names[3], names[4]], f"{names[2]}, {names[5]}"],
-        },
-        geometry=[villages.geometry.iloc[1], villages.geometry.iloc[2]],
-        crs=RD,
-    )
-    return FakeDorpshub(
-        gemeente="Testgemeente",
-        villages=villages,
-        services=services,
-        hubs=hubs,
-        summary={"settings": {"profiles": ["walk", "bike", "drive"]}},
-        assumptions=("Fietssnelheid 15 km/u.", "Norm huisarts: 15 minuten per fiets."),
-    )
-
-
-# ------------------------------------------------------------------------ HTML parsing
-_ADD_RE = re.compile(r"(geo_json_\w+)_add\((\{.*?\})\);\s*$", re.M)
-
-
-def geojson_layers(text: str) -> dict[str, list[dict]]:
-    """Features of every folium GeoJson layer in the HTML, grouped by their ``bb`` class."""
-    out: dict[str, list[dict]] = {}
-    for _, payload in _ADD_RE.findall(text):
-        for feat in json.loads(payload)["features"]:
-            out.setdefault(feat["properties"]["bb"], []).append(feat)
-    return out
-
-
-def cell_payload(text: str) -> dict:
-    m = re.search(r'<script type="application/json" id="bb-cells-data">(.*?)</script>', text, re.S)
-    assert m, "no cell data block"
+# ------------------------------------------------------------------------ page parsing
+def payload_of(text: str) -> dict:
+    m = re.search(r'<script type="application/json" id="bb-data">(.*?)</script>', text, re.S)
+    assert m, "no data block"
     return json.loads(m.group(1))
 
 
-def local_refs(text: str) -> list[str]:
-    return re.findall(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', text)
+def inline_scripts(text: str) -> list[str]:
+    return re.findall(r"<script>(.*?)</script>", text, re.S)
 
 
-def assert_offline(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    tags = re.findall(r"<(?:script|link)\b[^>]*>", text)
-    remote = [t for t in tags if re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:)?//", t)]
-    assert not remote, remote
-    refs = local_refs(text)
-    assert any(r.endswith("leaflet.js") for r in refs)
-    for ref in refs:
-        assert not re.match(r"^[a-z]+:", ref), ref
-        assert (path.parent / ref).is_file(), ref
+def unpack(b64: str, rows: int, width: int) -> np.ndarray:
+    """Independent decoding of the packed bits: (rows, width) bool."""
+    raw = np.frombuffer(base64.b64decode(b64), dtype=np.uint8)
+    per_row = -(-width // 8)
+    return np.unpackbits(raw.reshape(rows, per_row), axis=1)[:, :width].astype(bool)
 
 
-# ------------------------------------------------------------------------ fixtures
-@pytest.fixture
-def assets(tmp_path_factory, monkeypatch) -> Path:
-    """The real vendor/web when present, else a stand-in with the same layout."""
-    real = web_asset_dir()
-    if (real / "leaflet" / "dist" / "leaflet.js").is_file():
-        return real
-    fake = tmp_path_factory.mktemp("web")
-    for rel in (
-        "leaflet/dist/leaflet.js",
-        "leaflet/dist/leaflet.css",
-        "jquery/dist/jquery.min.js",
-        *(
-            f"leaflet/dist/images/{n}"
-            for n in (
-                "layers.png",
-                "layers-2x.png",
-                "marker-icon.png",
-                "marker-icon-2x.png",
-                "marker-shadow.png",
-            )
-        ),
-    ):
-        (fake / rel).parent.mkdir(parents=True, exist_ok=True)
-        (fake / rel).write_text("/* stand-in */\n")
-    monkeypatch.setenv(ASSETS_ENV, str(fake))
-    return fake
-
-
-# ------------------------------------------------------------------------ unit tests
-def test_hartveilig_offline_has_no_remote_urls_and_counts_match(tmp_path, assets):
-    result = fake_hartveilig()
-    out = write_hartveilig_map(
-        result, tmp_path / "assen" / "hartveilig.html", boundary=fake_boundary()
+# ------------------------------------------------------------------------ page tests
+@needs_assets
+def test_offline_page_is_one_file_with_a_csp_by_hash(tmp_path):
+    out = write_hartveilig_map(fake_hartveilig(n_cells=50), tmp_path / "h.html")
+    text = out.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.html"]  # no _assets folder
+    assert not re.search(r"<(script|link)\b[^>]*\b(src|href)=", text)
+    assert "Leaflet 1.9.4" in text  # inlined, not fetched
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text).group(1)
+    assert (
+        "default-src 'none'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     )
-    assert out == tmp_path / "assen" / "hartveilig.html"
-    assert_offline(out)
-    text = out.read_text(encoding="utf-8")
-    layers = geojson_layers(text)
-    status = result.aeds["availability_status"]
-    for key, slug in (("24/7", "24-7"), ("limited", "limited"), ("unknown", "unknown")):
-        assert len(layers.get(f"bb-aed bb-aed-{slug}", [])) == int((status == key).sum())
-    assert len(layers["bb-proposal"]) == len(result.proposals)
-    assert len(layers["bb-boundary"]) == 1
-    for mo in MOMENTS:
-        expected = int((result.white_spots["moment"] == mo.name).sum())
-        assert len(layers[f"bb-white-spot bb-moment-{mo.name}"]) == expected
-    cells = cell_payload(text)
-    assert len(cells["ring"]) == len(result.cells)
-    assert set(cells["values"]) == {f"minutes_{m.name}" for m in MOMENTS} | {"weekly_share"}
-    for col, values in cells["values"].items():
-        assert len(values) == len(result.cells)
-        assert sum(v is None for v in values) == int(result.cells[col].isna().sum())
-    # one cell layer per moment + the weekly share, each a base layer in the control
-    assert text.count("bbCellLayer(") == len(MOMENTS) + 1 + 1  # calls + the definition
-    for mo in MOMENTS:
-        assert f"Minuten tot AED: {mo.label}" in text
-    # popups are escaped text, never raw HTML from the data
-    wheres = {f["properties"]["where"] for k, v in layers.items() if "bb-aed" in k for f in v}
-    assert "Dorpshuis &lt;b&gt;0&lt;/b&gt; &amp; co" in wheres
-    assert "<b>0</b>" not in text
-    # the assumptions panel
-    assert "AED's met onbekende openingstijden tellen als gesloten." in text
-    assert "Offline kaart" in text
+    scripts = inline_scripts(text)
+    assert len(scripts) == 2  # Leaflet and the map's own script
+    for s in scripts:
+        digest = base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert "<title>Hartveilig — Testgemeente &lt;i&gt;</title>" in text
 
 
-def test_cell_squares_are_cell_size_in_rd(tmp_path, assets):
-    from pyproj import Transformer
-
-    result = fake_hartveilig(n_cells=9)
-    out = write_hartveilig_map(result, tmp_path / "m.html", boundary=fake_boundary())
-    ring = np.array(cell_payload(out.read_text(encoding="utf-8"))["ring"][0]).reshape(4, 2)
-    x, y = Transformer.from_crs("EPSG:4326", RD, always_xy=True).transform(ring[:, 0], ring[:, 1])
-    c = result.cells.geometry.iloc[0]
-    assert np.allclose(x, [c.x - 50, c.x + 50, c.x + 50, c.x - 50], atol=1.5)
-    assert np.allclose(y, [c.y - 50, c.y - 50, c.y + 50, c.y + 50], atol=1.5)
-
-
-def test_dorpshub_offline_counts_match(tmp_path, assets):
-    result = fake_dorpshub()
-    out = write_dorpshub_map(result, tmp_path / "dorpshub.html", boundary=fake_boundary())
-    assert_offline(out)
-    text = out.read_text(encoding="utf-8")
-    layers = geojson_layers(text)
-    columns = [c for c in result.villages.columns if c.startswith("minutes_")]
-    assert len(layers["bb-village"]) == len(result.villages) * len(columns)
-    for kind, n in result.services["kind"].value_counts().items():
-        slug = kind.replace("_", "-")
-        assert len(layers[f"bb-service bb-service-{slug}"]) == n
-    assert len(layers["bb-hub"]) == len(result.hubs)
-    # hub 1 serves itself + 2 others (lines to the others), hub 2 itself + 1 other
-    assert len(layers["bb-hub-link"]) == 3
-    assert "Huisarts (fiets)" in text and "Dorpshuis (lopen)" in text
-    assert "Norm huisarts: 15 minuten per fiets." in text
-
-
-def test_online_map_keeps_cdn_and_adds_osm(tmp_path, assets):
-    out = write_hartveilig_map(
-        fake_hartveilig(n_cells=20), tmp_path / "h.html", boundary=fake_boundary(), offline=False
-    )
-    text = out.read_text(encoding="utf-8")
-    assert "tile.openstreetmap.org" in text
-    assert "Achtergrondkaart (OpenStreetMap" in text
-    assert any(r.startswith("https://") and "leaflet" in r for r in local_refs(text))
-    assert not (tmp_path / "_assets").exists()
-    assert not any("bootstrap" in r or "awesome" in r for r in local_refs(text))
+@needs_assets
+def test_online_page_loads_pinned_leaflet_with_integrity(tmp_path):
+    text = hartveilig_map(fake_hartveilig(n_cells=20), offline=False).html
+    for asset in (LEAFLET_JS, LEAFLET_CSS):
+        data = (web_asset_dir() / asset.file).read_bytes()
+        sri = "sha256-" + base64.b64encode(hashlib.sha256(data).digest()).decode()
+        assert sri == asset.integrity  # the vendored file is exactly what unpkg serves
+        assert re.search(
+            rf'(src|href)="{re.escape(asset.url)}" integrity="{re.escape(sri)}" crossorigin', text
+        )
+    assert "leaflet@1.9.4" in LEAFLET_JS.url
+    assert payload_of(text)["offline"] is False
 
 
 def test_missing_assets_raise_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv(ASSETS_ENV, str(tmp_path / "empty"))
     with pytest.raises(BereikbaarError, match="make assets"):
-        write_hartveilig_map(
-            fake_hartveilig(n_cells=4), tmp_path / "h.html", boundary=fake_boundary()
-        )
+        write_hartveilig_map(fake_hartveilig(n_cells=4), tmp_path / "h.html")
     assert not (tmp_path / "h.html").exists()
 
 
-def test_unknown_remote_asset_raises(tmp_path, assets, monkeypatch):
-    import folium
+def test_wrong_crs_is_refused():
+    from bereikbaar.errors import CrsError
 
-    monkeypatch.setattr(
-        folium.Map, "default_js", [*folium.Map.default_js, ("x", "https://cdn.example/x.js")]
+    hv = fake_hartveilig(n_cells=10)
+    hv = dataclasses.replace(hv, aeds=hv.aeds.to_crs("EPSG:4326"))
+    with pytest.raises(CrsError, match="result.aeds"):
+        hartveilig_map(hv)
+
+
+@needs_assets
+def test_payload_decodes_to_the_results_decisions():
+    hv = fake_hartveilig(n_cells=300, n_aeds=30)
+    hv.cells.loc[hv.cells.index[:3], "residents"] = [0.0, np.nan, 0.0]  # not drawn
+    kept = hv.cells.iloc[3:]
+    data = payload_of(hartveilig_map(hv).html)
+    cells = data["cells"]
+    assert cells["n"] == len(kept) and cells["id"] == kept["cell_id"].tolist()
+    assert (unpack(cells["hourly"], len(kept), 168) == hv.hourly_covered[3:]).all()
+    for mo in hv.moments:
+        flags = unpack(cells["covered"][mo.name], 1, len(kept))[0]
+        assert (flags == kept[f"covered_{mo.name}"].to_numpy()).all()
+    # AED availability per hour agrees with the result's open_<moment> at every moment
+    aed_hours = unpack(data["aeds"]["hourly"], len(hv.aeds), 168)
+    for mo in hv.moments:
+        assert (aed_hours[:, hour(mo)] == hv.aeds[f"open_{mo.name}"].to_numpy()).all()
+        assert data["aeds"]["moment"][mo.name] == hv.aeds[f"open_{mo.name}"].tolist()
+    assert data["hourly_residents"] == pytest.approx(np.round(hv.hourly_residents_covered, 1))
+    night = next(m for m in data["moments"] if m["name"] == "night")
+    assert night["hour"] == 2 * 24 + 3
+    assert night["residents_covered"] == hv.summary["moments"]["night"]["residents_covered"]
+
+
+@needs_assets
+def test_cell_squares_are_cell_size_in_rd():
+    from pyproj import Transformer
+
+    hv = fake_hartveilig(n_cells=9)
+    ring = np.array(payload_of(hartveilig_map(hv).html)["cells"]["ring"][:8]).reshape(4, 2) / 1e5
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True).transform(
+        ring[:, 1], ring[:, 0]
     )
-    with pytest.raises(BereikbaarError, match="no offline copy"):
-        write_dorpshub_map(fake_dorpshub(), tmp_path / "d.html", boundary=fake_boundary())
+    c = hv.cells.geometry.iloc[0]
+    assert np.allclose(x, [c.x - 50, c.x + 50, c.x + 50, c.x - 50], atol=1.5)
+    assert np.allclose(y, [c.y - 50, c.y - 50, c.y + 50, c.y + 50], atol=1.5)
 
 
-def test_output_is_deterministic_and_atomic(tmp_path, assets):
-    result = fake_hartveilig(n_cells=50)
-    a = write_hartveilig_map(result, tmp_path / "a" / "h.html", boundary=fake_boundary())
-    b = write_hartveilig_map(result, tmp_path / "b" / "h.html", boundary=fake_boundary())
+@needs_assets
+def test_texts_never_close_the_data_block():
+    evil = "</script><script>alert(1)</script><img src=x onerror=alert(2)> & \u2028"
+    hv = fake_hartveilig(n_cells=20, label=evil)
+    text = hartveilig_map(hv).html
+    block = re.search(r'id="bb-data">(.*?)</script>', text, re.S).group(1)
+    assert "<" not in block and ">" not in block
+    assert payload_of(text)["moments"][0]["label"] == evil  # the text itself is intact
+    assert text.count("</script>") == 3  # the data block, Leaflet, the map's script
+
+
+@needs_assets
+def test_output_is_deterministic_and_atomic(tmp_path):
+    hv = fake_hartveilig(n_cells=50)
+    a = write_hartveilig_map(hv, tmp_path / "a" / "h.html")
+    b = write_hartveilig_map(hv, tmp_path / "b" / "h.html")
     assert a.read_bytes() == b.read_bytes()
-    write_hartveilig_map(result, a, boundary=fake_boundary())  # overwrite in place
-    assert sorted(p.name for p in a.parent.iterdir()) == ["_assets", "h.html"]
+    write_hartveilig_map(hv, a)  # overwrite in place
+    assert [p.name for p in a.parent.iterdir()] == ["h.html"]
     assert a.stat().st_mode & 0o777 == 0o644
 
 
-def test_largest_municipality_stays_under_10_mb(tmp_path, assets):
-    result = fake_hartveilig(n_cells=8_000, n_aeds=400)
-    out = write_hartveilig_map(result, tmp_path / "emmen.html", boundary=fake_boundary())
+@needs_assets
+def test_largest_municipality_stays_under_10_mb(tmp_path):
+    # Emmen: about 5,000 populated 100 m cells and 230 AEDs in the test region; 14,400 is
+    # every cell of a 12 × 12 km square, a generous upper bound.
+    hv = fake_hartveilig(n_cells=14_400, n_aeds=400)
+    out = write_hartveilig_map(hv, tmp_path / "emmen.html")
     size = out.stat().st_size
     assert size < 10 * 1024 * 1024, f"{size / 1e6:.1f} MB"
-    assert len(cell_payload(out.read_text(encoding="utf-8"))["ring"]) == 8_000
+
+
+@needs_assets
+def test_notebook_representation_is_an_iframe_of_the_whole_page():
+    import html
+
+    shown = hartveilig_map(fake_hartveilig(n_cells=20))
+    frag = shown._repr_html_()
+    assert frag.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in frag
+    assert " src=" not in frag.replace("srcdoc=", "")
+    srcdoc = re.search(r'srcdoc="([^"]*)"', frag).group(1)
+    assert html.unescape(srcdoc) == shown.html
 
 
 def test_importing_maps_is_light():
     import subprocess
     import sys
 
-    code = "import sys, bereikbaar.maps; print(any(m.startswith(('folium', 'branca')) for m in sys.modules))"
+    code = "import sys, bereikbaar.maps; print(any(m.startswith(('folium', 'branca', 'geopandas')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-# ------------------------------------------------------------------------ browser test
+@needs_assets
+def test_dorpshub_payload_follows_the_norm_fields():
+    dh = fake_dorpshub()
+    data = payload_of(dorpshub_map(dh).html)
+    assert [n["key"] for n in data["norms"]] == [n.key for n in dh.norms]
+    for v, (_, row) in zip(data["villages"], dh.villages.iterrows(), strict=True):
+        for n in dh.norms:
+            want = row[n.within_column]
+            assert v["within"][n.key] == (
+                None if want is None or want is np.nan or str(want) == "<NA>" else bool(want)
+            )
+        assert v["kind"] == row["place_nl"]
+    assert {h["method"] for h in data["hubs"]} == {"p-median", "max-coverage"}
+    # hub 1 (p-median) serves itself + 2 others, hub 2 itself + 1, max-coverage 1 itself + 1
+    assert [len(h["links"]) for h in data["hubs"]] == [2, 1, 1]
+    assert data["what_if"]["gain"] == 600
+
+
+# ------------------------------------------------------------------------ browser
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -448,6 +224,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+VIEWPORT = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="module")
@@ -456,7 +233,7 @@ def browser():
         if IN_CI:
             pytest.fail("/usr/bin/chromium is missing; CI must install Debian's chromium")
         pytest.skip("/usr/bin/chromium not installed (apt-get install chromium)")
-    if not (web_asset_dir() / "leaflet" / "dist" / "leaflet.js").is_file():
+    if not HAVE_LEAFLET:
         if IN_CI:
             pytest.fail("vendor/web lacks Leaflet; `make assets` must run before the tests")
         pytest.skip("vendor/web lacks Leaflet; run `make assets`")
@@ -470,141 +247,421 @@ def browser():
             b.close()
 
 
-def _open(browser, path: Path):
-    """Open ``path`` with every non-file request blocked; return (page, problems, blocked)."""
-    page = browser.new_page(viewport={"width": 1000, "height": 700})
-    problems: list[str] = []
-    blocked: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
+@dataclasses.dataclass
+class Opened:
+    page: object
+    problems: list
+    blocked: list
+    dialogs: list
+
+
+def open_map(browser, path: Path, *, viewport=VIEWPORT) -> Opened:
+    """Open ``path`` with every non-file request blocked; record errors and dialogs."""
+    page = browser.new_page(viewport=viewport)
+    o = Opened(page, [], [], [])
+    page.on("console", lambda msg: o.problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: o.problems.append(str(exc)))
+
+    def on_dialog(d):
+        o.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
 
     def route(r):
-        if r.request.url.startswith("file://"):
+        if r.request.url.startswith(("file://", "data:")):
             r.continue_()
         else:
-            blocked.append(r.request.url)
+            o.blocked.append(r.request.url)
             r.abort()
 
     page.route("**/*", route)
     page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_function("document.querySelectorAll('path.bb-boundary').length > 0")
-    return page, problems, blocked
+    page.wait_for_function("document.documentElement.getAttribute('data-bb-ready') === '1'")
+    return o
 
 
-def _count(page, selector: str) -> int:
+def count(page, selector: str) -> int:
     return page.evaluate(f"document.querySelectorAll({json.dumps(selector)}).length")
 
 
-def _choose_base_layer(page, label: str) -> None:
-    page.locator(".leaflet-control-layers-base label", has_text=label).locator("input").check()
+def cell_ids(page, cls: str) -> set[str]:
+    return set(
+        page.evaluate(
+            f"Array.from(document.querySelectorAll('path.bb-cell.{cls}')).map(p => p.getAttribute('data-cell'))"
+        )
+    )
 
 
-def _screenshot(page, name: str, *, readme: bool = False) -> None:
+def screenshot(page, name: str, *, readme: bool = False) -> Path:
     """Keep a screenshot as a test artifact; with ``BEREIKBAAR_UPDATE_SCREENSHOTS=1`` and
     ``readme=True`` also refresh the README's picture in docs/img."""
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    page.screenshot(path=str(ROOT / "test-artifacts" / name))
+    path = ROOT / "test-artifacts" / name
+    page.screenshot(path=str(path))
     if readme and os.environ.get("BEREIKBAAR_UPDATE_SCREENSHOTS") == "1":
-        docs = ROOT / "docs" / "img"
-        docs.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / "test-artifacts" / name, docs / name)
+        (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, ROOT / "docs" / "img" / name)
+    return path
+
+
+def check_moments(page, hv) -> None:
+    """At each named moment: the cells drawn binnen bereik are exactly the covered ones."""
+    cells = hv.cells
+    populated = cells["residents"].to_numpy() > 0
+    for mo in hv.moments:
+        page.locator(".bb-moment-btn", has_text=mo.label).click()
+        cov = cells[f"covered_{mo.name}"].to_numpy(bool)
+        assert cell_ids(page, "bb-in") == set(cells["cell_id"][cov])
+        assert cell_ids(page, "bb-out") == set(cells["cell_id"][~cov & populated])
+        # AEDs: closed at this moment exactly when the result says not open
+        closed = page.evaluate(
+            "Array.from(document.querySelectorAll('.bb-aed')).map(e => e.classList.contains('bb-closed'))"
+        )
+        assert closed == (~hv.aeds[f"open_{mo.name}"].to_numpy(bool)).tolist()
+        readout = page.locator("#bb-readout").inner_text()
+        info = hv.summary["moments"][mo.name]
+        from bereikbaar._nl import int_nl, pct_nl
+
+        assert int_nl(info["residents_covered"]) in readout
+        assert pct_nl(info["share_covered"]) in readout
+
+
+def check_any_hour(page, hv, *, day: int, hour_of_day: int) -> None:
+    page.select_option("#bb-day", str(day))
+    page.locator("#bb-hour").fill(str(hour_of_day))
+    h = 24 * day + hour_of_day
+    cov = hv.hourly_covered[:, h]
+    assert cell_ids(page, "bb-in") == set(hv.cells["cell_id"][cov])
+    from bereikbaar._nl import int_nl
+
+    assert int_nl(hv.hourly_residents_covered[h]) in page.locator("#bb-readout").inner_text()
+
+
+def check_layout(page) -> None:
+    """Nothing of the panel or the controls lies outside the viewport (the panel scrolls)."""
+    bad = page.evaluate(
+        """() => {
+        const out = [];
+        const W = window.innerWidth, H = window.innerHeight;
+        for (const box of document.querySelectorAll('#bb-panel, .leaflet-control')) {
+            const r = box.getBoundingClientRect();
+            if (r.width === 0) continue;
+            if (r.left < 0 || r.top < 0 || r.right > W || r.bottom > H) out.push(box.className);
+        }
+        return out;
+    }"""
+    )
+    assert bad == []
+    # every text of the panel can be scrolled into view inside the viewport
+    last = page.locator("#bb-panel .bb-notes summary")
+    last.scroll_into_view_if_needed()
+    r = last.bounding_box()
+    assert r and r["y"] >= 0 and r["y"] + r["height"] <= VIEWPORT["height"]
 
 
 @pytest.mark.browser
 def test_hartveilig_map_in_chromium(tmp_path, browser):
-    result = fake_hartveilig(n_cells=900, n_aeds=45)
-    out = write_hartveilig_map(
-        result,
-        tmp_path / "hartveilig.html",
-        boundary=fake_boundary(),
-        sources_note="OSM-extract Drenthe (fictief), CBS-vierkanten 2023 (fictief)",
-    )
-    page, problems, blocked = _open(browser, out)
+    hv = fake_hartveilig(n_cells=900, n_aeds=45)
+    out = write_hartveilig_map(hv, tmp_path / "hartveilig.html")
+    o = open_map(browser, out)
     try:
-        status = result.aeds["availability_status"]
-        assert _count(page, "path.bb-aed") == len(result.aeds)
-        for key, slug in (("24/7", "24-7"), ("limited", "limited"), ("unknown", "unknown")):
-            assert _count(page, f"path.bb-aed-{slug}") == int((status == key).sum())
-        assert _count(page, "path.bb-proposal") == len(result.proposals)
-        assert _count(page, "path.bb-cell") == len(result.cells)
-        # points live in their own pane above the cells and white spots
-        assert _count(page, ".leaflet-bbPoints-pane path.bb-aed") == len(result.aeds)
-        assert _count(page, ".leaflet-overlay-pane path.bb-white-spot") > 0
-        first = MOMENTS[0].name
-        assert _count(page, "path.bb-white-spot") == int(
-            (result.white_spots["moment"] == first).sum()
+        page = o.page
+        assert count(page, "path.bb-cell") == len(hv.cells)
+        assert count(page, ".bb-aed") == len(hv.aeds)
+        assert count(page, ".bb-proposal") == len(hv.proposals)
+        assert count(page, ".bb-relocation") == len(hv.relocations)
+        screenshot(page, "fake_hartveilig_map.png")
+        check_moments(page, hv)
+        check_any_hour(page, hv, day=6, hour_of_day=5)
+        check_any_hour(page, hv, day=1, hour_of_day=12)
+        # white spots show at the named moments only
+        page.locator(".bb-moment-btn", has_text="Nacht").click()
+        n = int((hv.white_spots["moment"] == "night").sum())
+        assert (
+            count(page, "path.bb-white-spot.bb-moment-night")
+            == n
+            == count(page, "path.bb-white-spot")
         )
-        _screenshot(page, "fake_hartveilig_map.png")
-        for mo in MOMENTS[1:]:
-            _choose_base_layer(page, mo.label)
-            assert _count(page, "path.bb-cell") == len(result.cells)
-            n = int((result.white_spots["moment"] == mo.name).sum())
-            assert _count(page, f"path.bb-white-spot.bb-moment-{mo.name}") == n
-            assert _count(page, "path.bb-white-spot") == n
-        _choose_base_layer(page, "Aandeel van de week")
-        assert _count(page, "path.bb-cell") == len(result.cells)
-        assert _count(page, "path.bb-white-spot") == 0
-        # a popup opens on a white spot
-        _choose_base_layer(page, MOMENTS[0].label)
         page.locator("path.bb-white-spot").first.dispatch_event("click")
-        assert "Zwiggelte" in page.locator(".leaflet-popup-content").inner_text()
-        assert problems == [], problems
-        assert blocked == [], blocked
-        # the OpenStreetMap base map is offered but off: turning it on requests tiles
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        assert "Zwiggelte <b>" in popup and "1,5 km" in popup
+        check_layout(page)
+        # the 24×7 chart picks an hour too
+        page.locator("rect[data-hour='100']").dispatch_event("click")
+        assert cell_ids(page, "bb-in") == set(hv.cells["cell_id"][hv.hourly_covered[:, 100]])
+        assert o.problems == [] and o.blocked == [] and o.dialogs == []
+        # the OpenStreetMap background is offered but off: turning it on requests tiles
+        page.locator(".leaflet-control-layers").hover()
         osm = page.locator(".leaflet-control-layers-overlays label", has_text="OpenStreetMap")
         assert not osm.locator("input").is_checked()
         osm.locator("input").check()
         page.wait_for_timeout(300)
-        assert any("tile.openstreetmap.org" in url for url in blocked), blocked
+        assert any("tile.openstreetmap.org" in url for url in o.blocked), o.blocked
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_panel_collapses_and_print_keeps_the_legend(tmp_path, browser):
+    out = write_hartveilig_map(fake_hartveilig(n_cells=200), tmp_path / "h.html")
+    o = open_map(browser, out)
+    page = o.page
+    try:
+        page.locator(".bb-toggle").click()
+        assert not page.locator(".bb-body").is_visible()
+        page.locator(".bb-toggle").click()
+        assert page.locator(".bb-body").is_visible()
+        page.emulate_media(media="print")
+        assert not page.locator(".leaflet-control-zoom").is_visible()
+        assert not page.locator(".leaflet-control-layers").is_visible()
+        assert not page.locator(".bb-quick").is_visible()
+        assert page.locator(".bb-legend").first.is_visible()
+        assert page.locator(".bb-keytable").is_visible()
+        pdf = tmp_path / "h.pdf"
+        page.pdf(path=str(pdf), landscape=True, format="A4")
+        assert pdf.stat().st_size > 10_000
     finally:
         page.close()
 
 
 @pytest.mark.browser
 def test_dorpshub_map_in_chromium(tmp_path, browser):
-    result = fake_dorpshub()
-    out = write_dorpshub_map(
-        result, tmp_path / "dorpshub.html", boundary=fake_boundary(), sources_note="fictief"
-    )
-    page, problems, blocked = _open(browser, out)
+    dh = fake_dorpshub()
+    out = write_dorpshub_map(dh, tmp_path / "dorpshub.html")
+    o = open_map(browser, out)
+    page = o.page
     try:
-        assert _count(page, "path.bb-village") == len(result.villages)
-        assert _count(page, "path.bb-service") == len(result.services)
-        assert _count(page, "path.bb-hub") == len(result.hubs)
-        assert _count(page, "path.bb-hub-link") == 3
-        _screenshot(page, "fake_dorpshub_map.png")
-        _choose_base_layer(page, "Huisarts (auto)")
-        assert _count(page, "path.bb-village") == len(result.villages)
-        assert problems == [], problems
-        assert blocked == [], blocked
+        assert count(page, "path.bb-village") == len(dh.villages)
+        assert count(page, ".bb-service") == len(dh.services)
+        assert count(page, "path.bb-hub") == len(dh.hubs)
+        assert count(page, "path.bb-hub-link") == 4
+        assert count(page, ".bb-whatif") == 1
+        screenshot(page, "fake_dorpshub_map.png")
+        check_village_colours(page, dh)
+        check_village_clicks(page, dh)
+        check_layout(page)
+        assert o.problems == [] and o.blocked == [] and o.dialogs == []
     finally:
         page.close()
 
 
-def test_empty_tables_and_odd_values_still_render(tmp_path, assets):
-    hv = fake_hartveilig(n_cells=30, n_aeds=5)
+def village_classes(page) -> dict[str, str]:
+    return dict(
+        page.evaluate(
+            "Array.from(document.querySelectorAll('path.bb-village')).map(p => [p.getAttribute('data-village'), p.getAttribute('class')])"
+        )
+    )
+
+
+def check_village_colours(page, dh) -> None:
+    """For every norm, a village is drawn met / failed / unknown exactly as the result says."""
+    for norm in dh.norms:
+        page.select_option("#bb-norm", norm.key)
+        got = village_classes(page)
+        for vid, within in zip(
+            dh.villages["village_id"], dh.villages[norm.within_column], strict=True
+        ):
+            want = (
+                "bb-unknown"
+                if within is None or str(within) == "<NA>"
+                else ("bb-met" if within else "bb-failed")
+            )
+            assert want in got[vid].split(), (norm.key, vid, got[vid])
+    page.select_option("#bb-norm", "failed")
+    got = village_classes(page)
+    for vid, n in zip(dh.villages["village_id"], dh.villages["n_failed_norms"], strict=True):
+        assert f"bb-nfail-{min(int(n), 4)}" in got[vid].split()
+    page.select_option("#bb-norm", dh.norms[0].key)
+
+
+def check_village_clicks(page, dh) -> None:
+    """A click on the centre of every village opens that village's popup."""
+    boxes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('path.bb-village')).map(p => {
+            const r = p.getBoundingClientRect();
+            return [p.getAttribute('data-village'), r.x + r.width / 2, r.y + r.height / 2];
+        })"""
+    )
+    names = dict(zip(dh.villages["village_id"], dh.villages["village"], strict=True))
+    for vid, _, _ in boxes:
+        # back to the whole municipality: an opened popup may have panned the map
+        page.evaluate("BB.home()")
+        r = page.locator(f"path.bb-village[data-village='{vid}']").bounding_box()
+        page.mouse.click(r["x"] + r["width"] / 2, r["y"] + r["height"] / 2)
+        title = page.locator(".leaflet-popup-content .bb-pop-title").first.inner_text()
+        assert title == names[vid]
+        page.evaluate("BB.map.closePopup()")
+        page.wait_for_selector(".leaflet-popup", state="detached")
+
+
+@pytest.mark.browser
+def test_script_payloads_in_every_text_do_not_run(tmp_path, browser):
+    evil = "<img src=x onerror=alert(1)>"
+    hv = fake_hartveilig(n_cells=100, n_aeds=10, label=evil, name=f"Gem{evil}")
     aeds = hv.aeds.copy()
-    aeds["availability_status"] = [None, "24/7", "bogus", "limited", "unknown"]
-    hv = dataclasses.replace(
-        hv, aeds=aeds, white_spots=hv.white_spots.iloc[:0], proposals=hv.proposals.iloc[:0]
-    )
-    out = write_hartveilig_map(hv, tmp_path / "h.html", boundary=fake_boundary().geometry)
-    layers = geojson_layers(out.read_text(encoding="utf-8"))
-    assert len(layers["bb-aed bb-aed-unknown"]) == 3  # None and unrecognised count as unknown
-    assert not any("white-spot" in k for k in layers)
-    dh = fake_dorpshub()
-    villages = dh.villages[["village", "place", "residents", "geometry"]]
+    aeds["name"] = f"AED {evil}"
+    aeds["street"] = "<script>alert(2)</script>"
+    hv = dataclasses.replace(hv, aeds=aeds, assumptions=(evil,), sources_note=evil)
+    dh = fake_dorpshub(village_name=f"Dorp {evil}")
+    services = dh.services.copy()
+    services["kind"] = services["kind"].where(services.index % 2 == 0, f"kind{evil}")
+    services["name"] = f"<b onmouseover=alert(3)>{evil}"
+    hubs = dh.hubs.copy()
+    hubs["method_nl"] = evil
     dh = dataclasses.replace(
-        dh, villages=villages, services=dh.services.iloc[:0], hubs=dh.hubs.iloc[:0], summary={}
+        dh,
+        services=services,
+        hubs=hubs,
+        what_if=dataclasses.replace(dh.what_if, village=f"Dorp {evil}")
+        if dataclasses.is_dataclass(dh.what_if)
+        else type(dh.what_if)(village=f"Dorp {evil}", summary=dh.what_if.summary),
+        assumptions=(evil,),
     )
-    out = write_dorpshub_map(dh, tmp_path / "d.html", boundary=fake_boundary())
-    assert len(geojson_layers(out.read_text(encoding="utf-8"))["bb-village"]) == len(villages)
+    for path in (
+        write_hartveilig_map(hv, tmp_path / f"h{evil[:4]}.html"),
+        write_dorpshub_map(dh, tmp_path / "d.html"),
+    ):
+        o = open_map(browser, path)
+        try:
+            page = o.page
+            for sel in ("path.bb-white-spot", ".bb-aed", "path.bb-village[data-village='n100']"):
+                if count(page, sel):
+                    page.locator(sel).first.dispatch_event("click")
+            page.locator(".bb-notes summary").click()
+            page.locator(".leaflet-control-layers").hover()  # the layer names (Leaflet: HTML)
+            page.wait_for_timeout(200)
+            assert o.dialogs == [] and o.problems == [] and o.blocked == []
+            assert count(page, "img[src='x']") == 0
+            shown = page.locator("#bb-panel").inner_text()
+            shown += page.locator(".leaflet-popup-content").inner_text()
+            assert evil in shown  # shown as text
+        finally:
+            page.close()
 
 
-def test_wrong_crs_is_refused(tmp_path, assets):
-    from bereikbaar.errors import CrsError
+# ------------------------------------------------------------------------ basemap
+def tiny_drive_network():
+    """A 5-node chain: primary (2 edges), secondary, residential, then a motorway_link."""
+    from shapely.geometry import LineString
 
-    hv = fake_hartveilig(n_cells=10)
-    hv = dataclasses.replace(hv, aeds=hv.aeds.to_crs("EPSG:4326"))
-    with pytest.raises(CrsError, match="result.aeds"):
-        write_hartveilig_map(hv, tmp_path / "h.html", boundary=fake_boundary())
+    from bereikbaar.network import network_from_arrays
+
+    from .map_fakes import X0, Y0
+
+    xy = [(X0 + 1000 * i, Y0 + 5000.0) for i in range(6)]
+    edges = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    highway = ["primary", "primary", "secondary", "residential", "motorway_link"]
+    geoms = [LineString([xy[a], xy[b]]) for a, b in edges]
+    return network_from_arrays(
+        xy, edges, mode="drive", highway=highway, geometries=geoms, oneway=[0, 0, 0, 0, 1]
+    )
+
+
+def test_basemap_keeps_main_roads_once_and_named_places():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from bereikbaar.maps import basemap_from_network
+
+    from .map_fakes import X0, Y0
+
+    net = tiny_drive_network()
+    places = gpd.GeoDataFrame(
+        {"name": ["Grolloo", "", "Hoeve"], "place": ["village", "hamlet", "farm"]},
+        geometry=[Point(X0 + 10, Y0 + 10), Point(X0 + 20, Y0 + 20), Point(X0 + 30, Y0 + 30)],
+        crs="EPSG:28992",
+    )
+    bm = basemap_from_network(net, places)
+    roads = bm[bm["layer"] == "road"]
+    # the two primary edges merge into one 2 km line; the link counts as major (motorway)
+    major = roads[roads["kind"] == "major"].geometry.length.sort_values().tolist()
+    assert major == pytest.approx([1000.0, 2000.0])
+    assert roads[roads["kind"] == "minor"].geometry.length.tolist() == pytest.approx([1000.0])
+    assert bm.loc[bm["layer"] == "place", "name"].tolist() == ["Grolloo"]
+    # clipped to an area: only what touches it
+    clip = Point(X0 + 500, Y0 + 5000).buffer(100)
+    assert len(basemap_from_network(net, places, area=clip)) == 1
+
+
+@pytest.mark.browser
+def test_basemap_draws_roads_by_zoom_and_place_names(tmp_path, browser):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from bereikbaar.maps import basemap_from_network
+
+    from .map_fakes import X0, Y0
+
+    places = gpd.GeoDataFrame(
+        {"name": ["Zwiggelte <b>"], "place": ["village"]},
+        geometry=[Point(X0 + 6000, Y0 + 6000)],
+        crs="EPSG:28992",
+    )
+    bm = basemap_from_network(tiny_drive_network(), places)
+    out = write_dorpshub_map(fake_dorpshub(), tmp_path / "d.html", basemap=bm)
+    o = open_map(browser, out)
+    page = o.page
+    try:
+        page.evaluate("document.querySelector('.leaflet-control-zoom-in').click()")
+        zoom = lambda: page.evaluate(  # noqa: E731
+            "Array.from(document.querySelectorAll('path.bb-road-minor')).length"
+        )
+        assert count(page, "path.bb-road-major") == 2
+        page.wait_for_timeout(400)
+        for _ in range(3):
+            page.locator(".leaflet-control-zoom-in").click()
+            page.wait_for_timeout(400)
+        assert zoom() == 1  # minor roads from zoom 12
+        assert "Zwiggelte <b>" in page.locator(".bb-place-label").first.inner_text()
+        assert o.problems == [] and o.dialogs == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_popups_pan_clear_of_the_panel(tmp_path, browser):
+    out = write_hartveilig_map(fake_hartveilig(n_cells=100, n_aeds=20), tmp_path / "h.html")
+    o = open_map(browser, out)
+    page = o.page
+    try:
+        # move the map so that an AED sits under the panel, then open its popup
+        page.evaluate(
+            """() => {
+            const m = document.querySelector('.bb-aed').getBoundingClientRect();
+            const panel = document.getElementById('bb-panel').getBoundingClientRect();
+            const dx = (m.x + 8) - (panel.x + panel.width / 2);
+            const dy = (m.y + 8) - (panel.y + 200);
+            window.scrollTo(0, 0);
+            BB.map.panBy([dx, dy], {animate: false});
+        }"""
+        )
+        page.locator(".bb-aed").first.dispatch_event("click")
+        page.wait_for_timeout(600)  # the auto-pan
+        popup = page.locator(".leaflet-popup").bounding_box()
+        panel = page.locator("#bb-panel").bounding_box()
+        assert popup["x"] >= panel["x"] + panel["width"]  # not under the panel
+        assert popup["y"] >= 0 and popup["x"] + popup["width"] <= VIEWPORT["width"]
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_number_formats_match_python(tmp_path, browser):
+    """The page's Dutch numbers equal bereikbaar._nl's, ties included."""
+    from bereikbaar._nl import int_nl, num_nl, pct_nl
+
+    out = write_hartveilig_map(fake_hartveilig(n_cells=10), tmp_path / "h.html")
+    o = open_map(browser, out)
+    try:
+        values = [0, 2.5, 3.5, -1234.5, 37166, 1234567.49, 58.5, 1e9]
+        shares = [0.585, 0.575, 0.5733, 0.005, 1.0, 0.0]
+        got = o.page.evaluate(
+            "([v, s]) => [v.map(BB.intNl), s.map(BB.pctNl), v.map(x => BB.numNl(x, 1))]",
+            [values, shares],
+        )
+        assert got[0] == [int_nl(v) for v in values]
+        assert got[1] == [pct_nl(s) for s in shares]
+        assert got[2] == [num_nl(v, 1) for v in values]
+    finally:
+        o.page.close()

@@ -68,7 +68,7 @@ offline_option = click.option(
     "--offline/--online",
     default=True,
     show_default=True,
-    help="Offline maps use local Leaflet files and no base tiles; --online adds an OpenStreetMap base layer.",
+    help="Offline maps carry Leaflet inside the file and need no internet; --online loads the same pinned Leaflet from unpkg (with integrity hashes) and shows OpenStreetMap.",
 )
 
 

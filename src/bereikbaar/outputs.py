@@ -142,15 +142,24 @@ def _gpkg_ready(gdf):
 
 
 # ------------------------------------------------------------- the analyses' files
-def _outline_and_note(result: Any, area: Any) -> tuple[Any, str]:
-    """The outline and sources note a result carries (``area`` only for older results)."""
+def _map_options(result: Any, area: Any) -> dict[str, Any]:
+    """The map's outline and sources note (the result's) and its base layer.
+
+    The base layer (roads and place names, :func:`bereikbaar.maps.basemap_for_area`) comes
+    from the study area's drive network and places; without ``area`` the map has none.
+    """
     outline = getattr(result, "outline", None)
-    note = getattr(result, "sources_note", None)
-    if outline is None and area is not None:
+    if outline is None and area is not None:  # a result made before outlines were carried
         outline = area.boundary(result.gemeente)
-    if note is None:
-        note = area.sources_note() if area is not None else ""
-    return outline, note
+    note = getattr(result, "sources_note", None)
+    if note is None and area is not None:
+        note = area.sources_note()
+    basemap = None
+    if area is not None and outline is not None:
+        from bereikbaar.maps import basemap_for_area
+
+        basemap = basemap_for_area(area, outline)
+    return {"boundary": outline, "sources_note": note, "basemap": basemap}
 
 
 def write_hartveilig(
@@ -158,9 +167,8 @@ def write_hartveilig(
 ) -> dict[str, Path]:
     """Write ``hartveilig.gpkg``, ``hartveilig_summary.json`` and ``hartveilig.html``.
 
-    The result carries what the files need (its ``outline`` and ``sources_note``);
-    ``area`` is accepted for notebooks written for version 0.1 and used only for results
-    without an outline.
+    The result carries what the files need (its ``outline`` and ``sources_note``); the
+    study area ``area``, when given, adds the map's base layer (roads and place names).
     """
     from bereikbaar.maps import write_hartveilig_map
 
@@ -170,9 +178,8 @@ def write_hartveilig(
         "gpkg": write_gpkg_atomic(out_dir / "hartveilig.gpkg", layers),
         "summary": write_json_atomic(out_dir / "hartveilig_summary.json", result.summary),
     }
-    outline, note = _outline_and_note(result, area)
     paths["html"] = write_hartveilig_map(
-        result, out_dir / "hartveilig.html", boundary=outline, offline=offline, sources_note=note
+        result, out_dir / "hartveilig.html", offline=offline, **_map_options(result, area)
     )
     return paths
 
@@ -195,9 +202,8 @@ def write_dorpshub(
         "csv": write_csv_atomic(out_dir / "dorpshub_villages.csv", result.table),
         "summary": write_json_atomic(out_dir / "dorpshub_summary.json", result.summary),
     }
-    outline, note = _outline_and_note(result, area)
     paths["html"] = write_dorpshub_map(
-        result, out_dir / "dorpshub.html", boundary=outline, offline=offline, sources_note=note
+        result, out_dir / "dorpshub.html", offline=offline, **_map_options(result, area)
     )
     return paths
 

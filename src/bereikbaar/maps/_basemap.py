@@ -1,0 +1,140 @@
+"""A light base layer for offline maps: main roads and place names from the OSM extract.
+
+:func:`basemap_from_network` turns the drive network (already built for the analyses) and
+the places into one small GeoDataFrame; the writers take it as ``basemap=`` and draw the
+major roads always, the smaller ones when zoomed in, and the place names, so a map sent by
+e-mail can be read without internet.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bereikbaar._crs import RD_NEW
+from bereikbaar.maps import _common as c
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+#: Road classes drawn at every zoom level, and those drawn from :data:`MINOR_FROM_ZOOM`.
+MAJOR_HIGHWAYS = ("motorway", "trunk", "primary")
+MINOR_HIGHWAYS = ("secondary", "tertiary")
+MINOR_FROM_ZOOM = 12
+#: Simplification of road lines before drawing (m).
+ROAD_SIMPLIFY_M = 15.0
+#: Place kinds labelled, with the zoom level from which their name shows.
+PLACE_ZOOM = {"city": 8, "town": 9, "village": 11, "hamlet": 13}
+#: How far around the municipality the base layer reaches (m).
+BASEMAP_MARGIN_M = 3000.0
+
+
+def basemap_from_network(
+    net: Any,
+    places: gpd.GeoDataFrame | None = None,
+    *,
+    area: Any = None,
+    simplify_m: float = ROAD_SIMPLIFY_M,
+) -> gpd.GeoDataFrame:
+    """Roads and place names for a map's base layer (EPSG:28992).
+
+    Parameters
+    ----------
+    net
+        A drive :class:`~bereikbaar.network.Network` (``edge_highway``, ``edge_geometry``,
+        ``edge_reverse``); only ``motorway``/``trunk``/``primary`` (and ``_link``) and
+        ``secondary``/``tertiary`` edges are kept, one direction each, merged and simplified.
+    places
+        Places (``name``, ``place``, point geometry in EPSG:28992), e.g.
+        ``read_places(...).data``; None for roads only.
+    area
+        A polygon (EPSG:28992) to clip to, e.g. the municipality buffered by 2 km.
+    simplify_m
+        Douglas–Peucker tolerance for the road lines (m).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``layer`` (``"road"`` / ``"place"``), ``kind`` (``"major"``/``"minor"`` road, or
+        the place kind), ``name`` (place name, ``""`` for roads), geometry.
+    """
+    import geopandas as gpd
+
+    c.check_crs(net, RD_NEW, what="the basemap's network")
+    rows = _road_rows(net, area=area, simplify_m=simplify_m)
+    if places is not None and len(places):
+        c.check_tables({"the basemap's places": places})
+        pl = places if area is None else places[places.intersects(area)]
+        for name, kind, geom in zip(pl["name"], pl["place"], pl.geometry, strict=True):
+            if c.text(name) and c.text(kind) in PLACE_ZOOM:
+                rows.append(
+                    {"layer": "place", "kind": str(kind), "name": str(name), "geometry": geom}
+                )
+    return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=RD_NEW)
+
+
+def _road_rows(net: Any, *, area: Any, simplify_m: float) -> list[dict[str, Any]]:
+    import shapely
+
+    highway = np.array([str(h).removesuffix("_link") for h in net.edge_highway], dtype=object)
+    keep_dir = (np.asarray(net.edge_reverse) < 0) | (
+        np.arange(len(highway)) < np.asarray(net.edge_reverse)
+    )
+    geoms = np.asarray(net.edge_geometry, dtype=object)
+    if area is not None:
+        shapely.prepare(area)
+        inside = shapely.intersects(geoms, area)
+    else:
+        inside = np.ones(len(geoms), bool)
+    rows = []
+    for kind, classes in (("major", MAJOR_HIGHWAYS), ("minor", MINOR_HIGHWAYS)):
+        sel = np.isin(highway, classes) & keep_dir & inside
+        if not sel.any():
+            continue
+        merged = shapely.line_merge(shapely.union_all(geoms[sel]))
+        merged = merged.simplify(simplify_m, preserve_topology=False)
+        for part in getattr(merged, "geoms", [merged]):
+            if not part.is_empty and part.length > 0:
+                rows.append({"layer": "road", "kind": kind, "name": "", "geometry": part})
+    return rows
+
+
+def basemap_for_area(
+    area: Any, outline: Any, *, margin_m: float = BASEMAP_MARGIN_M
+) -> gpd.GeoDataFrame:
+    """:func:`basemap_from_network` for a municipality from a study area's loaded inputs.
+
+    Parameters
+    ----------
+    area
+        A ``StudyAreaData`` (anything with ``network("drive")`` and ``places().data``).
+    outline
+        The municipality (GeoDataFrame/GeoSeries in EPSG:28992), e.g. ``result.outline``.
+    margin_m
+        How far around the municipality roads and names are kept (m).
+    """
+    c.check_tables({"the outline": outline})
+    clip = outline.union_all().buffer(margin_m)
+    return basemap_from_network(area.network("drive"), area.places().data, area=clip)
+
+
+def basemap_payload(basemap: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """The base layer as JSON-ready roads (``[[lat, lon], …]``) and labels."""
+    if basemap is None or not len(basemap):
+        return {"roads": [], "places": [], "minor_from_zoom": MINOR_FROM_ZOOM}
+    c.check_tables({"basemap": basemap})
+    roads = basemap[basemap["layer"] == "road"]
+    places = basemap[basemap["layer"] == "place"]
+    road_rows = []
+    for kind, geom in zip(roads["kind"], c.to_lonlat(roads.geometry), strict=True):
+        for part in c.line_parts(geom):
+            if len(part) > 1:
+                road_rows.append({"k": 0 if kind == "major" else 1, "p": part})
+    place_rows = [
+        {"n": str(name), "z": PLACE_ZOOM.get(str(kind), 13), "ll": ll}
+        for name, kind, ll in zip(
+            places["name"], places["kind"], c.point_coords(places), strict=True
+        )
+    ]
+    return {"roads": road_rows, "places": place_rows, "minor_from_zoom": MINOR_FROM_ZOOM}

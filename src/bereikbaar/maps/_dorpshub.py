@@ -1,0 +1,179 @@
+"""The Dorpshub map's data: villages with their norm results, services, hubs, the what-if.
+
+Meaning first: a village's colour says whether its centre meets the chosen norm
+(``within_<key>`` of the result, never recomputed from minutes); one overview colours the
+number of norms a village misses.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bereikbaar import _nl
+from bereikbaar.maps import _common as c
+
+#: Short marks for service kinds on the map (text, not colour, tells the kind apart).
+SERVICE_MARKS = {
+    "gp": "H",
+    "huisartsenpost": "HP",
+    "hospital": "Z",
+    "supermarket": "S",
+    "school": "B",
+    "pharmacy": "A",
+    "station": "T",
+    "bus_hub": "Bus",
+    "bus_stop": "b",
+    "community_centre": "D",
+}
+HUB_METHOD_MARKS = {"p_median": "P", "max_coverage": "D"}
+#: Services are drawn within this distance of the municipality (m); farther ones still count
+#: in the travel times but would only crowd the map.
+SERVICES_MARGIN_M = 3000.0
+#: Service kinds whose layer starts switched off (too many points to read the map).
+SERVICES_OFF = ("bus_stop",)
+
+
+def dorpshub_payload(
+    result: Any, *, offline: bool, basemap: Any, outline: Any, sources_note: str
+) -> dict[str, Any]:
+    """Everything the Dorpshub page draws, JSON-ready (see ``web/dorpshub.js``)."""
+    from bereikbaar.maps._basemap import basemap_payload
+
+    c.check_tables(
+        {
+            "result.villages": result.villages,
+            "result.services": result.services,
+            "result.hubs": result.hubs,
+        }
+    )
+    outline_ll = c.outline_payload(outline)
+    villages = _villages(result)
+    return {
+        "title": f"Dorpshub — {result.gemeente}",
+        "palette": c.palette(),
+        "gemeente": str(result.gemeente),
+        "offline": offline,
+        "outline": outline_ll,
+        "bounds": c.bounds_of(outline_ll),
+        "norms": [
+            {
+                "key": str(n.key),
+                "label": str(n.label_nl),
+                "service": _nl.service_nl(str(n.service)),
+                "mode": _nl.mode_nl(str(n.profile)),
+                "max_min": c.number(n.max_min, 1),
+                "source": str(n.source or ""),
+            }
+            for n in result.norms
+        ],
+        "villages": villages,
+        "services": _services(_near(result.services, outline, SERVICES_MARGIN_M)),
+        "hubs": _hubs(result.hubs, villages),
+        "what_if": _what_if(getattr(result, "what_if", None), villages),
+        "assumptions": [str(a) for a in result.assumptions],
+        "sources": str(sources_note or ""),
+        "basemap": basemap_payload(basemap),
+    }
+
+
+def village_radius_px(residents: Any) -> float:
+    """Marker radius (px) growing with the square root of the residents, 4 … 20."""
+    n = c.number(residents, 0) or 0.0
+    return round(min(4.0 + math.sqrt(max(n, 0.0)) / 5.0, 20.0), 1)
+
+
+def _villages(result: Any) -> list[dict[str, Any]]:
+    villages = result.villages
+    out = []
+    for row, ll in zip(c.records(villages), c.point_coords(villages), strict=True):
+        out.append(
+            {
+                "ll": ll,
+                "id": c.text(row.get("village_id")),
+                "name": c.text(row.get("village")),
+                "kind": c.text(row.get("place_nl")) or _nl.place_kind_nl(c.text(row.get("place"))),
+                "inw": c.number(row.get("residents"), 0),
+                "inw65": c.number(row.get("residents_65_plus"), 0),
+                "r": village_radius_px(row.get("residents")),
+                "nfail": c.number(row.get("n_failed_norms"), 0),
+                "failed": c.text(row.get("failed_norms")),
+                "within": {n.key: c.flag(row.get(n.within_column)) for n in result.norms},
+                "minutes": {n.key: c.number(row.get(n.minutes_column), 1) for n in result.norms},
+                "share": {n.key: c.number(row.get(n.share_column), 3) for n in result.norms},
+            }
+        )
+    return out
+
+
+def _near(points: Any, outline: Any, margin_m: float) -> Any:
+    if not len(points):
+        return points
+    return points[points.intersects(outline.union_all().buffer(margin_m))]
+
+
+def _services(services: Any) -> list[dict[str, Any]]:
+    out = []
+    for row, ll in zip(c.records(services), c.point_coords(services), strict=True):
+        kind = c.text(row.get("kind"))
+        out.append(
+            {
+                "ll": ll,
+                "kind": kind,
+                "slug": c.css_slug(kind),
+                "kind_nl": _nl.service_nl(kind),
+                "mark": SERVICE_MARKS.get(kind, kind[:2].upper() or "?"),
+                "name": c.text(row.get("name")),
+                "dep": c.number(row.get("departures_per_hour"), 1),
+                "off": kind in SERVICES_OFF,
+            }
+        )
+    return out
+
+
+def _served(value: Any) -> list[str]:
+    if c.isna(value) or isinstance(value, int | float):
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(";") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _hubs(hubs: Any, villages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    where = {v["name"]: v["ll"] for v in villages}
+    out = []
+    for row, ll in zip(c.records(hubs), c.point_coords(hubs), strict=True):
+        method = c.text(row.get("method"))
+        served = _served(row.get("villages_served"))
+        out.append(
+            {
+                "ll": ll,
+                "method": c.css_slug(method),
+                "method_nl": c.text(row.get("method_nl")) or _nl.HUB_METHODS_NL.get(method, method),
+                "mark": HUB_METHOD_MARKS.get(method, "?"),
+                "rank": c.number(row.get("rank"), 0),
+                "village": c.text(row.get("village")),
+                "inw": c.number(row.get("residents_served"), 0),
+                "gain": c.number(row.get("residents_gaining"), 0),
+                "served": served,
+                "links": [where[n] for n in served if n in where and where[n] != ll],
+            }
+        )
+    return out
+
+
+def _what_if(what_if: Any, villages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if what_if is None:
+        return None
+    where = {v["name"]: v["ll"] for v in villages}
+    s = what_if.summary if isinstance(what_if.summary, dict) else {}
+    return {
+        "village": c.text(what_if.village),
+        "ll": where.get(c.text(what_if.village)),
+        "before": c.number(s.get("residents_within_before"), 0),
+        "after": c.number(s.get("residents_within_after"), 0),
+        "gain": c.number(s.get("residents_gaining"), 0),
+        "gain65": c.number(s.get("residents_65_plus_gaining"), 0),
+        "residents": c.number(s.get("residents"), 0),
+        "villages": [str(v) for v in s.get("villages_gaining", [])],
+    }

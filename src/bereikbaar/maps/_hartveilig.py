@@ -1,0 +1,240 @@
+"""The Hartveilig map's data: cells with their coverage per hour, AEDs with their hours.
+
+Meaning first: a cell is drawn *binnen bereik* from the result's own decision
+(``covered_<moment>`` at a named moment, ``hourly_covered`` at any other hour of the week),
+never from rounded minutes; minutes are detail in the tooltip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bereikbaar import _nl
+from bereikbaar.maps import _common as c
+
+PROVENANCE_NL = {"osm": "OpenStreetMap", "register": "AED-register", "both": "OSM en AED-register"}
+STATUS_SLUG = {"24/7": "24-7", "limited": "limited", "unknown": "unknown"}
+
+
+def hartveilig_payload(
+    result: Any, *, offline: bool, basemap: Any, outline: Any, sources_note: str
+) -> dict[str, Any]:
+    """Everything the Hartveilig page draws, JSON-ready (see ``web/hartveilig.js``)."""
+    from bereikbaar.coverage import hour_of_week
+    from bereikbaar.maps._basemap import basemap_payload
+
+    c.check_tables(
+        {
+            "result.cells": result.cells,
+            "result.white_spots": result.white_spots,
+            "result.aeds": result.aeds,
+            "result.proposals": result.proposals,
+            "result.relocations": result.relocations,
+        }
+    )
+    outline_ll = c.outline_payload(outline)
+    moments = [
+        {
+            "name": mo.name,
+            "slug": c.css_slug(mo.name),
+            "label": _moment_label(mo),
+            "hour": hour_of_week(mo),
+            **_moment_figures(result.summary, mo.name),
+        }
+        for mo in result.moments
+    ]
+    model = result.model
+    return {
+        "title": f"Hartveilig — {result.gemeente}",
+        "palette": c.palette(),
+        "gemeente": str(result.gemeente),
+        "offline": offline,
+        "outline": outline_ll,
+        "bounds": c.bounds_of(outline_ll),
+        "model": {
+            "name": str(model.name),
+            "description": str(model.description_nl),
+            "threshold_min": c.number(model.threshold_min, 2),
+        },
+        "moments": moments,
+        "residents_total": float(np.nansum(result.cells["residents"].to_numpy(float))),
+        "hourly_residents": c.numbers(result.hourly_residents_covered, 1),
+        "hourly_residents_approx": _optional_hours(
+            getattr(result, "hourly_residents_covered_with_approximate", None)
+        ),
+        "cells": _cells(result),
+        "aeds": _aeds(result),
+        "spots": _white_spots(result),
+        "proposals": _proposals(result.proposals),
+        "relocations": _relocations(result.relocations),
+        "assumptions": [str(a) for a in result.assumptions],
+        "sources": str(sources_note or ""),
+        "basemap": basemap_payload(basemap),
+    }
+
+
+def _optional_hours(values: Any) -> list[float | None] | None:
+    return None if values is None else c.numbers(values, 1)
+
+
+def _moment_label(moment: Any) -> str:
+    return str(getattr(moment, "label", "") or moment.name)
+
+
+def _moment_figures(summary: Any, name: str) -> dict[str, Any]:
+    info = (summary or {}).get("moments", {}).get(name, {}) if isinstance(summary, dict) else {}
+    return {
+        "residents_covered": c.number(info.get("residents_covered"), 1),
+        "share_covered": c.number(info.get("share_covered"), 4),
+        "residents_approx": c.number(info.get("residents_covered_with_approximate"), 1),
+    }
+
+
+def _cell_rings(cells: Any, cell_size_m: float) -> list[int]:
+    """The four corners of every cell's square, ``[lat0, lon0, …, lat3, lon3]`` flattened."""
+    x = cells.geometry.x.to_numpy(dtype=float)
+    y = cells.geometry.y.to_numpy(dtype=float)
+    h = cell_size_m / 2.0
+    cx = np.stack([x - h, x + h, x + h, x - h], axis=1)
+    cy = np.stack([y - h, y - h, y + h, y + h], axis=1)
+    lon, lat = c.lonlat_int(cx, cy)
+    return np.stack([lat, lon], axis=2).reshape(-1).tolist()
+
+
+def _cells(result: Any) -> dict[str, Any]:
+    """The populated cells (residents > 0): squares, residents, coverage bits, minutes."""
+    hourly = np.asarray(result.hourly_covered, dtype=bool)
+    if hourly.shape != (len(result.cells), 168):
+        raise c.BereikbaarError(
+            f"result.hourly_covered has shape {hourly.shape}; expected "
+            f"({len(result.cells)}, 168), one row per row of result.cells"
+        )
+    keep = np.nan_to_num(result.cells["residents"].to_numpy(dtype=float)) > 0
+    cells, hourly = result.cells[keep], hourly[keep]
+    covered = {mo.name: _pack_flags(cells[f"covered_{mo.name}"]) for mo in result.moments}
+    res65 = cells["residents_65_plus"] if "residents_65_plus" in cells.columns else None
+    return {
+        "n": len(cells),
+        "id": [c.text(v) for v in cells["cell_id"]],
+        "ring": _cell_rings(cells, float(result.cell_size_m)),
+        "inw": c.numbers(cells["residents"], 0),
+        "inw65": c.numbers(res65, 0) if res65 is not None else [None] * len(cells),
+        "week": c.numbers(cells["weekly_share"], 3),
+        "hourly": c.pack_bits(hourly, what="result.hourly_covered"),
+        "covered": covered,
+        "minutes": {mo.name: c.numbers(cells[f"minutes_{mo.name}"], 1) for mo in result.moments},
+    }
+
+
+def _pack_flags(series: Any) -> str:
+    """A bool column as base64 of its bits (MSB first), padded to whole bytes."""
+    import base64
+
+    flags = series.astype("boolean").fillna(False).to_numpy(bool)
+    return base64.b64encode(np.packbits(flags).tobytes()).decode("ascii")
+
+
+def _aeds(result: Any) -> dict[str, Any]:
+    from bereikbaar.coverage import availability_matrix
+
+    aeds = result.aeds
+    status = aeds["availability_status"].fillna("unknown").astype(str)
+    status = status.where(status.isin(list(STATUS_SLUG)), "unknown")
+    hours = aeds["open_hours"].fillna("").astype(str) if "open_hours" in aeds else [""] * len(aeds)
+    unknown = str(getattr(result.model, "unknown_availability", "closed") or "closed")
+    matrix = availability_matrix(list(status), list(hours), unknown=unknown)
+    rows = []
+    for row, ll, st in zip(c.records(aeds), c.point_coords(aeds), status, strict=True):
+        rows.append(
+            {
+                "ll": ll,
+                "status": STATUS_SLUG[st],
+                "status_nl": _nl.AVAILABILITY_NL.get(st, st),
+                "name": c.text(row.get("name")),
+                "where": ", ".join(
+                    t for t in (c.text(row.get("street")), c.text(row.get("place"))) if t
+                ),
+                "hours": c.text(row.get("availability")),
+                "indoor": _indoor_nl(row.get("indoor")),
+                "source": PROVENANCE_NL.get(c.text(row.get("provenance")), "onbekend"),
+                "approx": c.text(row.get("location_quality")) == "postcode",
+                "counts": c.flag(row.get("counts")) is not False,
+                "id": c.text(row.get("aed_id")),
+            }
+        )
+    at_moment = {
+        mo.name: [bool(v) for v in aeds[f"open_{mo.name}"].astype("boolean").fillna(False)]
+        for mo in result.moments
+        if f"open_{mo.name}" in aeds.columns
+    }
+    return {"rows": rows, "hourly": c.pack_bits(matrix, what="AED hours"), "moment": at_moment}
+
+
+def _indoor_nl(value: Any) -> str:
+    v = c.flag(value)
+    return "onbekend" if v is None else ("binnen (in een gebouw)" if v else "buiten (kast)")
+
+
+def _white_spots(result: Any) -> dict[str, list[dict[str, Any]]]:
+    spots = result.white_spots
+    out: dict[str, list[dict[str, Any]]] = {mo.name: [] for mo in result.moments}
+    if not len(spots) or "moment" not in spots.columns:
+        return out
+    geoms = c.to_lonlat(spots.geometry, simplify_m=c.AREA_SIMPLIFY_M)
+    for row, geom in zip(c.records(spots), geoms, strict=True):
+        name = c.text(row.get("moment"))
+        if name not in out:
+            continue
+        spot = {
+            "rank": c.number(row.get("rank"), 0),
+            "inw": c.number(row.get("residents"), 0),
+            "inw65": c.number(row.get("residents_65_plus"), 0),
+            "area_km2": c.number(row.get("area_km2"), 2),
+            "village": c.text(row.get("nearest_village")),
+            "dist_m": c.number(row.get("distance_nearest_available_aed_m"), 0),
+            "parts": c.polygon_parts(geom),
+        }
+        if "distance_nearest_24_7_aed_m" in row:
+            spot["dist247_m"] = c.number(row.get("distance_nearest_24_7_aed_m"), 0)
+        out[name].append(spot)
+    return out
+
+
+def _proposals(proposals: Any) -> list[dict[str, Any]]:
+    out = []
+    for row, ll in zip(c.records(proposals), c.point_coords(proposals), strict=True):
+        out.append(
+            {
+                "ll": ll,
+                "rank": c.number(row.get("rank"), 0),
+                "name": c.text(row.get("name")),
+                "kind": _nl.service_nl(c.text(row.get("kind"))),
+                "address": c.text(row.get("address")),
+                "near": c.text(row.get("near")),
+                "gain": c.number(row.get("gain_residents"), 0),
+                "gain65": c.number(row.get("gain_residents_65_plus"), 0),
+                "cum": c.number(row.get("cumulative_residents"), 0),
+            }
+        )
+    return out
+
+
+def _relocations(relocations: Any) -> list[dict[str, Any]]:
+    out = []
+    for row, ll in zip(c.records(relocations), c.point_coords(relocations), strict=True):
+        out.append(
+            {
+                "ll": ll,
+                "rank": c.number(row.get("rank"), 0),
+                "name": c.text(row.get("name")),
+                "address": c.text(row.get("address")),
+                "near": c.text(row.get("near")),
+                "now": c.text(row.get("current_availability")),
+                "to": c.text(row.get("to")) or "24/7-buitenkast op dezelfde plek",
+                "gain": c.number(row.get("gain_residents"), 0),
+                "cum": c.number(row.get("cumulative_residents"), 0),
+            }
+        )
+    return out
