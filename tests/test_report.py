@@ -221,3 +221,23 @@ def test_gpkg_writer_restores_gdal_options(tmp_path):
         assert gpd.read_file(tmp_path / "a.gpkg", layer="a")["v"].tolist() == [1]
     finally:
         pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": None})
+
+
+def test_base_layer_made_once_per_municipality(monkeypatch):
+    import bereikbaar.maps
+    from bereikbaar import outputs
+
+    calls = []
+    monkeypatch.setattr(
+        bereikbaar.maps, "basemap_for_area", lambda area, outline: calls.append(outline) or outline
+    )
+
+    class Area:  # a stand-in study area
+        pass
+
+    a, b = Area(), Area()
+    assert outputs._basemap(a, "X", "outline-x") == "outline-x"
+    assert outputs._basemap(a, "X", "outline-x") == "outline-x"
+    assert outputs._basemap(a, "Y", "outline-y") == "outline-y"
+    assert outputs._basemap(b, "X", "outline-x2") == "outline-x2"
+    assert calls == ["outline-x", "outline-y", "outline-x2"]

@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import shutil
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,10 +157,21 @@ def _map_options(result: Any, area: Any) -> dict[str, Any]:
         note = area.sources_note()
     basemap = None
     if area is not None and outline is not None:
-        from bereikbaar.maps import basemap_for_area
-
-        basemap = basemap_for_area(area, outline)
+        basemap = _basemap(area, result.gemeente, outline)
     return {"boundary": outline, "sources_note": note, "basemap": basemap}
+
+
+# The base layer per study area and municipality, made once for both maps.
+_BASEMAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _basemap(area: Any, gemeente: str, outline: Any) -> Any:
+    from bereikbaar.maps import basemap_for_area
+
+    per_area = _BASEMAPS.setdefault(area, {})
+    if gemeente not in per_area:
+        per_area[gemeente] = basemap_for_area(area, outline)
+    return per_area[gemeente]
 
 
 def write_hartveilig(
