@@ -1,0 +1,296 @@
+"""The ov router against an independent brute force: Dijkstra on a time-expanded graph.
+
+The brute force knows nothing of patterns, rounds or labels: every stop event is a node,
+riding, staying seated, waiting at a stop, boarding, alighting, changing (with the minimum
+transfer time) and walking between stops are edges, and heapq Dijkstra finds the earliest
+arrival at each destination group for one departure time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bereikbaar.transit import (
+    build_timetable,
+    order_percentiles,
+    summarize_window,
+    transit_times,
+)
+
+
+# ------------------------------------------------------------------------ brute force
+class TimeExpandedGraph:
+    """Stop events as nodes; the part of the graph that does not depend on the departure."""
+
+    def __init__(self, stop_times, egress, transfers, min_transfer_s):
+        self.ready_times = defaultdict(set)  # stop -> times a traveller can be ready there
+        self.adj = defaultdict(list)  # node -> [(node, weight)]
+        self.events = []
+        walk = defaultdict(list)
+        for r in transfers.itertuples(index=False):
+            if r.from_stop != r.to_stop:
+                walk[r.from_stop].append((r.to_stop, max(r.time_s, min_transfer_s)))
+        eg = defaultdict(list)
+        for r in egress.itertuples(index=False):
+            eg[r.stop].append((r.group, r.time_s))
+        for trip, rows in stop_times.groupby("trip", sort=False):
+            self._add_trip(trip, rows.reset_index(drop=True), walk, eg, min_transfer_s)
+
+    def _add_trip(self, trip, rows, walk, eg, min_transfer_s):
+        adj = self.adj
+        for i, r in enumerate(rows.itertuples(index=False)):
+            dep, arr = ("dep", trip, i), ("arr", trip, i)
+            adj[arr].append((dep, r.departure_s - r.arrival_s))  # stay seated
+            if i + 1 < len(rows):
+                adj[dep].append((("arr", trip, i + 1), rows.arrival_s[i + 1] - r.departure_s))
+            if r.pickup:
+                self.ready_times[r.stop].add(r.departure_s)
+                self.events.append((r.stop, r.departure_s, dep))
+            if r.drop_off and i > 0:
+                for q, w in [(r.stop, min_transfer_s), *walk[r.stop]]:
+                    self.ready_times[q].add(r.arrival_s + w)
+                    adj[arr].append((("ready", q, r.arrival_s + w), w))
+                for g, w in eg[r.stop]:
+                    adj[arr].append((("sink", g), w))
+
+    def earliest(self, access, t0, n_groups):
+        """Earliest arrival (seconds after t0) per group; inf where none."""
+        ready_times = defaultdict(set, {k: set(v) for k, v in self.ready_times.items()})
+        adj = defaultdict(list, {k: list(v) for k, v in self.adj.items()})
+        src = ("source",)
+        for r in access.itertuples(index=False):
+            ready_times[r.stop].add(t0 + r.time_s)
+            adj[src].append((("ready", r.stop, t0 + r.time_s), r.time_s))
+        for s, times in ready_times.items():
+            for a, b in itertools.pairwise(sorted(times)):
+                adj[("ready", s, a)].append((("ready", s, b), b - a))
+        for s, t, dep in self.events:
+            adj[("ready", s, t)].append((dep, 0.0))
+        dist = {src: 0.0}
+        heap = [(0.0, 0, src)]
+        counter = itertools.count(1)
+        while heap:
+            d, _, u = heapq.heappop(heap)
+            if d > dist.get(u, np.inf):
+                continue
+            for v, w in adj[u]:
+                nd = d + w
+                if nd < dist.get(v, np.inf):
+                    dist[v] = nd
+                    heapq.heappush(heap, (nd, next(counter), v))
+        return np.array([dist.get(("sink", g), np.inf) for g in range(n_groups)])
+
+
+# ------------------------------------------------------------------- small feeds
+@st.composite
+def small_feeds(draw):
+    n_stops = draw(st.integers(2, 6))
+    n_trips = draw(st.integers(1, 7))
+    rows = []
+    for trip in range(n_trips):
+        length = draw(st.integers(2, 5))
+        stops = draw(st.lists(st.integers(0, n_stops - 1), min_size=length, max_size=length))
+        t = draw(st.integers(0, 5400))
+        for i, s in enumerate(stops):
+            arr = t
+            dep = arr + draw(st.integers(0, 120))
+            rows.append(
+                {
+                    "trip": trip,
+                    "stop": s,
+                    "arrival_s": arr,
+                    "departure_s": dep,
+                    "pickup": draw(st.booleans()) or i == 0,
+                    "drop_off": draw(st.booleans()) or i == length - 1,
+                }
+            )
+            t = dep + draw(st.integers(0, 1500))
+    stop_times = pd.DataFrame(rows)
+    n_origins, n_groups = 2, 3
+    access = pd.DataFrame(
+        draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, n_origins - 1), st.integers(0, n_stops - 1), st.integers(0, 900)
+                ),
+                max_size=6,
+                unique_by=lambda x: (x[0], x[1]),
+            )
+        ),
+        columns=["origin", "stop", "time_s"],
+    )
+    egress = pd.DataFrame(
+        draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, n_stops - 1), st.integers(0, n_groups - 1), st.integers(0, 900)
+                ),
+                max_size=6,
+            )
+        ),
+        columns=["stop", "group", "time_s"],
+    )
+    transfers = pd.DataFrame(
+        draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, n_stops - 1), st.integers(0, n_stops - 1), st.integers(0, 600)
+                ),
+                max_size=6,
+                unique_by=lambda x: (x[0], x[1]),
+            )
+        ),
+        columns=["from_stop", "to_stop", "time_s"],
+    )
+    min_tr = draw(st.sampled_from([0, 60, 120]))
+    deps = sorted(draw(st.lists(st.integers(0, 5400), min_size=1, max_size=5, unique=True)))
+    return n_stops, stop_times, access, egress, transfers, min_tr, deps, n_origins, n_groups
+
+
+def _check_equal(n_stops, stop_times, access, egress, transfers, min_tr, deps, n_o, n_g):
+    tt = build_timetable(stop_times, n_stops=n_stops, transfers=transfers, min_transfer_s=min_tr)
+    got = transit_times(
+        tt,
+        access=access,
+        egress=egress,
+        departures_s=deps,
+        n_origins=n_o,
+        n_groups=n_g,
+        max_transfers=20,
+    )
+    graph = TimeExpandedGraph(stop_times, egress, transfers, min_tr)
+    for o in range(n_o):
+        acc = access[access["origin"] == o]
+        for d, t0 in enumerate(deps):
+            want = graph.earliest(acc, t0, n_g)
+            np.testing.assert_allclose(got[o, :, d], want, rtol=0, atol=1e-6)
+    return got
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_feeds())
+def test_router_equals_time_expanded_dijkstra_on_small_feeds(feed):
+    _check_equal(*feed)
+
+
+def test_small_feeds_exercise_trips_and_transfers():
+    """Random feeds where every trip needs a change (0→1 + walk or 1→3, 0→1 + walk 1→2 +
+    2→3): many departures find one, and the router agrees with the brute force on them."""
+    found = 0
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        rows = []
+        for trip, stops in enumerate([(0, 1), (1, 3), (2, 3)]):
+            t = int(rng.integers(0, 3600))
+            for i, s in enumerate(stops):
+                rows.append(
+                    {
+                        "trip": trip,
+                        "stop": s,
+                        "arrival_s": t + 600 * i,
+                        "departure_s": t + 600 * i,
+                        "pickup": True,
+                        "drop_off": True,
+                    }
+                )
+        stop_times = pd.DataFrame(rows)
+        access = pd.DataFrame({"origin": [0], "stop": [0], "time_s": [60]})
+        egress = pd.DataFrame({"stop": [3], "group": [0], "time_s": [60]})
+        transfers = pd.DataFrame({"from_stop": [1], "to_stop": [2], "time_s": [100]})
+        got = _check_equal(4, stop_times, access, egress, transfers, 60, [0, 1800], 1, 1)
+        found += int(np.isfinite(got).any())
+    assert found >= 10
+
+
+def test_hand_worked_transfer_and_minimum_change_time():
+    # stop 0 --trip 0 (08:00->08:10)--> stop 1 ; walk 1->2 180 s ; stop 2 --trip 1/2--> stop 3
+    st_ = pd.DataFrame(
+        {
+            "trip": [0, 0, 1, 1, 2, 2],
+            "stop": [0, 1, 2, 3, 2, 3],
+            "arrival_s": [28800, 29400, 29700, 30000, 29520, 29800],
+            "departure_s": [28800, 29400, 29700, 30000, 29520, 29800],
+            "pickup": [True] * 6,
+            "drop_off": [True] * 6,
+        }
+    )
+    transfers = pd.DataFrame({"from_stop": [1], "to_stop": [2], "time_s": [180.0]})
+    access = pd.DataFrame({"origin": [0], "stop": [0], "time_s": [300.0]})
+    egress = pd.DataFrame({"stop": [3], "group": [0], "time_s": [60.0]})
+    tt = build_timetable(st_, n_stops=4, transfers=transfers, min_transfer_s=120)
+    # leave 07:55 = 28500: at stop 0 08:00, stop 1 08:10 (29400), stop 2 at 29580 -> trip 2
+    # (29520) is missed, trip 1 (29700) arrives 30000, +60 = 30060 -> 1560 s door to door
+    got = transit_times(
+        tt, access=access, egress=egress, departures_s=[28500, 28501], n_origins=1, n_groups=1
+    )
+    assert got[0, 0, 0] == 30060 - 28500
+    assert np.isinf(got[0, 0, 1])  # one second later the 08:00 is gone, nothing after it
+    # no transfers allowed: no trip at all
+    none = transit_times(
+        tt,
+        access=access,
+        egress=egress,
+        departures_s=[28500],
+        n_origins=1,
+        n_groups=1,
+        max_transfers=0,
+    )
+    assert np.isinf(none[0, 0, 0])
+
+
+def test_percentiles_are_order_statistics_and_no_trip_is_nan():
+    times = np.array([[600.0] * 10 + [np.inf] * 10])  # half the minutes without a trip
+    p = order_percentiles(times)
+    assert p[0, 0] == 600.0 and p[0, 1] == 600.0 and np.isnan(p[0, 2])
+    s = summarize_window(np.full((1, 5), np.inf), np.array([900.0]), max_travel_s=3600)
+    assert bool(s["no_trip"][0]) and np.isnan(s["transit_p50_min"][0])
+    assert s["ov_p50_min"][0] == 15.0 and s["ov_by"][0] == "walk"
+    s = summarize_window(np.full((1, 5), 300.0), np.array([900.0]), max_travel_s=3600)
+    assert s["ov_by"][0] == "transit" and s["transit_share"][0] == 1.0
+    s = summarize_window(np.full((1, 5), 7200.0), np.array([np.nan]), max_travel_s=3600)
+    assert s["ov_by"][0] == "none" and bool(s["no_trip"][0])
+
+
+# ---------------------------------------------------------------- the test feed
+@pytest.fixture(scope="module")
+def synth_feed(synth_dir):
+    from bereikbaar.inputs.gtfs import read_gtfs
+
+    day = dt.date(2026, 3, 4)
+    return read_gtfs(synth_dir / "gtfs_drenthe_synth.zip", dates=[day]).data, day
+
+
+@pytest.mark.slow
+def test_router_equals_brute_force_on_random_pairs_of_the_test_feed(synth_feed):
+    feed, day = synth_feed
+    rng = np.random.default_rng(16)
+    stop_times = feed.timetable(day)
+    n_stops = len(feed.stops)
+    xy = np.c_[feed.stops.geometry.x, feed.stops.geometry.y]
+    # transfers: stops within 400 m, 1.4 m/s straight line (any walking table will do)
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    a, b = np.nonzero((d <= 400) & (d > 0))
+    transfers = pd.DataFrame({"from_stop": a, "to_stop": b, "time_s": d[a, b] / 1.4})
+    n_o, n_g = 4, 6
+    origins = rng.choice(n_stops, size=n_o, replace=False)
+    access = pd.DataFrame({"origin": np.arange(n_o), "stop": origins, "time_s": 240.5})
+    egress = pd.DataFrame(
+        {
+            "stop": rng.choice(n_stops, size=40),
+            "group": np.arange(40) % n_g,
+            "time_s": rng.uniform(0, 900, 40),
+        }
+    )
+    deps = np.sort(rng.choice(np.arange(7 * 3600, 9 * 3600, 60), size=6, replace=False))
+    deps = np.r_[deps, 23 * 3600 + 50 * 60]  # a departure whose trips run past midnight
+    got = _check_equal(n_stops, stop_times, access, egress, transfers, 120, deps, n_o, n_g)
+    assert np.isfinite(got[:, :, :-1]).mean() > 0.1  # real journeys were compared
