@@ -217,7 +217,7 @@ class _Feed:
 
     def read(self, name: str, columns: Sequence[str], *, required: Sequence[str] = ()):
         """Chunks of ``name`` as text (missing optional columns are empty strings); each
-        chunk carries ``_row``, the file line number (header = 1)."""
+        chunk carries ``line_no``, the file line number (header = 1)."""
         if name not in self.names:
             raise InputError(
                 f"{name} is missing from the GTFS feed",
@@ -249,7 +249,7 @@ class _Feed:
                     {c: chunk[c].str.strip() if c in chunk.columns else "" for c in columns},
                     index=chunk.index,
                 )
-                out["_row"] = np.arange(offset, offset + len(out))
+                out["line_no"] = np.arange(offset, offset + len(out))
                 offset += len(out)
                 yield out.reset_index(drop=True)
 
@@ -257,7 +257,7 @@ class _Feed:
         chunks = list(self.read(name, columns, required=required))
         if chunks:
             return pd.concat(chunks, ignore_index=True)
-        return pd.DataFrame({c: pd.Series(dtype=str) for c in [*columns, "_row"]})
+        return pd.DataFrame({c: pd.Series(dtype=str) for c in [*columns, "line_no"]})
 
 
 @contextmanager
@@ -335,7 +335,7 @@ def _calendar_active(cal, days, feed_days, issues: IssueLog) -> set[tuple[str, d
         if start is None or end is None or any(f not in ("0", "1", "") for f in flags):
             bad = "start_date" if start is None else "end_date" if end is None else "weekdays"
             issues.flag(
-                row._row,
+                row.line_no,
                 f"calendar.txt:{bad}",
                 getattr(row, bad, ",".join(flags)),
                 "unreadable_calendar",
@@ -357,7 +357,7 @@ def _apply_exceptions(cd, active, days, feed_days, issues: IssueLog):
         if d is None or row.exception_type not in ("1", "2"):
             bad = "date" if d is None else "exception_type"
             issues.flag(
-                row._row,
+                row.line_no,
                 f"calendar_dates.txt:{bad}",
                 getattr(row, bad),
                 "unreadable_calendar_date",
@@ -386,12 +386,12 @@ def _trips(feed: _Feed, services: pd.DataFrame) -> pd.DataFrame:
         routes = feed.read_all(
             "routes.txt", ["route_id", "route_short_name", "route_type"], required=["route_id"]
         ).drop_duplicates("route_id")
-        trips = trips.merge(routes.drop(columns="_row"), on="route_id", how="left")
+        trips = trips.merge(routes.drop(columns="line_no"), on="route_id", how="left")
     for c in ("route_short_name", "route_type"):
         if c not in trips:
             trips[c] = ""
         trips[c] = trips[c].fillna("")
-    return trips.drop(columns="_row").reset_index(drop=True)
+    return trips.drop(columns="line_no").reset_index(drop=True)
 
 
 def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog):
@@ -411,7 +411,7 @@ def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog):
     for idx in plat.index[(bad_lat | bad_lon).to_numpy()]:
         col = "stop_lat" if bad_lat[idx] else "stop_lon"
         issues.reject(
-            int(plat.at[idx, "_row"]),
+            int(plat.at[idx, "line_no"]),
             f"stops.txt:{col}",
             plat.at[idx, col],
             "bad_coordinates",
@@ -428,7 +428,7 @@ def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog):
     dup = keep["stop_id"].duplicated(keep="first")
     for r in keep[dup].itertuples(index=False):
         issues.reject(
-            r._row,
+            r.line_no,
             "stops.txt:stop_id",
             r.stop_id,
             "duplicate_stop_id",
@@ -516,7 +516,7 @@ def _stop_times(feed: _Feed, trips: pd.DataFrame, stops: gpd.GeoDataFrame, issue
             "departure_s": st["dep"].to_numpy().astype(np.int64),
             "pickup": st["pickup_type"].to_numpy() != "1",
             "drop_off": st["drop_off_type"].to_numpy() != "1",
-            "row": st["_row"].to_numpy(),
+            "row": st["line_no"].to_numpy(),
         }
     )
     return out.sort_values(["trip", "stop_sequence"], kind="stable").reset_index(drop=True), n_read
@@ -540,7 +540,7 @@ def _empty_stop_times() -> pd.DataFrame:
 def _reject_rows(chunk, bad, column: str, reason: str, hint: str, issues: IssueLog):
     bad = np.asarray(bad, dtype=bool)
     for r in chunk[bad].itertuples(index=False):
-        issues.reject(r._row, f"stop_times.txt:{column}", getattr(r, column), reason, hint)
+        issues.reject(r.line_no, f"stop_times.txt:{column}", getattr(r, column), reason, hint)
     return chunk[~bad]
 
 
@@ -608,7 +608,7 @@ def _check_times(chunk, issues: IssueLog):
     for col, own in (("arrival_time", arr), ("departure_time", dep)):
         for r in chunk[own.isna().to_numpy()].itertuples(index=False):
             issues.repair(
-                r._row,
+                r.line_no,
                 f"stop_times.txt:{col}",
                 "",
                 "missing_time",
@@ -633,7 +633,7 @@ def _check_flags(chunk, issues: IssueLog):
         bad = ~chunk[col].isin(["", "0", "1", "2", "3"])
         for r in chunk[bad.to_numpy()].itertuples(index=False):
             issues.repair(
-                r._row,
+                r.line_no,
                 f"stop_times.txt:{col}",
                 getattr(r, col),
                 "bad_pickup_drop_off",
@@ -645,7 +645,7 @@ def _check_flags(chunk, issues: IssueLog):
 
 def _check_order(st: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
     """Reject duplicate stop_sequence values and stops whose time lies before an earlier one."""
-    st = st.sort_values(["trip_id", "seq", "_row"], kind="stable").reset_index(drop=True)
+    st = st.sort_values(["trip_id", "seq", "line_no"], kind="stable").reset_index(drop=True)
     dup = st.duplicated(["trip_id", "seq"], keep="first").to_numpy()
     st = _reject_rows(
         st,
