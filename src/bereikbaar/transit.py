@@ -642,3 +642,58 @@ def _long_table(summary: dict, origin_index, group_labels, window: str) -> pd.Da
     for key, values in summary.items():
         table[key] = np.asarray(values).reshape(-1)
     return table
+
+
+# ------------------------------------------------------------------ departures at hubs
+def departures_per_hour(
+    feed,
+    points,
+    *,
+    date: dt.date,
+    start_s: int,
+    end_s: int,
+    radius_m: float = 300.0,
+    route_types: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Departures per hour at each point (a station or bus hub) from the feed.
+
+    A departure is a trip leaving (boarding allowed, not at its last stop) from a stop
+    within ``radius_m`` of the point between ``start_s`` and ``end_s`` (seconds after
+    midnight of ``date``); a trip calling at two platforms of the hub counts once.
+
+    Parameters
+    ----------
+    feed
+        A :class:`~bereikbaar.inputs.gtfs.TransitFeed` read for ``date``.
+    points
+        GeoDataFrame/GeoSeries in EPSG:28992.
+    route_types
+        Count only these GTFS route types (e.g. ``("2",)`` for trains at a station); None
+        counts every trip.
+
+    Returns
+    -------
+    numpy.ndarray
+        float (n_points,): departures per hour; 0 where no stop lies within ``radius_m``.
+    """
+    import shapely
+
+    if end_s <= start_s:
+        raise RoutingError("departures_per_hour needs end_s > start_s")
+    st_ = feed.timetable(date)
+    last = np.r_[st_["trip"].to_numpy()[1:] != st_["trip"].to_numpy()[:-1], True]
+    dep = st_["departure_s"].to_numpy()
+    use = st_["pickup"].to_numpy() & ~last & (dep >= start_s) & (dep < end_s)
+    if route_types is not None:
+        n_trips = len(feed.trips)
+        rtype = feed.trips["route_type"].astype(str).to_numpy()
+        use &= np.isin(rtype[st_["trip"].to_numpy() % max(n_trips, 1)], list(route_types))
+    ev = pd.DataFrame({"trip": st_["trip"].to_numpy()[use], "stop": st_["stop"].to_numpy()[use]})
+    geoms = getattr(points, "geometry", points).to_numpy()
+    tree = shapely.STRtree(feed.stops.geometry.to_numpy())
+    p_idx, s_idx = tree.query(geoms, predicate="dwithin", distance=radius_m)
+    pairs = pd.DataFrame({"point": p_idx, "stop": s_idx}).merge(ev, on="stop")
+    counts = pairs.drop_duplicates(["point", "trip"]).groupby("point").size()
+    out = np.zeros(len(geoms))
+    out[counts.index.to_numpy()] = counts.to_numpy()
+    return out / ((end_s - start_s) / 3600.0)
