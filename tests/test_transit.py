@@ -294,3 +294,163 @@ def test_router_equals_brute_force_on_random_pairs_of_the_test_feed(synth_feed):
     deps = np.r_[deps, 23 * 3600 + 50 * 60]  # a departure whose trips run past midnight
     got = _check_equal(n_stops, stop_times, access, egress, transfers, 120, deps, n_o, n_g)
     assert np.isfinite(got[:, :, :-1]).mean() > 0.1  # real journeys were compared
+
+
+# ------------------------------------------------------- door to door on a tiny network
+def _line_feed():
+    """A 10 km street, stop A at x=300 and B at x=9700; a bus A→B every 30 minutes from
+    07:10 (20 minutes' ride); origin at x=0 and x=5000, destination at x=10000."""
+    import geopandas as gpd
+    import shapely
+
+    from bereikbaar._crs import RD_NEW
+    from bereikbaar.inputs.gtfs import TransitFeed
+    from bereikbaar.network import network_from_arrays
+
+    xs = np.arange(0, 10_001, 100.0)
+    net = network_from_arrays(
+        np.c_[xs, np.zeros_like(xs)], [(i, i + 1) for i in range(len(xs) - 1)], mode="walk"
+    )
+    stops = gpd.GeoDataFrame(
+        {
+            "stop_id": ["A", "B"],
+            "stop_name": ["A", "B"],
+            "station_id": ["A", "B"],
+            "station_name": ["A", "B"],
+        },
+        geometry=[shapely.Point(300, 0), shapely.Point(9700, 0)],
+        crs=RD_NEW,
+    )
+    deps = [7 * 3600 + 600 + 1800 * k for k in range(4)]
+    trips = pd.DataFrame(
+        {
+            "trip_id": [f"t{k}" for k in range(4)],
+            "route_id": "r",
+            "route_short_name": "1",
+            "route_type": "3",
+            "service_id": "wk",
+        }
+    )
+    rows = []
+    for k, d in enumerate(deps):
+        rows += [(k, 0, 1, d, d, True, False, 0), (k, 1, 2, d + 1200, d + 1200, False, True, 0)]
+    st_ = pd.DataFrame(
+        rows,
+        columns=[
+            "trip",
+            "stop",
+            "stop_sequence",
+            "arrival_s",
+            "departure_s",
+            "pickup",
+            "drop_off",
+            "row",
+        ],
+    )
+    services = pd.DataFrame({"service_id": ["wk"], "date": [dt.date(2026, 3, 4)]})
+    feed = TransitFeed(
+        path=None,
+        dates=(dt.date(2026, 3, 4),),
+        stops=stops,
+        trips=trips,
+        stop_times=st_,
+        services=services,
+    )
+    origins = gpd.GeoSeries([shapely.Point(0, 0), shapely.Point(5000, 0)], crs=RD_NEW)
+    dest = gpd.GeoSeries([shapely.Point(10_000, 0)], crs=RD_NEW)
+    return net, feed, origins, dest, deps
+
+
+def test_ov_minutes_hand_worked_with_walking_fallback():
+    from bereikbaar.config import TransitSettings, TransitWindow, TravelProfile
+    from bereikbaar.transit import ov_minutes, walk_legs
+
+    net, feed, origins, dest, deps = _line_feed()
+    walk = TravelProfile("walk", "walk", speed_kmh=3.6)  # 1 m/s: metres are seconds
+    window = TransitWindow("m", "We", "07:00", "08:00")
+    ts = TransitSettings(service_date="2026-03-02", windows=(window,), max_travel_min=180)
+    legs = walk_legs(
+        net, stops=feed.stops, origins=origins, destinations=dest, profile=walk, settings=ts
+    )
+    assert sorted(legs.access.itertuples(index=False)) == [(0, 0, 300.0)]
+    assert sorted(legs.egress.itertuples(index=False)) == [(1, 0, 300.0)]
+    np.testing.assert_allclose(legs.walk_s, [[10_000.0], [5_000.0]])
+    ov = ov_minutes(feed, legs, settings=ts, origin_index=["west", "middle"])
+    tab = ov.table.set_index("origin")
+    # by hand: leave at t, be at A at t + 300, take the first bus at or after it, +20 + 5 min
+    t = 7 * 3600 + 60 * np.arange(60)
+    door = np.array([min(d for d in deps if d >= x + 300) + 1200 + 300 - x for x in t]) / 60
+    srt = np.sort(door)
+    assert tab.loc["west", "transit_p05_min"] == srt[2]  # 3rd of 60 departure minutes
+    assert tab.loc["west", "transit_p50_min"] == srt[29]
+    assert tab.loc["west", "transit_p95_min"] == srt[56]
+    assert tab.loc["west", "ov_by"] == "transit" and not tab.loc["west", "no_trip"]
+    np.testing.assert_allclose(ov.minutes["m"][0, 0], door)
+    # the middle of the street: no stop within 1200 m, walking is the ov time
+    mid = tab.loc["middle"]
+    assert mid["no_trip"] and np.isnan(mid["transit_p50_min"]) and mid["ov_by"] == "walk"
+    assert mid["ov_p05_min"] == mid["ov_p95_min"] == mid["walk_min"] == 5000 / 60
+
+
+def test_departures_per_hour_counts_trips_leaving_in_the_window():
+    import geopandas as gpd
+    import shapely
+
+    from bereikbaar._crs import RD_NEW
+    from bereikbaar.transit import departures_per_hour
+
+    _, feed, *_ = _line_feed()
+    pts = gpd.GeoSeries(
+        [shapely.Point(350, 0), shapely.Point(9700, 0), shapely.Point(5000, 0)], crs=RD_NEW
+    )
+    got = departures_per_hour(
+        feed, pts, date=dt.date(2026, 3, 4), start_s=7 * 3600, end_s=9 * 3600, radius_m=100
+    )
+    # A: buses at 07:10, 07:40, 08:10, 08:40 in two hours; B is only the last stop
+    np.testing.assert_allclose(got, [2.0, 0.0, 0.0])
+
+
+@pytest.mark.slow
+def test_villages_without_a_stop_nearby_get_no_ov_trip_faster_than_walking(cfg, synth_feed):
+    """On the test region: a village with no stop within walking reach has no ov trip and
+    its ov time is its walking time; ov is never slower than walking."""
+    from bereikbaar.pipeline import open_study_area
+    from bereikbaar.transit import ov_minutes, walk_legs
+
+    feed, _ = synth_feed
+    area = open_study_area(cfg)
+    name, polygon = area.municipality(area.municipalities["statnaam"].iloc[0])
+    places = area.places().data
+    villages = places[places.within(polygon)].reset_index(drop=True)
+    services = area.services()
+    services = services[services["kind"] == "huisartsenpost"].reset_index(drop=True)
+    ts = cfg.transit
+    legs = walk_legs(
+        area.network("walk"),
+        stops=feed.stops,
+        origins=villages,
+        destinations=services,
+        profile=cfg.profile(ts.walk_profile),
+        settings=ts,
+    )
+    ov = ov_minutes(
+        feed,
+        legs,
+        settings=ts,
+        origin_index=villages.index,
+        groups=services["kind"].to_numpy(),
+        windows=ts.windows[:1],
+    )
+    tab = ov.table
+    no_stop = ~tab["origin"].isin(legs.access["origin"].unique())
+    assert no_stop.any() and (~no_stop).any()
+    assert tab.loc[no_stop, "no_trip"].all()
+    walk = tab.loc[no_stop, "walk_min"]
+    assert (
+        tab.loc[no_stop, "ov_p50_min"].fillna(-1)
+        == walk.where(walk <= ts.max_travel_min).fillna(-1)
+    ).all()
+    assert (tab["ov_p95_min"].fillna(np.inf) <= tab["walk_min"].fillna(np.inf)).all()
+    both = tab["ov_p05_min"].notna() & tab["ov_p50_min"].notna()
+    assert (tab.loc[both, "ov_p05_min"] <= tab.loc[both, "ov_p50_min"]).all()
+    assert (tab["ov_p50_min"].isna() <= tab["ov_p95_min"].isna()).all()  # NaN only upwards
