@@ -697,3 +697,42 @@ def departures_per_hour(
     out = np.zeros(len(geoms))
     out[counts.index.to_numpy()] = counts.to_numpy()
     return out / ((end_s - start_s) / 3600.0)
+
+
+def ov_to_destinations(
+    net: Network,
+    feed,
+    origins,
+    destinations,
+    *,
+    settings: TransitSettings,
+    profile: TravelProfile,
+    groups: Sequence | None = None,
+    windows: Sequence[TransitWindow] | None = None,
+    max_snap_m: float = 500.0,
+    walk_s: np.ndarray | None = None,
+) -> OvTimes:
+    """One call for notebooks and analyses: :func:`walk_legs` then :func:`ov_minutes`.
+
+    ``origins`` and ``destinations`` are GeoDataFrames in the network's CRS; the table's
+    ``origin`` is the origins' index. ``groups`` (e.g. ``services["kind"]``) gives times to
+    the nearest destination of each group.
+    """
+    legs = walk_legs(
+        net,
+        stops=feed.stops,
+        origins=origins,
+        destinations=destinations,
+        profile=profile,
+        settings=settings,
+        max_snap_m=max_snap_m,
+        walk_s=walk_s,
+    )
+    return ov_minutes(
+        feed,
+        legs,
+        settings=settings,
+        origin_index=origins.index,
+        groups=None if groups is None else np.asarray(groups),
+        windows=windows,
+    )
