@@ -656,7 +656,8 @@ def _check_order(st: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
         issues,
     )
     while True:
-        prev_dep = st.groupby("trip_id", sort=False)["dep"].transform(lambda s: s.shift(1).cummax())
+        by_trip = st.groupby("trip_id", sort=False)
+        prev_dep = by_trip["dep"].shift(1).groupby(st["trip_id"], sort=False).cummax()
         back = (st["arr"] < prev_dep).to_numpy()
         if not back.any():
             return st.reset_index(drop=True)
