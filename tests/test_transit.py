@@ -454,3 +454,129 @@ def test_villages_without_a_stop_nearby_get_no_ov_trip_faster_than_walking(cfg, 
     both = tab["ov_p05_min"].notna() & tab["ov_p50_min"].notna()
     assert (tab.loc[both, "ov_p05_min"] <= tab.loc[both, "ov_p50_min"]).all()
     assert (tab["ov_p50_min"].isna() <= tab["ov_p95_min"].isna()).all()  # NaN only upwards
+
+
+# ----------------------------------------- written as GTFS, read back, past midnight
+def _hms(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@st.composite
+def midnight_feeds(draw):
+    """Trips of Tuesday and Wednesday around midnight (times up to 26:xx) as GTFS rows."""
+    n_stops = draw(st.integers(2, 5))
+    trips = []
+    for k in range(draw(st.integers(1, 6))):
+        day = draw(st.sampled_from(["tue", "wed"]))
+        stops = draw(st.lists(st.integers(0, n_stops - 1), min_size=2, max_size=4))
+        t = draw(st.integers(80_000, 92_000)) if day == "tue" else draw(st.integers(0, 6000))
+        rows = []
+        for s in stops:
+            dwell = draw(st.integers(0, 60))
+            rows.append((s, t, t + dwell))
+            t += dwell + draw(st.integers(60, 1200))
+        trips.append((f"t{k}", day, rows))
+    deps = sorted(draw(st.lists(st.integers(0, 7200), min_size=1, max_size=4, unique=True)))
+    return n_stops, trips, deps
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feed=midnight_feeds())
+def test_router_on_feeds_read_from_gtfs_files_past_midnight(tmp_path_factory, feed):
+    from bereikbaar.inputs.gtfs import read_gtfs
+
+    n_stops, trips, deps = feed
+    folder = tmp_path_factory.mktemp("gtfs")
+    (folder / "stops.txt").write_text(
+        "stop_id,stop_name,stop_lat,stop_lon\n"
+        + "".join(f"s{i},S{i},52.9,{6.5 + 0.01 * i}\n" for i in range(n_stops))
+    )
+    (folder / "trips.txt").write_text(
+        "route_id,service_id,trip_id\n" + "".join(f"r,{d},{t}\n" for t, d, _ in trips)
+    )
+    (folder / "calendar_dates.txt").write_text(
+        "service_id,date,exception_type\ntue,20260303,1\nwed,20260304,1\n"
+    )
+    (folder / "stop_times.txt").write_text(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        + "".join(
+            f"{t},{_hms(a)},{_hms(d)},s{s},{i + 1}\n"
+            for t, _, rows in trips
+            for i, (s, a, d) in enumerate(rows)
+        )
+    )
+    wed = dt.date(2026, 3, 4)
+    res = read_gtfs(folder, dates=[wed])
+    assert res.rows_rejected == 0
+    fd = res.data
+    stop_pos = {sid: i for i, sid in enumerate(fd.stops["stop_id"])}
+    # the brute force works on the raw rows: Tuesday's times move 24 h back
+    raw = pd.DataFrame(
+        [
+            {
+                "trip": k,
+                "stop": stop_pos[f"s{s}"],
+                "arrival_s": a - shift,
+                "departure_s": d - shift,
+                "pickup": True,
+                "drop_off": True,
+            }
+            for k, (_, day, rows) in enumerate(trips)
+            for shift in [86_400 if day == "tue" else 0]
+            for s, a, d in rows
+        ]
+    )
+    access = pd.DataFrame({"origin": [0, 0], "stop": [0, 1], "time_s": [30, 90]})
+    egress = pd.DataFrame({"stop": np.arange(n_stops), "group": np.arange(n_stops), "time_s": 45})
+    transfers = pd.DataFrame({"from_stop": [0, 1], "to_stop": [1, 0], "time_s": [200, 200]})
+    tt = build_timetable(fd.timetable(wed), n_stops=n_stops, transfers=transfers, min_transfer_s=60)
+    got = transit_times(
+        tt,
+        access=access,
+        egress=egress,
+        departures_s=deps,
+        n_origins=1,
+        n_groups=n_stops,
+        max_transfers=20,
+    )
+    graph = TimeExpandedGraph(raw, egress, transfers, 60)
+    for d, t0 in enumerate(deps):
+        np.testing.assert_allclose(got[0, :, d], graph.earliest(access, t0, n_stops), atol=1e-6)
+
+
+def test_transit_config_windows_and_dates(tmp_path):
+    from bereikbaar.config import TransitSettings, TransitWindow, config_from_dict
+    from bereikbaar.errors import ConfigError
+    from bereikbaar.transit import service_dates, window_date
+
+    with pytest.raises(ConfigError, match="end 07:00 must lie after start"):
+        TransitWindow("w", "We", "09:00", "07:00")
+    with pytest.raises(ConfigError, match="day 'Wo' must be one of"):
+        TransitWindow("w", "Wo", "07:00", "09:00")
+    ts = TransitSettings(service_date="2026-03-05")  # a Thursday
+    assert [window_date(ts, w) for w in ts.windows] == [
+        dt.date(2026, 3, 4),
+        dt.date(2026, 3, 7),
+        dt.date(2026, 3, 4),
+    ]
+    assert service_dates(ts) == (dt.date(2026, 3, 4), dt.date(2026, 3, 7))
+    with pytest.raises(ConfigError, match="service_date '' must be a date"):
+        window_date(TransitSettings(), ts.windows[0])
+    raw = {
+        "study_area": {"name": "x", "province": "x"},
+        "inputs": {"osm": "a.pbf", "boundaries": "b.gpkg", "population": "c.gpkg"},
+        "profiles": {"walk": {"network": "walk", "speed_kmh": 5.0}},
+        "dorpshub": {"profiles": ["walk"], "village_profile": "walk", "hub_profile": "walk"},
+        "hartveilig": {"responder_profile": "walk"},
+        "transit": {
+            "gtfs": "feed.zip",
+            "service_date": "2026-03-04",
+            "windows": [{"name": "n", "day": "Su", "start": "10:00", "end": "11:30"}],
+        },
+    }
+    cfg = config_from_dict(raw, data_root=tmp_path)
+    assert cfg.transit.gtfs == tmp_path / "feed.zip"
+    assert cfg.transit.windows[0].end_s - cfg.transit.windows[0].start_s == 5400
+    raw["transit"]["walk_profile"] = "wlak"
+    with pytest.raises(ConfigError, match="transit.walk_profile names profile 'wlak'"):
+        config_from_dict(raw, data_root=tmp_path)
