@@ -390,6 +390,28 @@ def test_ov_minutes_hand_worked_with_walking_fallback():
     mid = tab.loc["middle"]
     assert mid["no_trip"] and np.isnan(mid["transit_p50_min"]) and mid["ov_by"] == "walk"
     assert mid["ov_p05_min"] == mid["ov_p95_min"] == mid["walk_min"] == 5000 / 60
+    # walking times brought by the caller (per group) give the same table
+    from bereikbaar.transit import ov_to_destinations
+
+    again = ov_to_destinations(
+        net,
+        feed,
+        gpd_frame(origins, ["west", "middle"]),
+        gpd_frame(dest, [0]),
+        settings=ts,
+        profile=walk,
+        groups=["hap"],
+        walk_group_s={"hap": np.array([10_000.0, 5_000.0])},
+    )
+    cols = ["transit_p05_min", "transit_p50_min", "ov_p95_min", "walk_min", "no_trip", "ov_by"]
+    pd.testing.assert_frame_equal(again.table[cols], ov.table[cols])
+    assert list(again.table["group"]) == ["hap", "hap"]
+
+
+def gpd_frame(geoms, index):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(geometry=geoms.to_numpy(), index=index, crs=geoms.crs)
 
 
 def test_departures_per_hour_counts_trips_leaving_in_the_window():

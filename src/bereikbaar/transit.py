@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -484,13 +485,16 @@ class WalkLegs:
 
     ``access``: ``origin``, ``stop``, ``time_s``; ``egress``: ``stop``, ``destination``,
     ``time_s``; ``transfers``: ``from_stop``, ``to_stop``, ``time_s`` (positions); ``walk_s``:
-    (n_origins, n_destinations) walking all the way, NaN where not reached.
+    (n_origins, n_destinations) walking all the way, NaN where not reached (None when the
+    caller brings its own walking times per group, see :func:`ov_minutes`).
     """
 
     access: pd.DataFrame
     egress: pd.DataFrame
     transfers: pd.DataFrame
-    walk_s: np.ndarray
+    walk_s: np.ndarray | None
+    n_origins: int
+    n_destinations: int
 
 
 def walk_legs(
@@ -503,11 +507,14 @@ def walk_legs(
     settings: TransitSettings,
     max_snap_m: float = 500.0,
     walk_s: np.ndarray | None = None,
+    walk_matrix: bool = True,
 ) -> WalkLegs:
     """Walks to, between and from stops within the limits of ``settings``.
 
     ``stops``, ``origins``, ``destinations`` are GeoDataFrames or GeoSeries in the network's
-    CRS. ``walk_s`` reuses walking times the caller already has (n_origins, n_destinations).
+    CRS. ``walk_s`` reuses walking times the caller already has (n_origins, n_destinations);
+    ``walk_matrix=False`` skips walking all the way (the caller passes ``walk_group_s`` to
+    :func:`ov_minutes`).
     """
     if profile.network != "walk" or not profile.speed_mps:
         raise ConfigError(f"[transit] walk_profile {profile.name!r} must be a walk profile")
@@ -519,7 +526,7 @@ def walk_legs(
     trf = travel_times_within(
         net, s_st, s_st, profile=profile, cutoff_s=settings.max_transfer_walk_m / profile.speed_mps
     )
-    if walk_s is None:
+    if walk_s is None and walk_matrix:
         walk_s = travel_time_matrix(
             net, s_o, s_d, profile=profile, cutoff_s=settings.max_travel_min * 60.0
         )
@@ -527,7 +534,9 @@ def walk_legs(
         access=acc.rename(columns={"destination": "stop"}),
         egress=egr.rename(columns={"origin": "stop"}),
         transfers=trf.rename(columns={"origin": "from_stop", "destination": "to_stop"}),
-        walk_s=np.asarray(walk_s, dtype=np.float64),
+        walk_s=None if walk_s is None else np.asarray(walk_s, dtype=np.float64),
+        n_origins=len(s_o),
+        n_destinations=len(s_d),
     )
 
 
@@ -560,6 +569,7 @@ def ov_minutes(
     origin_index: Sequence,
     groups: Sequence | None = None,
     windows: Sequence[TransitWindow] | None = None,
+    walk_group_s: Mapping[Any, np.ndarray] | None = None,
 ) -> OvTimes:
     """Public transport door to door for each window (see the module docstring).
 
@@ -576,11 +586,14 @@ def ov_minutes(
         destination of each group, per departure minute. None: each destination alone.
     windows
         Default: ``settings.windows``.
+    walk_group_s
+        Walking all the way to the nearest destination of each group, seconds per origin
+        (NaN: not reached), by group label; default: from ``legs.walk_s``.
     """
-    n_o, n_d = legs.walk_s.shape
+    n_o, n_d = legs.n_origins, legs.n_destinations
     labels = np.arange(n_d) if groups is None else np.asarray(groups)
     uniq, gidx = np.unique(labels, return_inverse=True)
-    walk_g = _group_min(legs.walk_s, gidx, len(uniq))
+    walk_g = _walk_by_group(legs, walk_group_s, uniq, gidx)
     egress = legs.egress.assign(group=gidx[legs.egress["destination"].to_numpy()])
     frames, minutes, cache = [], {}, {}
     for w in windows or settings.windows:
@@ -618,6 +631,17 @@ def ov_minutes(
             len(deps),
         )
     return OvTimes(table=pd.concat(frames, ignore_index=True), minutes=minutes, groups=tuple(uniq))
+
+
+def _walk_by_group(legs: WalkLegs, walk_group_s, uniq, gidx) -> np.ndarray:
+    if walk_group_s is not None:
+        missing = [g for g in uniq if g not in walk_group_s]
+        if missing:
+            raise RoutingError(f"walk_group_s lacks the walking times to group {missing[0]!r}")
+        return np.column_stack([np.asarray(walk_group_s[g], dtype=float) for g in uniq])
+    if legs.walk_s is None:
+        raise RoutingError("no walking times: pass walk_group_s or walk_legs(walk_matrix=True)")
+    return _group_min(legs.walk_s, gidx, len(uniq))
 
 
 def _group_min(walk_s: np.ndarray, gidx: np.ndarray, n_groups: int) -> np.ndarray:
@@ -711,12 +735,14 @@ def ov_to_destinations(
     windows: Sequence[TransitWindow] | None = None,
     max_snap_m: float = 500.0,
     walk_s: np.ndarray | None = None,
+    walk_group_s: Mapping[Any, np.ndarray] | None = None,
 ) -> OvTimes:
     """One call for notebooks and analyses: :func:`walk_legs` then :func:`ov_minutes`.
 
     ``origins`` and ``destinations`` are GeoDataFrames in the network's CRS; the table's
     ``origin`` is the origins' index. ``groups`` (e.g. ``services["kind"]``) gives times to
-    the nearest destination of each group.
+    the nearest destination of each group. ``walk_group_s`` (walking seconds per origin to
+    the nearest of each group, e.g. from the walk mode of Dorpshub) saves the walking matrix.
     """
     legs = walk_legs(
         net,
@@ -727,6 +753,7 @@ def ov_to_destinations(
         settings=settings,
         max_snap_m=max_snap_m,
         walk_s=walk_s,
+        walk_matrix=walk_group_s is None,
     )
     return ov_minutes(
         feed,
@@ -735,4 +762,5 @@ def ov_to_destinations(
         origin_index=origins.index,
         groups=None if groups is None else np.asarray(groups),
         windows=windows,
+        walk_group_s=walk_group_s,
     )
