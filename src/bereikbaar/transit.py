@@ -375,6 +375,10 @@ def transit_times(
     """
     if max_transfers < 0:
         raise RoutingError("max_transfers must be >= 0")
+    _check_range(access, "origin", n_origins, "access")
+    _check_range(access, "stop", tt.n_stops, "access")
+    _check_range(egress, "stop", tt.n_stops, "egress")
+    _check_range(egress, "group", n_groups, "egress")
     deps = np.asarray(departures_s, dtype=np.float64)
     order = np.argsort(-deps, kind="stable")
     acc = access.sort_values(["origin", "stop"], kind="stable")
@@ -406,6 +410,15 @@ def transit_times(
     result = np.empty_like(out)
     result[:, :, order] = out
     return result
+
+
+def _check_range(table: pd.DataFrame, column: str, n: int, what: str) -> None:
+    values = table[column].to_numpy()
+    if len(values) and (values.min() < 0 or values.max() >= n):
+        raise RoutingError(
+            f"{what}.{column} holds {values.max() if values.max() >= n else values.min()}, "
+            f"outside 0..{n - 1}; number {column}s from 0 as in the timetable"
+        )
 
 
 # ------------------------------------------------------------------------- percentiles
