@@ -594,11 +594,16 @@ def test_transit_config_windows_and_dates(tmp_path):
             "gtfs": "feed.zip",
             "service_date": "2026-03-04",
             "windows": [{"name": "n", "day": "Su", "start": "10:00", "end": "11:30"}],
+            "norm_window": "n",
         },
     }
     cfg = config_from_dict(raw, data_root=tmp_path)
     assert cfg.transit.gtfs == tmp_path / "feed.zip"
     assert cfg.transit.windows[0].end_s - cfg.transit.windows[0].start_s == 5400
+    raw["transit"]["norm_window"] = "weekday_morning"
+    with pytest.raises(ConfigError, match="norm_window 'weekday_morning' must name one of"):
+        config_from_dict(raw, data_root=tmp_path)
+    raw["transit"]["norm_window"] = "n"
     raw["transit"]["walk_profile"] = "wlak"
     with pytest.raises(ConfigError, match="transit.walk_profile names profile 'wlak'"):
         config_from_dict(raw, data_root=tmp_path)

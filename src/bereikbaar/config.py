@@ -316,7 +316,9 @@ class TransitSettings:
 
     ``service_date`` (``YYYY-MM-DD``) picks the timetable week: each window's ``day`` is
     that weekday in the Monday–Sunday week of the date. Walking legs (to the stop, between
-    stops, from the stop) use ``walk_profile`` over the walk network.
+    stops, from the stop) use ``walk_profile`` over the walk network. Dorpshub's ``ov``
+    minutes and norms use ``norm_statistic`` (``p05``/``p50``/``p95`` over the departure
+    minutes) of ``norm_window``.
     """
 
     gtfs: Path | None = None
@@ -329,6 +331,16 @@ class TransitSettings:
     max_transfers: int = 3
     max_travel_min: float = 180.0
     halo_m: float = 15_000.0
+    norm_window: str = "weekday_morning"
+    norm_statistic: Literal["p05", "p50", "p95"] = "p50"
+
+    def __post_init__(self) -> None:
+        names = [w.name for w in self.windows]
+        if self.norm_window not in names:
+            raise ConfigError(
+                f"[transit] norm_window {self.norm_window!r} must name one of the windows "
+                f"({', '.join(names)})"
+            )
 
 
 # ---------------------------------------------------------------------------- config
