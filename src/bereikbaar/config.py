@@ -303,6 +303,10 @@ class TransitWindow:
         return int(hh) * 3600 + int(mm) * 60
 
 
+#: The profile name of public transport in Dorpshub norms; it is not a road profile (it
+#: needs a GTFS feed, ``[transit] gtfs``) and norms with it are skipped without one.
+OV_PROFILE = "ov"
+
 DEFAULT_WINDOWS = (
     TransitWindow("weekday_morning", "We", "07:00", "09:00", "Werkdag 07:00–09:00"),
     TransitWindow("saturday", "Sa", "10:00", "12:00", "Zaterdag 10:00–12:00"),
@@ -548,7 +552,11 @@ def _check_profile_references(cfg: Config, where: str) -> None:
         ("dorpshub.hub_profile", dh.hub_profile),
         ("transit.walk_profile", cfg.transit.walk_profile),
         *[(f"dorpshub.profiles[{i}]", p) for i, p in enumerate(dh.profiles)],
-        *[(f"dorpshub.norms[{i}].profile", n.profile) for i, n in enumerate(dh.norms)],
+        *[
+            (f"dorpshub.norms[{i}].profile", n.profile)
+            for i, n in enumerate(dh.norms)
+            if n.profile != OV_PROFILE
+        ],
     ]
     for key, name in refs:
         if name not in cfg.profiles:
