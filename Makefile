@@ -8,7 +8,7 @@ OUT ?= maps
 CONFIG ?= data/drenthe.toml
 WORKERS ?= 2
 
-.PHONY: demo test setup assets lint bench clean
+.PHONY: demo test setup assets reference lint bench clean
 
 demo: setup
 	$(BIN)/bereikbaar export --config $(CONFIG) --all --out $(OUT) --workers $(WORKERS)
@@ -16,7 +16,7 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -n $(WORKERS) --durations=15
 
-setup: $(VENV)/.installed assets
+setup: $(VENV)/.installed assets reference
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,17 @@ $(VENV)/.installed: pyproject.toml
 assets: $(VENV)/.installed
 	$(BIN)/python scripts/fetch_map_assets.py
 
+# The reference evaluator (opening_hours.js, pinned in tests/reference/package-lock.json)
+# for the opening-hours differential test. Offline, a failed install only makes that test
+# skip; in CI (CI=true) it fails the build.
+REFERENCE := tests/reference/node_modules/opening_hours/package.json
+reference: $(REFERENCE)
+
+$(REFERENCE): tests/reference/package-lock.json
+	@cd tests/reference && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 \
+		|| { echo "npm ci in tests/reference failed: the opening-hours reference tests skip (CI=true: error)"; \
+		     [ "$$CI" != "true" ]; }
+
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -40,4 +51,4 @@ bench: setup
 	$(BIN)/python benchmarks/export.py
 
 clean:
-	rm -rf $(VENV) vendor maps/*/ maps/index.html .pytest_cache
+	rm -rf $(VENV) vendor maps/*/ maps/index.html .pytest_cache tests/reference/node_modules

@@ -1,5 +1,9 @@
 """Hartveilig for the whole province: coverage per moment, white spots, time.
 
+Also per municipality at night: coverage with AEDs placed only by postcode (the range's
+upper end), the fetch model at 1.8 / 2.3 / 3.1 m/s, residents within 500 m of an available
+AED in a straight line and by route, and the median route/straight-line ratio.
+
 Target (issue 4): <= 60 s for the 12 municipalities (4 moments + weekly share + 10 proposals
 each) on a 2-core machine, networks loaded from the cache. Run: python benchmarks/hartveilig.py
 """
@@ -32,6 +36,16 @@ def main() -> None:
         for m, v in s["moments"].items():
             row[m] = f"{100 * v['share_covered']:.1f}%"
         row["white_spots_night"] = s["white_spots"].get("night", {}).get("count", "–")
+        night = s["moments"].get("night")
+        if night:
+            row["night_with_approx"] = f"{100 * night['share_covered_with_approximate']:.1f}%"
+            sens = s["sensitivity"]["moments"]["night"]["share_covered"]
+            row["night_by_speed"] = " / ".join(f"{100 * v:.1f}%" for v in sens)
+            dist = s["straight_vs_route"]["moments"]["night"]
+            row["night_500m_straight_route"] = (
+                f"{100 * dist['straight']['500']:.1f}% / {100 * dist['route']['500']:.1f}%"
+            )
+            row["route_ratio"] = dist["median_route_to_straight"]
         row["seconds"] = time.perf_counter() - t
         rows.append(row)
     total = time.perf_counter() - t_start
@@ -41,6 +55,10 @@ def main() -> None:
         "aeds",
         *[m.name for m in cfg.hartveilig.moments],
         "white_spots_night",
+        "night_with_approx",
+        "night_by_speed",
+        "night_500m_straight_route",
+        "route_ratio",
         "seconds",
     ]
     print_table(rows, cols, title="Hartveilig, Drenthe test region")

@@ -185,3 +185,115 @@ def test_merge_checks_inputs(osm, reg):
         merge_aeds(osm.drop(columns="availability_status"), reg)
     empty = merge_aeds(osm.iloc[0:0], reg)
     assert (empty["provenance"] == "register").all() and len(empty) == 4
+
+
+# ------------------------------------------------------------- AED lifecycle (issue #11)
+from bereikbaar.inputs.aeds import aed_exclusion  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"disused:emergency": "defibrillator"}, ("lifecycle", "disused:emergency")),
+        ({"removed:emergency": "defibrillator"}, ("lifecycle", "removed:emergency")),
+        ({"was:emergency": "defibrillator"}, ("lifecycle", "was:emergency")),
+        ({"demolished:emergency": "defibrillator"}, ("lifecycle", "demolished:emergency")),
+        ({"emergency": "defibrillator", "access": "private"}, ("private_access", "access")),
+        ({"emergency": "defibrillator", "access": "No"}, ("private_access", "access")),
+        ({"note": "verwijderd?"}, ("removal_hint", "note")),
+        ({"fixme": "AED is weggehaald bij verbouwing"}, ("removal_hint", "fixme")),
+        ({"description": "Bestaat niet meer"}, ("removal_hint", "description")),
+        ({"note": "niet meer aanwezig (2024)"}, ("removal_hint", "note")),
+        ({"note": "verplaatst naar de sporthal"}, ("removal_hint", "note")),
+        ({"note": "AED-kast opgeheven"}, ("removal_hint", "note")),
+        ({"note:nl": "kast is verwijderd"}, ("removal_hint", "note:nl")),
+        ({"FIXME": "removed in 2023"}, ("removal_hint", "FIXME")),
+        ({"note": "gone"}, ("removal_hint", "note")),
+        ({"description": "no longer there"}, ("removal_hint", "description")),
+        ({"fixme": "relocated to the town hall"}, ("removal_hint", "fixme")),
+        ({"note": "moved to the other side of the street"}, ("removal_hint", "note")),
+        ({"note": "doesn't exist anymore"}, ("removal_hint", "note")),
+    ],
+)
+def test_aed_exclusion_reasons(tags, expected):
+    found = aed_exclusion(tags)
+    assert found is not None and found[:2] == expected
+    assert found[3]  # a hint
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {"emergency": "defibrillator", "access": "yes"},
+        {"access": "customers", "note": "alleen tijdens openingstijden"},
+        {"description": "während Öffnungszeiten verfügbar"},  # Liechtenstein's real texts
+        {"description": "24h verfügbar"},
+        {"description": "nur über Notruf 24h erreichbar"},
+        {"note": "niet verwijderd, hangt nu binnen"},
+        {"note": "not removed, just repainted"},
+        {"note": "verplaatst van de hal naar de buitenkast"},
+        {"note": "moved here from the old school"},
+        {"note": "relocated from the church"},
+        {"description": "afneembare kap kan worden opgetild"},
+        {"note": "Gonnie's winkel"},
+        {"name": "Verwijderdsestraat"},  # not a hint key
+        {"note": "no longer locked at night"},
+    ],
+)
+def test_aed_exclusion_leaves_working_aeds_alone(tags):
+    assert aed_exclusion(tags) is None
+
+
+def test_excluded_osm_aeds_are_rejected_with_id_tag_reason_and_hint():
+    issues = IssueLog("osm_aeds", "x.osm.pbf")
+    pois = osm_pois(
+        [
+            (1, 0.0, 0.0, "24/7", {"emergency": "defibrillator"}),
+            (2, 10.0, 0.0, "24/7", {"disused:emergency": "defibrillator"}),
+            (3, 20.0, 0.0, "24/7", {"emergency": "defibrillator", "note": "verwijderd?"}),
+            (4, 30.0, 0.0, "24/7", {"emergency": "defibrillator", "access": "no"}),
+        ]
+    )
+    out = aeds_from_osm(pois, issues=issues)
+    assert out["aed_id"].tolist() == ["osm:n1"]
+    log = issues.to_frame()
+    assert log[["column", "reason", "action"]].values.tolist() == [
+        ["disused:emergency", "lifecycle", "rejected"],
+        ["note", "removal_hint", "rejected"],
+        ["access", "private_access", "rejected"],
+    ]
+    assert log["value"].tolist() == [
+        "osm:n2 disused:emergency=defibrillator",
+        "osm:n3 note=verwijderd?",
+        "osm:n4 access=no",
+    ]
+    # drop_private=False keeps the private AED only, not the removed ones
+    assert aeds_from_osm(pois, drop_private=False)["aed_id"].tolist() == ["osm:n1", "osm:n4"]
+
+
+def test_test_region_removal_hints_are_all_excluded(cfg):
+    """Every OSM AED in the extract whose note/fixme/description our rule calls a removal is
+    left out; the count comes from scanning the raw file, independently of the reader."""
+    import osmium
+
+    from bereikbaar.inputs.osm import read_osm_pois
+
+    raw_hints, raw_total = 0, 0
+    for obj in osmium.FileProcessor(str(cfg.inputs.osm)).with_filter(
+        osmium.filter.KeyFilter("emergency")
+    ):
+        tags = {t.k: t.v for t in obj.tags}
+        if tags.get("emergency") != "defibrillator":
+            continue
+        raw_total += 1
+        raw_hints += any(
+            k.split(":")[0].lower() in ("note", "fixme", "description") and "verwijderd" in v
+            for k, v in tags.items()
+        )
+    pois = read_osm_pois(cfg.inputs.osm, kinds=["aed"]).data
+    issues = IssueLog("osm_aeds", cfg.inputs.osm)
+    out = aeds_from_osm(pois, issues=issues)
+    reasons = issues.to_frame().query("action == 'rejected'")["reason"].value_counts().to_dict()
+    assert len(pois) == raw_total
+    assert reasons.get("removal_hint", 0) == raw_hints > 0
+    assert len(out) == raw_total - sum(reasons.values())

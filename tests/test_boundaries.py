@@ -119,3 +119,75 @@ def test_area_geometry_checks(provinces) -> None:
         area_geometry(shapely.box(6.1, 52.6, 7.1, 53.2))
     with pytest.raises(InputError, match="polygon"):
         area_geometry(shapely.Point(230000, 550000))
+
+
+# ------------------------------------------------ repair and CRS plausibility (issue #14)
+def _write_layer(tmp_path: Path, geoms, crs, *, layer="gemeente_gegeneraliseerd") -> Path:
+    path = tmp_path / "bounds.gpkg"
+    gdf = gpd.GeoDataFrame(
+        {
+            "statcode": [f"GM{i:04d}" for i in range(len(geoms))],
+            "statnaam": ["A", "B"][: len(geoms)],
+        },
+        geometry=list(geoms),
+        crs=crs,
+    )
+    gdf.to_file(path, layer=layer, engine="pyogrio")
+    return path
+
+
+def test_bow_tie_polygon_is_refused_naming_the_area(tmp_path: Path):
+    x0, y0 = 230_000.0, 550_000.0
+    bow_tie = shapely.Polygon([(x0, y0), (x0 + 4000, y0 + 4000), (x0 + 4000, y0), (x0, y0 + 4000)])
+    assert not bow_tie.is_valid and bow_tie.area < 1.0  # the lobes cancel
+    path = _write_layer(tmp_path, [bow_tie], "EPSG:28992")
+    with pytest.raises(
+        InputError, match=r"bounds\.gpkg, row 1: .*polygon of A is invalid.*more than 1%"
+    ):
+        read_municipalities(path)
+
+
+def test_small_self_intersection_is_repaired_with_a_warning(tmp_path: Path, caplog):
+    x0, y0 = 230_000.0, 550_000.0
+    # a 10 km square whose last corner makes a 1 m loop across the first edge: area change ~0
+    ring = [(x0, y0), (x0 + 10_000, y0), (x0 + 10_000, y0 + 10_000), (x0, y0 + 10_000),
+            (x0 + 1, y0 - 1), (x0 + 1, y0 + 1), (x0, y0)]  # fmt: skip
+    poly = shapely.Polygon(ring)
+    assert not poly.is_valid
+    path = _write_layer(tmp_path, [poly], "EPSG:28992")
+    with caplog.at_level("WARNING", logger="bereikbaar.inputs.boundaries"):
+        gdf = read_municipalities(path)
+    geom = gdf.geometry.iloc[0]
+    assert geom.is_valid and geom.geom_type in ("Polygon", "MultiPolygon")
+    assert geom.area == pytest.approx(1e8, rel=1e-4)  # the square, computed by hand
+    assert "repaired with make_valid" in caplog.text and "A" in caplog.text
+
+
+def test_rd_metres_labelled_wgs84_are_refused(tmp_path: Path):
+    square = shapely.box(230_000, 550_000, 240_000, 560_000)
+    path = _write_layer(tmp_path, [square], "EPSG:4326")
+    with pytest.raises(
+        InputError, match=r"labelled EPSG:4326 .*look like RD New metres.*-a_srs EPSG:28992"
+    ):
+        read_municipalities(path)
+
+
+def test_degrees_labelled_rd_are_refused(tmp_path: Path):
+    path = _write_layer(tmp_path, [shapely.box(6.5, 52.9, 6.6, 53.0)], "EPSG:28992")
+    with pytest.raises(InputError, match="look like degrees"):
+        read_municipalities(path)
+
+
+def test_coordinates_outside_the_crs_area_of_use_are_refused(tmp_path: Path):
+    # UTM zone 31N metres for a square near Lisbon, labelled RD New (area of use: the Netherlands)
+    path = _write_layer(
+        tmp_path, [shapely.box(-600_000, -5_000_000, -590_000, -4_990_000)], "EPSG:28992"
+    )
+    with pytest.raises(InputError, match="outside the area of use"):
+        read_municipalities(path)
+
+
+def test_real_boundaries_need_no_repair(gpkg: Path, caplog):
+    with caplog.at_level("WARNING", logger="bereikbaar.inputs.boundaries"):
+        gdf = read_municipalities(gpkg)
+    assert gdf.geometry.is_valid.all()

@@ -162,6 +162,8 @@ def test_hartveilig_and_dorpshub_single(tmp_path, data_dir, cache_dir, monkeypat
     assert r.exit_code == 0, r.output
     table = pd.read_csv(folder / "dorpshub_villages.csv")
     assert list(table.columns) == [
+        "gemeente",
+        "village_id",
         "village",
         "residents",
         "residents_65_plus",

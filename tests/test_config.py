@@ -81,3 +81,151 @@ def test_with_hartveilig_copies(cfg):
 )
 def test_slugify(name, slug):
     assert slugify(name) == slug
+
+
+# ------------------------------------------------------------ validation (issue #14)
+def _raw() -> dict:
+    import tomllib
+
+    return tomllib.loads(CONFIG_PATH.read_text())
+
+
+def _load(raw: dict, data_dir: Path):
+    from bereikbaar.config import config_from_dict
+
+    return config_from_dict(raw, data_root=data_dir, source=CONFIG_PATH)
+
+
+def _set(raw: dict, dotted: str, value) -> dict:
+    *parents, last = dotted.split(".")
+    node = raw
+    for p in parents:
+        node = node[int(p)] if p.isdigit() else node[p]
+    node[last] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "profiles.car.delay_factor",
+            0,
+            r"profiles\.car\.delay_factor = 0\.0 must be a number > 0",
+        ),
+        ("profiles.car.delay_factor", -1.5, r"profiles\.car\.delay_factor = -1\.5 must be"),
+        ("profiles.walk.speed_kmh", -5.0, r"profiles\.walk\.speed_kmh = -5\.0 must be"),
+        ("profiles.car.speed_kmh", 0, r"profiles\.car\.speed_kmh = 0\.0 must be a number > 0"),
+        ("network.drive_speeds_kmh.primary", 0, r"network\.drive_speeds_kmh\.primary = 0\.0"),
+        ("network.drive_speeds_kmh.primary", -80, r"drive_speeds_kmh\.primary = -80\.0"),
+        (
+            "network.drive_speeds_kmh.primary",
+            "fast",
+            r"drive_speeds_kmh\.primary: expected a number",
+        ),
+        ("network.halo_walk_m", -500, r"network\.halo_walk_m = -500\.0 must be a number >= 0"),
+        ("network.halo_drive_m", -1, r"network\.halo_drive_m"),
+        ("network.max_snap_m", 0, r"network\.max_snap_m = 0\.0 must be a number > 0"),
+        ("hartveilig.relocate_k", -1, r"hartveilig\.relocate_k = -1 must be a number >= 0"),
+        ("hartveilig.merge_distance_m", -25, r"hartveilig\.merge_distance_m = -25\.0"),
+        ("hartveilig.budget_min", 0, r"hartveilig\.budget_min = 0\.0 must be a number > 0"),
+        ("hartveilig.n_proposals", -3, r"hartveilig\.n_proposals"),
+        ("dorpshub.village_max_min", 0, r"dorpshub\.village_max_min = 0\.0 must be a number > 0"),
+        ("dorpshub.village_max_min_by_place.town", -20, r"village_max_min_by_place\.town"),
+        ("dorpshub.norms.0.max_min", 0, r"dorpshub\.norms\[0\]\.max_min = 0\.0"),
+        ("hartveilig.budget_min", float("nan"), r"hartveilig\.budget_min = nan"),
+    ],
+)
+def test_out_of_range_setting_names_key_and_fix(data_dir, key, value, expected):
+    with pytest.raises(ConfigError, match=expected) as exc:
+        _load(_set(_raw(), key, value), data_dir)
+    assert "drenthe.toml" in str(exc.value) and "set " in str(exc.value)
+
+
+def test_defaults_pass_their_own_rules(cfg):
+    from bereikbaar.config import Config, validate_config
+
+    assert validate_config(cfg) is cfg
+    assert isinstance(cfg, Config)
+
+
+def test_misspelt_norm_service_suggests_the_right_one(data_dir):
+    raw = _set(_raw(), "dorpshub.norms.1.service", "hospitaal")
+    with pytest.raises(
+        ConfigError, match=r"norms\[1\]\.service = 'hospitaal'.*did you mean 'hospital'"
+    ):
+        _load(raw, data_dir)
+
+
+def test_unknown_dorpshub_service(data_dir):
+    raw = _set(_raw(), "dorpshub.services", ["gp", "supermarkt"])
+    with pytest.raises(
+        ConfigError, match=r"services\[1\] = 'supermarkt'.*did you mean 'supermarket'"
+    ):
+        _load(raw, data_dir)
+
+
+def test_unknown_candidate_kind(data_dir):
+    raw = _set(_raw(), "hartveilig.candidate_kinds", ["school", "castle"])
+    with pytest.raises(ConfigError, match=r"candidate_kinds\[1\] = 'castle' is not a known kind"):
+        _load(raw, data_dir)
+    raw = _set(_raw(), "hartveilig.candidate_kinds", ["schol"])
+    with pytest.raises(ConfigError, match="did you mean 'school'"):
+        _load(raw, data_dir)
+
+
+def test_duplicate_moment_names(data_dir):
+    raw = _raw()
+    raw["hartveilig"]["moments"][3]["name"] = "night"
+    with pytest.raises(ConfigError, match=r"moments\[3\] repeats the name 'night'"):
+        _load(raw, data_dir)
+
+
+@pytest.mark.parametrize("delimiter", [";;", "", '"', "\n"])
+def test_register_delimiter_must_be_one_character(data_dir, delimiter):
+    raw = _set(_raw(), "inputs.gp_register.delimiter", delimiter)
+    with pytest.raises(
+        ConfigError, match=r"inputs\.gp_register\.delimiter = .* exactly one character"
+    ):
+        _load(raw, data_dir)
+
+
+def test_register_encoding_must_be_known(data_dir):
+    raw = _set(_raw(), "inputs.aed_register.encoding", "klingon-8")
+    with pytest.raises(ConfigError, match=r"encoding = 'klingon-8' is not an encoding"):
+        _load(raw, data_dir)
+    raw = _set(_raw(), "inputs.aed_register.encoding", "cp-1252")
+    with pytest.raises(ConfigError, match="did you mean 'cp1252'"):
+        _load(raw, data_dir)
+    raw = _set(_raw(), "inputs.aed_register.encoding", "Windows-1252")
+    assert _load(raw, data_dir).inputs.aed_register.encoding == "Windows-1252"  # an alias
+
+
+def test_speed_mps_as_text(data_dir):
+    raw = _set(_raw(), "profiles.aed_responder.speed_mps", "snel")
+    with pytest.raises(ConfigError, match="speed_mps: expected a number"):
+        _load(raw, data_dir)
+
+
+def test_notebook_overrides_are_validated(cfg):
+    with pytest.raises(ConfigError, match=r"with_hartveilig\(\): hartveilig\.budget_min"):
+        cfg.with_hartveilig(budget_min=-1.0)
+    with pytest.raises(ConfigError, match="did you mean 'hospital'"):
+        cfg.with_dorpshub(services=("hospitaal",))
+
+
+def test_poi_kinds_agree_with_the_osm_reader():
+    from bereikbaar.config import POI_KINDS
+    from bereikbaar.inputs.osm import KINDS
+
+    assert POI_KINDS == KINDS
+
+
+def test_every_range_rule_names_a_real_field():
+    import dataclasses
+
+    from bereikbaar.config import RANGE_RULES
+
+    for cls, rules in RANGE_RULES.items():
+        names = {f.name for f in dataclasses.fields(cls)}
+        assert set(rules) <= names, cls

@@ -16,14 +16,22 @@ from bereikbaar.config import DorpshubSettings, Norm, TravelProfile
 from bereikbaar.dorpshub import (
     BUITENGEBIED,
     TABLE_COLUMNS,
+    CellAssignment,
     DorpshubResult,
+    NormSpec,
+    PreparedInputs,
+    ServiceTimes,
     assign_cells,
     compute_dorpshub,
     group_sum,
     hub_gains,
+    norm_label,
+    norm_shares,
     rank_villages,
     rank_villages_across,
     score_villages,
+    service_min_departures,
+    what_if_from_tables,
     what_if_hub,
 )
 from bereikbaar.errors import ConfigError, NetworkError
@@ -219,8 +227,8 @@ def test_hand_minutes_norms_score(hand: DorpshubResult):
     assert v.loc["Grolloo", "share_within_supermarket_bike"] == pytest.approx(2 / 3)
     assert v.loc["Amen", "score"] == pytest.approx(0.5)
     assert v.loc["Grolloo", "score"] == pytest.approx(1 / 3)
-    assert v.loc["Amen", "failed_norms"] == "supermarket (bike, 5 min)"
-    assert v.loc["Grolloo", "failed_norms"] == "gp (bike, 6 min)"
+    assert v.loc["Amen", "failed_norms"] == "supermarkt ≤ 5 min per fiets"
+    assert v.loc["Grolloo", "failed_norms"] == "huisarts ≤ 6 min per fiets"
     assert v["n_failed_norms"].tolist() == [1, 1]
     assert v.loc["Grolloo", "rank_gemeente"] == 1
     assert v.loc["Amen", "rank_gemeente"] == 2
@@ -316,7 +324,7 @@ def test_summary_is_json_ready(hand: DorpshubResult):
     assert back["villages"] == 2
     norms = {n["label"]: n for n in back["norms"]}
     # all residents of the municipality (buitengebied too) within the gp norm: c1, c2
-    assert norms["gp (bike, 6 min)"]["share_residents_within"] == pytest.approx(
+    assert norms["huisarts ≤ 6 min per fiets"]["share_residents_within"] == pytest.approx(
         150 / 490, abs=5e-5
     )  # one rounding rule: 4 decimals
     assert back["worst_villages"][0]["village"] == "Grolloo"
@@ -438,9 +446,11 @@ def test_minutes_equal_engine_point_to_point(grid_case):
         vs = snap_points(net, villages, max_snap_m=150.0)
         for service in s.services:
             fac = svc[svc["kind"] == service]
-            norm = next((n for n in s.norms if (n.service, n.profile) == (service, pname)), None)
-            if norm is not None and norm.min_departures_per_hour is not None:
-                fac = fac[fac["departures_per_hour"] >= norm.min_departures_per_hour]
+            # one meaning per service: a norm's departures apply to the service in every mode
+            need = [n.min_departures_per_hour for n in s.norms if n.service == service]
+            need = [x for x in need if x is not None]
+            if need:
+                fac = fac[fac["departures_per_hour"] >= need[0]]
             got = res.table[(res.table["mode"] == pname) & (res.table["service"] == service)]
             got = got.set_index("village").loc[villages["village"], "minutes"].to_numpy()
             if len(fac) == 0:
@@ -553,7 +563,8 @@ def test_norm_with_min_departures_uses_only_good_hubs(grid_case):
     dep = res.villages["departures_per_hour_bus_hub_bike"]
     assert dep.notna().any() and (dep.dropna() >= 2.0).all()
     assert "departures_per_hour_bus_hub_ebike" not in res.villages.columns  # no norm
-    # walking to a bus hub has no norm: any bus hub counts
+    # walking to a bus hub has no norm (within_norm NA), but bus_hub still means a hub
+    # with >= 2 departures per hour: one meaning per service column
     t = res.table[(res.table["service"] == "bus_hub") & (res.table["mode"] == "walk")]
     assert t["within_norm"].isna().all()
 
@@ -648,3 +659,227 @@ def test_aa_en_hunze_on_shared_data(cfg, tmp_path):
         tmp_path / "dorpshub.gpkg",
         {"villages": res.villages, "hubs": res.hubs, "cells": res.cells, "services": res.services},
     )
+
+
+# ------------------------------------------------------------------ typed contract
+def test_contract_fields_on_the_hand_case(hand: DorpshubResult):
+    assert [n.key for n in hand.norms] == ["gp_bike", "supermarket_bike"]
+    assert hand.norms[0].label_nl == "huisarts ≤ 6 min per fiets"
+    assert hand.profiles == ("bike",)
+    assert hand.service_kinds == ("gp", "supermarket")
+    assert len(hand.outline) == 1 and hand.outline["gemeente"].iloc[0] == "Testgemeente"
+    assert hand.outline.crs == CRS and hand.sources_note == ""
+    v = hand.villages.set_index("village")
+    assert v.loc["Amen", "village_id"] == "n1" and v.loc["Grolloo", "village_id"] == "n2"
+    assert set(v["gemeente"]) == {"Testgemeente"}
+    assert set(v["place_nl"]) == {"dorp"}
+    for n in hand.norms:
+        within = v[n.within_column]
+        assert str(within.dtype) == "boolean"
+        # the centre meets the norm exactly when its minutes are within max_min
+        assert within.tolist() == (v[n.minutes_column] <= n.max_min).tolist()
+        assert n.share_column in v.columns
+    # failed_norms lists exactly the labels of the norms whose within_ column is False
+    for name, row in v.iterrows():
+        labels = [n.label_nl for n in hand.norms if not row[n.within_column]]
+        assert row["failed_norms"] == "; ".join(labels), name
+        assert row["n_failed_norms"] == len(labels)
+    t = hand.table
+    assert set(t["gemeente"]) == {"Testgemeente"}
+    assert (t["village_id"] == t["village"].map({"Amen": "n1", "Grolloo": "n2"})).all()
+    assert set(hand.hubs["method_nl"]) == {
+        "kortste gemiddelde reistijd (p-mediaan)",
+        "meeste inwoners binnen bereik (maximale dekking)",
+    }
+    assert hand.hubs.set_index("method").loc["p_median", "village_id"] == "n2"
+
+
+def test_outline_and_sources_note_are_passed_through():
+    outline = gpd.GeoDataFrame(
+        {"gemeente": ["Testgemeente"]}, geometry=[box(X0 - 100, Y0 - 2500, X0 + 5100, Y0 + 2500)]
+    ).set_crs(CRS)
+    res = compute_dorpshub(**hand_inputs(), outline=outline, sources_note="OSM 2026-03-01")
+    assert res.outline is outline
+    assert res.sources_note == "OSM 2026-03-01"
+
+
+def test_summary_is_rounded_once_to_four_decimals(hand: DorpshubResult):
+    norms = {n["key"]: n for n in hand.summary["norms"]}
+    assert norms["gp_bike"]["share_residents_within"] == round(150 / 490, 4)
+    assert norms["supermarket_bike"]["share_village_residents_within"] == round(200 / 450, 4)
+    assert hand.summary["worst_villages"][0]["village_id"] == "n2"
+
+
+def test_norm_labels_in_dutch():
+    assert norm_label(Norm("gp", "bike", 15.0)) == "huisarts ≤ 15 min per fiets"
+    assert norm_label(Norm("pharmacy", "walk", 7.5)) == "apotheek ≤ 7,5 min te voet"
+    assert (
+        norm_label(Norm("bus_hub", "ebike", 10.0, min_departures_per_hour=2.0))
+        == "bushub (≥ 2 vertrekken per uur) ≤ 10 min per e-bike"
+    )
+    spec = NormSpec.from_norm(Norm("huisartsenpost", "car", 30.0, source="NZa"))
+    assert (spec.minutes_column, spec.share_column, spec.within_column) == (
+        "minutes_huisartsenpost_car",
+        "share_within_huisartsenpost_car",
+        "within_huisartsenpost_car",
+    )
+    assert spec.label_nl == "huisartsenpost ≤ 30 min per auto" and spec.source == "NZa"
+
+
+def test_what_if_uses_the_stored_reach_without_computing_again(hand, monkeypatch):
+    import bereikbaar.dorpshub._compute as compute_module
+
+    def fail(**kwargs):
+        raise AssertionError("what_if_hub(result) must not compute the analysis again")
+
+    monkeypatch.setattr(compute_module, "compute_dorpshub", fail)
+    w = what_if_hub(hand, "Grolloo")
+    # Grolloo reaches c6 (1.6 min) and c3 (2.0 min) within 5 min: 300 residents, 80 aged 65+
+    assert w.summary["residents_gaining"] == 300.0
+    assert w.summary["residents_65_plus_gaining"] == 80.0
+    assert w.summary["villages_gaining"] == ["Grolloo"]
+
+
+# ------------------------------------------------------------- phases on their own
+def test_norm_shares_phase_by_hand():
+    """Two villages, three cells, one norm of 5 min: shares, centre, score and rank."""
+    villages = gdf(
+        [
+            {"village": "A", "name": "A", "place_id": "a", "place": "village", "x": 0.0},
+            {"village": "B", "name": "B", "place_id": "b", "place": "village", "x": 10.0},
+        ]
+    )
+    cells = gdf(
+        [
+            {"cell_id": "c1", "residents": 10.0, "residents_65_plus": 1.0, "x": 1.0},
+            {"cell_id": "c2", "residents": 30.0, "residents_65_plus": 3.0, "x": 2.0},
+            {"cell_id": "c3", "residents": 60.0, "residents_65_plus": 6.0, "x": 11.0},
+        ]
+    )
+    norm = NormSpec.from_norm(Norm("gp", "bike", 5.0))
+    prep = PreparedInputs(villages, cells, villages.iloc[0:0], (norm,), (("gp", "bike"),), {})
+    # origins: A, B, c1, c2, c3 (seconds); A within, B not; c1 and c3 within
+    times = ServiceTimes({("gp", "bike"): np.array([60.0, 400.0, 200.0, 301.0, 300.0])}, {}, ())
+    cell_villages = CellAssignment(
+        village=np.array([0, 0, 1]),
+        time_s=np.zeros(3),
+        cell_flagged=np.zeros(3, bool),
+        village_flagged=np.zeros(2, bool),
+        village_residents=np.array([40.0, 60.0]),
+        village_residents_65_plus=np.array([4.0, 6.0]),
+        buitengebied={"residents": 0.0},
+        residents_total=100.0,
+    )
+    shares = norm_shares(prep, times, cell_villages)
+    assert shares.within_centre[:, 0].tolist() == [True, False]
+    np.testing.assert_allclose(shares.share_within[:, 0], [10 / 40, 60 / 60])
+    np.testing.assert_allclose(shares.share_all_residents, [70 / 100])
+    np.testing.assert_allclose(shares.score, [0.25, 1.0])
+    assert shares.failed_norms.tolist() == ["", "huisarts ≤ 5 min per fiets"]
+    assert shares.rank.tolist() == [1, 2]  # A has the lower score: worst
+
+
+def test_what_if_from_tables_by_hand():
+    cells = pd.DataFrame(
+        {
+            "cell_id": ["c1", "c2", "c3"],
+            "residents": [10.0, 20.0, 40.0],
+            "residents_65_plus": [1.0, np.nan, 4.0],
+            "village": ["A", "B", None],
+            "within_hub_norm": [True, False, False],
+        }
+    )
+    reach = pd.DataFrame({"cell_id": ["c1", "c2", "c3"], "village": ["A", "A", "B"]})
+    w = what_if_from_tables(
+        gemeente="G",
+        village="A",
+        village_names=["A", "B"],
+        cells=cells,
+        hub_reach=reach,
+        settings=DorpshubSettings(),
+    )
+    assert w.summary["residents_within_before"] == 10.0
+    assert w.summary["residents_within_after"] == 30.0
+    assert w.summary["residents_gaining"] == 20.0
+    assert w.summary["residents_65_plus_gaining"] == 0.0  # c2's 65+ count is unknown
+    assert w.summary["villages_gaining"] == ["B"]
+    per = w.villages.set_index("village")
+    assert per.loc[BUITENGEBIED, "residents"] == 40.0
+    assert per.loc["B", "residents_gaining"] == 20.0
+
+
+def test_service_min_departures_one_meaning_per_service():
+    norms = tuple(
+        NormSpec.from_norm(n)
+        for n in (
+            Norm("bus_hub", "bike", 10.0, min_departures_per_hour=2.0),
+            Norm("bus_hub", "walk", 10.0, min_departures_per_hour=2.0),
+            Norm("gp", "bike", 15.0),
+        )
+    )
+    assert service_min_departures(norms) == {"bus_hub": 2.0}
+    clash = (*norms, NormSpec.from_norm(Norm("bus_hub", "car", 5.0, min_departures_per_hour=4)))
+    with pytest.raises(ConfigError, match="same value"):
+        service_min_departures(clash)
+
+
+# ------------------------------------------------- one meaning per service column (#11)
+def test_bus_hub_means_the_norms_departures_for_every_mode():
+    """Hand case: the hub at x = 2000 runs once an hour, a second at x = 4500 twice.
+
+    The bus_hub norm (bike, >= 2/h) makes bus_hub mean the 2/h hub for walking too: from
+    Amen (x = 0) walking is 4500 m at 5 km/h = 54 min, cycling 18 min, never the 1/h hub
+    at 2000 m (24 min walking) that made walking look faster than cycling. bus_stop is any
+    stop: the stop at x = 2000 is 24 min walking and 8 min cycling.
+    """
+    inputs = hand_inputs(
+        profiles=("walk", "bike"),
+        services=("bus_hub", "bus_stop"),
+        norms=(Norm("bus_hub", "bike", 10.0, min_departures_per_hour=2.0),),
+    )
+    inputs["networks"]["walk"] = network_from_arrays(
+        [(X0 + 1000.0 * i, Y0) for i in range(6)], [(i, i + 1) for i in range(5)], mode="walk"
+    )
+    good = gdf(
+        [
+            {"kind": "bus_hub", "name": "Goed", "departures_per_hour": 2.0, "x": 4500.0},
+            {"kind": "bus_stop", "name": "Halte", "departures_per_hour": np.nan, "x": 2000.0},
+        ]
+    )
+    inputs["services"] = pd.concat([inputs["services"], good], ignore_index=True)
+    res = compute_dorpshub(**inputs)
+    t = res.table.set_index(["village", "mode", "service"])["minutes"]
+    assert t[("Amen", "walk", "bus_hub")] == pytest.approx(54.0)
+    assert t[("Amen", "bike", "bus_hub")] == pytest.approx(18.0)
+    assert t[("Amen", "walk", "bus_stop")] == pytest.approx(24.0)
+    assert t[("Amen", "bike", "bus_stop")] == pytest.approx(8.0)
+    assert any("elke vervoerswijze" in a and "bus_hub" in a for a in res.assumptions)
+    assert any("bus_stop" in a for a in res.assumptions)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gemeente", ["Coevorden", "Aa en Hunze"])
+def test_walking_never_faster_than_cycling_on_test_region(cfg, gemeente):
+    """For the same village and service: walk >= bike >= e-bike (minutes).
+
+    Legitimate exceptions, stated in the assumptions, would be a walk-only shortcut
+    (footpath, two-way for pedestrians) or a point nearer a footpath than a cycleable
+    road; on the test region there are none. The car is not in the chain: its access
+    legs are walked, so for short trips the e-bike can beat it (counted, not asserted).
+    """
+    from bereikbaar.pipeline import open_study_area, run_dorpshub
+
+    res = run_dorpshub(gemeente, cfg, area=open_study_area(cfg))
+    wide = res.table.pivot_table(
+        index=["village", "service"], columns="mode", values="minutes", dropna=False
+    )
+    for slow, fast in (("walk", "bike"), ("bike", "ebike")):
+        reached = wide[slow].notna()
+        assert wide.loc[reached, fast].notna().all(), (slow, fast)
+        faster = wide[wide[slow] < wide[fast] - 1e-9]
+        assert faster.empty, faster[[slow, fast]]
+    # bike and e-bike share the network and the points: times scale with the speeds
+    ratio = (wide["bike"] / wide["ebike"]).dropna()
+    speeds = cfg.profile("ebike").speed_kmh / cfg.profile("bike").speed_kmh
+    np.testing.assert_allclose(ratio, speeds, rtol=1e-9)
+    assert any("te voet (5 km/u)" in a for a in res.assumptions)

@@ -313,7 +313,14 @@ def test_fetch_model_by_hand():
     assert r.relocations["aed_id"].tolist() == ["B"]
     assert r.relocations["gain_residents"].tolist() == [9.0]
 
-    assert s["aeds"] == {"total": 3, "24_7": 1, "limited": 1, "unknown": 1, "outside_used": 0}
+    assert s["aeds"] == {
+        "total": 3,
+        "24_7": 1,
+        "limited": 1,
+        "unknown": 1,
+        "outside_used": 0,
+        "approximate": 0,
+    }
     assert r.aeds["open_night"].tolist() == [True, False, False]
     assert any("gesloten" in a for a in r.assumptions)
     json.dumps(s)  # JSON-ready
@@ -510,3 +517,273 @@ def test_drenthe_proposals_match_adding_the_aeds(cfg, drenthe_area):
         - base.summary["moments"][night]["residents_covered"]
     )
     assert gained == pytest.approx(p["cumulative_residents"].iloc[-1], abs=0.2)
+
+
+# ------------------------------------------------------------- the typed contract
+def test_contract_fields_on_the_street():
+    from bereikbaar.hartveilig import CoverageModel
+
+    cells, _, _, _ = street_inputs()
+    outline = gpd.GeoDataFrame(
+        {"gemeente": ["Testdorp"]}, geometry=[shapely.box(0, 0, 2000, 1100)], crs=CRS
+    )
+    r = run(outline=outline, sources_note="CBS 2024; OSM")
+    assert r.sources_note == "CBS 2024; OSM"
+    assert r.outline is outline
+    m = r.model
+    assert isinstance(m, CoverageModel)
+    assert (m.name, m.threshold_min, m.budget_min) == ("fetch", 2.5, 6.0)  # 150 s one way
+    assert m.unknown_availability == "closed"
+    assert "6 minuten" in m.description_nl and "2,3 m/s" in m.description_nl
+    # hourly matrix: rows = cells, 168 columns; the moments' columns are covered_<moment>
+    assert r.hourly_covered.shape == (7, 168) and r.hourly_covered.dtype == bool
+    for mo in r.moments:
+        h = hour_of_week(mo)
+        assert (r.hourly_covered[:, h] == r.cells[f"covered_{mo.name}"].to_numpy()).all()
+        assert r.hourly_residents_covered[h] == r.summary["moments"][mo.name]["residents_covered"]
+    # B open 50 hours: 15 residents always, 24 in B's hours
+    assert sorted(set(r.hourly_residents_covered.tolist())) == [15.0, 24.0]
+    assert (r.hourly_residents_covered == 24.0).sum() == 50
+    # the covered decision is minutes <= threshold_min (unrounded) for routable cells
+    ok = ~r.cells["flagged"].to_numpy()
+    for mo in r.moments:
+        minutes = r.cells[f"minutes_{mo.name}"].to_numpy()[ok]
+        covered = r.cells[f"covered_{mo.name}"].to_numpy()[ok]
+        assert ((minutes <= m.threshold_min) == covered).all()
+    assert r.aeds["counts"].tolist() == [True, True, True]
+
+
+def test_outline_defaults_to_the_area():
+    area = shapely.box(0, 0, 1000, 1000)
+    r = run(area=area)
+    assert r.outline["gemeente"].tolist() == ["Testdorp"]
+    assert r.outline.geometry.iloc[0].equals(area) and r.outline.crs == CRS
+    # A (50, 50) and B (850, 50) lie in the area, C (1550, 50) does not
+    assert r.aeds["in_gemeente"].tolist() == [True, True, False]
+    assert r.summary["aeds"]["outside_used"] == 1
+
+
+def test_model_of_route_and_radius():
+    r = run(HartveiligSettings(model="route", route_max_min=3.0))
+    assert (r.model.name, r.model.threshold_min, r.model.budget_min) == ("route", 3.0, 3.0)
+    r = run(HartveiligSettings(model="radius", radius_m=500.0))
+    assert r.model.threshold_min is None and "500 m" in r.model.description_nl
+
+
+def test_white_spot_distance_to_the_available_aed():
+    r = run()
+    night = r.white_spots[r.white_spots["moment"] == "night"]
+    # at night only A (50, 50) is available (B closed, C unknown = closed). From the spots'
+    # populated cell centres: {c3 (650, 50), c4 (750, 150)} → 600 m; {c5 (1550, 50)} →
+    # 1500 m; {c2 (450, 50)} → 400 m; {c6 (1950, 1050)} → √(1900² + 1000²)
+    assert night["distance_nearest_available_aed_m"].tolist() == pytest.approx(
+        [600.0, 1500.0, 400.0, (1900**2 + 1000**2) ** 0.5]
+    )
+    # the old polygon distance to any AED ignores the hours: closed B is 50·√2 m away
+    assert night["dist_nearest_aed_m"].iloc[0] == pytest.approx(50 * 2**0.5)
+    # in the daytime B is open: {c5} is 700 m from B
+    day = r.white_spots[r.white_spots["moment"] == "weekday_day"]
+    assert day["distance_nearest_available_aed_m"].tolist()[:2] == pytest.approx([700.0, 400.0])
+
+
+def test_addresses_and_places_of_proposals_and_relocations():
+    cells, aeds, places, cand = street_inputs()
+    cand["tags"] = [
+        '{"addr:street": "Schoolstraat", "addr:housenumber": "3"}',
+        "{}",
+        None,
+        '{"addr:housenumber": "9"}',
+    ]
+    aeds["street"] = ["Brink 1", "Hoofdweg 12", None]
+    r = run(aeds=aeds, candidates=cand)
+    p = r.proposals
+    assert p["name"].tolist() == ["OBS De Es", "Kerk"]
+    assert p["address"].tolist() == ["Schoolstraat 3", ""]
+    # (550, 50) is 552 m from Westdorp (0, 0) and 1051 m from Oostdorp (1600, 0)
+    assert p["near"].tolist() == ["Westdorp", "Oostdorp"]
+    rel = r.relocations
+    assert rel["address"].tolist() == ["Hoofdweg 12"]
+    assert rel["near"].tolist() == ["Oostdorp"]  # (850, 50): 751 m vs 851 m
+    assert rel["current_availability"].tolist() == ["ma-vr 8-18"]
+    assert rel["to"].tolist() == ["24/7-buitenkast op dezelfde plek"]
+    json.dumps(r.summary)
+
+
+# ---------------------------------------------------------- approximate locations
+def approximate_b():
+    """The street case with B placed only by postcode."""
+    _, aeds, _, _ = street_inputs()
+    aeds["location_quality"] = ["exact", "postcode", "exact"]
+    return aeds
+
+
+def test_approximate_aeds_excluded_by_default():
+    r = run(aeds=approximate_b())
+    s = r.summary
+    assert r.aeds["counts"].tolist() == [True, False, True]
+    assert s["aeds"]["approximate"] == 1 and s["settings"]["approximate_aeds"] == "exclude"
+    # without B the day looks like the night: c0 + c1 = 15; with B c3 + c4 join: 24
+    day = s["moments"]["weekday_day"]
+    assert covered_ids(r, "weekday_day") == ["c0", "c1"]
+    assert day["residents_covered"] == 15.0 == day["residents_covered_exact"]
+    assert day["residents_covered_with_approximate"] == 24.0
+    assert day["share_covered_with_approximate"] == round(24 / 38, 4)
+    assert day["residents_added_by_approximate"] == 9.0
+    assert s["moments"]["night"]["residents_added_by_approximate"] == 0.0  # B closed
+    # minutes come from counted AEDs only: c3 at 14:00 is 600 m from A
+    v = 2.3 * 60
+    assert r.cells["minutes_weekday_day"].iloc[3] == pytest.approx(600 / v)
+    assert (r.hourly_residents_covered == 15.0).all()
+    assert (r.hourly_residents_covered_with_approximate == 24.0).sum() == 50
+    # an approximate AED is not offered for a move to a 24/7 cabinet
+    assert len(r.relocations) == 0
+
+
+def test_approximate_aeds_included_on_request():
+    r = run(HartveiligSettings(approximate_aeds="include"), aeds=approximate_b())
+    day = r.summary["moments"]["weekday_day"]
+    assert r.aeds["counts"].all()
+    assert day["residents_covered"] == 24.0 == day["residents_covered_with_approximate"]
+    assert day["residents_covered_exact"] == 15.0
+    assert day["residents_added_by_approximate"] == 9.0
+    with pytest.raises(ConfigError, match="approximate_aeds"):
+        run(HartveiligSettings(approximate_aeds="maybe"))
+
+
+# ---------------------------------------------------- speed sensitivity, distances
+def test_speed_sensitivity_by_hand():
+    # fetch: 150 s one way → 1.8 m/s: 270 m, 2.3 m/s: 345 m, 3.1 m/s: 465 m
+    s = run().summary["sensitivity"]
+    assert s["speeds_mps"] == [1.8, 2.3, 3.1]
+    assert s["max_route_m"] == [270.0, 345.0, 465.0]
+    # night, A only: 270 m → c0 (10); 345 m → + c1 at 300 m (15); 465 m → + c2 at 400 m (19)
+    assert s["moments"]["night"]["residents_covered"] == [10.0, 15.0, 19.0]
+    # 14:00, A and B: 270 m → c0, c3, c4 at 200 m (19); 345 m → + c1 (24); 465 m → + c2 (28)
+    assert s["moments"]["weekday_day"]["residents_covered"] == [19.0, 24.0, 28.0]
+    assert s["moments"]["weekday_day"]["share_covered"] == [
+        round(19 / 38, 4),
+        round(24 / 38, 4),
+        round(28 / 38, 4),
+    ]
+    # the same numbers when the chosen model is another one (its own routing)
+    s_route = run(HartveiligSettings(model="route")).summary["sensitivity"]
+    assert s_route["moments"] == s["moments"]
+
+
+def test_straight_vs_route_by_hand():
+    from bereikbaar.coverage import minutes_per_moment, prepare_aeds, snap_cells, straight_vs_route
+
+    cells, aeds, _, _ = street_inputs()
+    net = street_network()
+    settings = HartveiligSettings()
+    cs = snap_cells(net, cells, max_snap_m=500.0)
+    aset = prepare_aeds(
+        net, aeds, gemeente="Testdorp", area=None, settings=settings, max_snap_m=500
+    )
+    day = [m for m in settings.moments if m.name == "weekday_day"]
+    minutes = minutes_per_moment(net, cs, aset, day, profile=PROFILES["aed_responder"])
+    d = straight_vs_route(cs, aset, day, minutes, distances_m=(150, 250, 500))
+    # 14:00, A (50, 50) and B (850, 50). Straight: c0 0, c4 √2·100 = 141 (B), c3 200,
+    # c1 300, c2 400 → ≤150: 10 + 3; ≤250: + 6; ≤500: + 5 + 4
+    assert d.within_straight["weekday_day"] == (13.0, 19.0, 28.0)
+    # by route c4 is 100 m off the street + 100 m along it = 200 m from B
+    assert d.within_route["weekday_day"] == (10.0, 19.0, 28.0)
+    # ratios over c1..c5 (c0 has straight 0, c6 no route): 1, 1, 1, 200/141.4, 1
+    assert d.median_ratio["weekday_day"] == pytest.approx(1.0)
+    assert d.n_ratio_cells["weekday_day"] == 5
+    # in the summary: night, only A: within 100 and 200 m c0 (10), within 500 m c0-c2 (19)
+    s = run().summary["straight_vs_route"]["moments"]["night"]
+    assert s["straight"] == {"100": round(10 / 38, 4), "200": round(10 / 38, 4), "500": 0.5}
+    assert s["route"] == s["straight"]
+
+
+def test_white_spot_weighted_median_distance():
+    # one spot of three touching cells east of an available AED at (50, 50) and a closed
+    # one at (250, 50) (not available, so it does not count)
+    cells = gpd.GeoDataFrame(
+        {"residents": [1.0, 1.0, 5.0], "residents_65_plus": [0.0, 0.0, 0.0]},
+        geometry=shapely.points([(350, 50), (450, 50), (550, 50)]),
+        crs=CRS,
+    )
+    aeds = gpd.GeoDataFrame(
+        {"availability_status": ["24/7", "limited"]},
+        geometry=shapely.points([(50, 50), (250, 50)]),
+        crs=CRS,
+    )
+    spots = find_white_spots(
+        cells,
+        np.ones(3, dtype=bool),
+        cell_size_m=100.0,
+        moment="night",
+        aeds=aeds,
+        available=np.array([True, False]),
+    )
+    # distances 300, 400, 500 m with 1, 1, 5 residents: half of 7 = 3.5 is reached at 500 m
+    assert spots["distance_nearest_available_aed_m"].tolist() == [300.0]
+    assert spots["median_distance_available_aed_m"].tolist() == [500.0]
+    # the polygon (x 300..600) touches the closed AED's neighbourhood: 50 m
+    assert spots["dist_nearest_aed_m"].tolist() == [50.0]
+    none = find_white_spots(
+        cells, np.ones(3, bool), cell_size_m=100.0, moment="night", aeds=aeds,
+        available=np.array([False, False]),
+    )  # fmt: skip
+    assert np.isnan(none["distance_nearest_available_aed_m"].iloc[0])
+
+
+@pytest.mark.slow
+def test_drenthe_contract_and_approximate_range(cfg, drenthe_area):
+    from bereikbaar.pipeline import run_hartveilig
+
+    r = run_hartveilig("Assen", cfg, area=drenthe_area)
+    s = r.summary
+    assert r.outline["gemeente"].tolist() == ["Assen"] and r.sources_note
+    approx = (r.aeds["location_quality"] == "postcode").to_numpy()
+    in_g = r.aeds["in_gemeente"].to_numpy(dtype=bool)
+    assert s["aeds"]["approximate"] == int((approx & in_g).sum())
+    assert (r.aeds["counts"].to_numpy() == ~approx).all()  # excluded by default
+    included = run_hartveilig(
+        "Assen", cfg.with_hartveilig(approximate_aeds="include"), area=drenthe_area
+    )
+    res = r.cells["residents"].to_numpy()
+    ok = ~r.cells["flagged"].to_numpy()
+    for m in r.moments:
+        mine, inc = s["moments"][m.name], included.summary["moments"][m.name]
+        # the range: the include run's coverage is this run's upper end
+        assert inc["residents_covered"] == mine["residents_covered_with_approximate"]
+        assert mine["residents_covered"] <= mine["residents_covered_with_approximate"]
+        covered = r.cells[f"covered_{m.name}"].to_numpy()
+        assert r.hourly_residents_covered[hour_of_week(m)] == pytest.approx(res[covered].sum())
+        minutes = r.cells[f"minutes_{m.name}"].to_numpy()
+        assert ((minutes[ok] <= r.model.threshold_min) == covered[ok]).all()
+        # sensitivity grows with speed; the median speed is the model's own
+        shares = s["sensitivity"]["moments"][m.name]["share_covered"]
+        assert shares == sorted(shares) and shares[1] == mine["share_covered"]
+        straight = s["straight_vs_route"]["moments"][m.name]
+        for d in ("100", "200", "500"):  # a route is never shorter than the straight line
+            assert straight["route"][d] <= straight["straight"][d]
+        # an available AED at distance 0 would have to stand on a populated cell centre
+        spots = r.white_spots[r.white_spots["moment"] == m.name]
+        assert (spots["distance_nearest_available_aed_m"] > 0).all()
+        assert (
+            spots["median_distance_available_aed_m"] >= spots["distance_nearest_available_aed_m"]
+        ).all()
+
+
+def test_route_model_without_a_responder_profile():
+    # the route model does not need the responder profile; the sensitivity is then empty
+    from bereikbaar.hartveilig import compute_hartveilig
+
+    cells, aeds, places, cand = street_inputs()
+    r = compute_hartveilig(
+        gemeente="Testdorp",
+        cells=cells,
+        aeds=aeds,
+        walk_network=street_network(),
+        places=places,
+        candidates=cand,
+        settings=HartveiligSettings(model="route", route_max_min=3.0),
+        profiles={"walk": PROFILES["walk"]},
+    )
+    assert covered_ids(r, "night") == ["c0"]
+    assert r.summary["sensitivity"]["speeds_mps"] == []
+    assert r.summary["settings"]["responder_speed_mps"] is None

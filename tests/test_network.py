@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 import shutil
 import warnings
@@ -13,15 +14,18 @@ import pytest
 import shapely
 
 from bereikbaar.config import NetworkSettings, TravelProfile
-from bereikbaar.errors import NetworkError, RoutingError
+from bereikbaar.errors import ConfigError, InputError, NetworkError, RoutingError
 from bereikbaar.network import (
     build_network,
     load_network,
     network_cache_path,
     network_from_arrays,
     parse_maxspeed,
+    read_network,
+    save_network,
     way_direction,
     way_passes,
+    working_crs_for,
 )
 
 WALK = TravelProfile("walk", "walk", speed_kmh=3.6)  # 1 m/s
@@ -223,7 +227,21 @@ def test_network_agrees_with_osmnx(data_dir, tmp_path, rel, mode, retain_all):
     last = shapely.get_coordinates(shapely.get_point(net.edge_geometry, -1))
     np.testing.assert_allclose(first, np.c_[net.node_x[net.edge_u], net.node_y[net.edge_u]])
     np.testing.assert_allclose(last, np.c_[net.node_x[net.edge_v], net.node_y[net.edge_v]])
-    np.testing.assert_allclose(shapely.length(net.edge_geometry), net.edge_length_m)
+    # lengths are geodesic: the geometry's length on the ellipsoid, independent of the CRS;
+    # RD New's own metres differ from them by its scale factor (< 0.02% in the Netherlands)
+    np.testing.assert_allclose(_geodesic_lengths(net), net.edge_length_m, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(shapely.length(net.edge_geometry), net.edge_length_m, rtol=2e-4)
+
+
+def _geodesic_lengths(net) -> np.ndarray:
+    """Each edge geometry's length on the WGS 84 ellipsoid (pyproj's Geod), an independent
+    computation from the geometries in the network's CRS."""
+    import geopandas as gpd
+    from pyproj import Geod
+
+    lonlat = gpd.GeoSeries(net.edge_geometry, crs=net.crs).to_crs("EPSG:4326")
+    geod = Geod(ellps="WGS84")
+    return np.array([geod.geometry_length(g) for g in lonlat])
 
 
 def test_drive_speeds_and_simplified_time(data_dir):
@@ -249,7 +267,7 @@ def test_area_keeps_only_nodes_inside(data_dir):
 
 
 def test_empty_area_raises(data_dir):
-    with pytest.raises(NetworkError, match="empty"):
+    with pytest.raises(InputError, match="empty"):
         build_network(
             data_dir / "roads/valhalla_test_amsterdam.osm.pbf",
             "walk",
@@ -321,3 +339,186 @@ def test_province_walk_cache(synth_dir, cache_dir):
     assert a.n_nodes > 10_000
     # the walk network of the province has both directions of every edge
     assert (a.edge_reverse >= 0).all()
+
+
+# ------------------------------------------------------------- cache heals itself
+AMSTERDAM = "roads/valhalla_test_amsterdam.osm.pbf"
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a half-written zip: BadZipFile
+
+
+def _flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * 0.6)] ^= 0xFF  # inside a stored array: bad CRC-32
+    path.write_bytes(bytes(data))
+
+
+def _rewrite(path: Path, **changes) -> None:
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {name: z[name] for name in z.files}
+    arrays.update(changes)
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _arrays(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return {name: z[name] for name in z.files}
+
+
+DAMAGE = {
+    "half_written": _truncate,
+    "bad_crc": _flip_byte,
+    "zero_bytes": lambda p: p.write_bytes(b""),
+    "not_a_zip": lambda p: p.write_bytes(b"PK\x03\x04 certainly not a zip"),
+    "edge_index_out_of_range": lambda p: _rewrite(
+        p, edge_u=_arrays(p)["edge_u"] + len(_arrays(p)["node_x"])
+    ),
+    "length_mismatch": lambda p: _rewrite(p, node_x=_arrays(p)["node_x"][:-3]),
+    "reverse_out_of_range": lambda p: _rewrite(p, edge_reverse=_arrays(p)["edge_reverse"] + 10**6),
+    "geometry_offsets_mismatch": lambda p: _rewrite(
+        p, geom_offsets=_arrays(p)["geom_offsets"][:-1]
+    ),
+    "malformed_meta": lambda p: _rewrite(p, meta=np.array("{not json")),
+    "other_version": lambda p: _rewrite(
+        p, meta=np.array('{"mode": "drive", "crs": "EPSG:28992", "version": 1}')
+    ),
+    "other_mode": lambda p: _rewrite(
+        p,
+        meta=np.array(str(_arrays(p)["meta"]).replace('"mode": "drive"', '"mode": "walk"')),
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_cache_is_a_warning_and_a_rebuild(data_dir, tmp_path, caplog, damage):
+    path = data_dir / AMSTERDAM
+    settings = NetworkSettings(cache_dir=tmp_path / "cache")
+    first = load_network(path, "drive", settings=settings)
+    cached = network_cache_path(path, "drive", settings=settings)
+    DAMAGE[damage](cached)
+    with caplog.at_level(logging.WARNING, logger="bereikbaar.network"):
+        again = load_network(path, "drive", settings=settings)
+    assert "unreadable" in caplog.text and "rebuilding" in caplog.text
+    _same_network(first, again)
+    # the rebuilt cache file is whole again: the next load is a plain hit
+    _same_network(first, read_network(cached))
+
+
+def test_cache_files_are_written_atomically(data_dir, tmp_path, monkeypatch):
+    path = data_dir / AMSTERDAM
+    settings = NetworkSettings(cache_dir=tmp_path / "cache")
+    net = build_network(path, "walk")
+    target = network_cache_path(path, "walk", settings=settings)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", boom)
+    with pytest.raises(OSError, match="disk full"):
+        save_network(net, target)
+    assert not target.exists()
+    assert list((tmp_path / "cache").iterdir()) == []  # no temporary left behind
+
+
+def test_extract_outside_the_area_is_an_input_error(data_dir, tmp_path):
+    # a box in Drenthe: the Amsterdam extract has no street there
+    area = shapely.box(230_000, 540_000, 240_000, 550_000)
+    settings = NetworkSettings(cache_dir=tmp_path / "cache")
+    with pytest.raises(InputError, match="empty inside the study area") as info:
+        load_network(data_dir / AMSTERDAM, "walk", area=area, settings=settings)
+    assert "inputs.osm" in str(info.value)
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
+
+
+# ------------------------------------------------------- speeds never reach Dijkstra
+@pytest.mark.parametrize(
+    ("profile", "key"),
+    [
+        (TravelProfile("slow", "walk", speed_kmh=0.0), "profiles.slow.speed_kmh"),
+        (TravelProfile("back", "walk", speed_kmh=-5.0), "profiles.back.speed_kmh"),
+        (TravelProfile("nan", "walk", speed_kmh=float("nan")), "profiles.nan.speed_kmh"),
+        (TravelProfile("none", "walk", speed_kmh=None), "profiles.none.speed_kmh"),
+        (TravelProfile("car0", "drive", delay_factor=0.0), "profiles.car0.delay_factor"),
+        (TravelProfile("carneg", "drive", delay_factor=-1.0), "profiles.carneg.delay_factor"),
+    ],
+)
+def test_non_positive_speeds_and_delay_factors_are_config_errors(profile, key):
+    from bereikbaar.routing import nearest_facility, snap_points
+
+    net = network_from_arrays([(0, 0), (100, 0)], [(0, 1)], mode=profile.network)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        net.travel_time_s(profile)
+    import geopandas as gpd
+
+    fac = snap_points(net, gpd.GeoSeries(shapely.points([(10.0, 0.0)]), crs=net.crs))
+    with pytest.raises(ConfigError):
+        nearest_facility(net, fac, profile=profile)
+
+
+@pytest.mark.parametrize("speed", [0.0, -30.0, float("inf")])
+def test_non_positive_road_class_speed_is_a_config_error(data_dir, speed):
+    settings = NetworkSettings(drive_speeds_kmh={"residential": speed})
+    with pytest.raises(ConfigError, match="drive_speeds_kmh.residential"):
+        build_network(data_dir / AMSTERDAM, "drive", settings=settings)
+
+
+def test_zero_edge_speed_in_a_network_is_refused_before_routing():
+    net = network_from_arrays([(0, 0), (100, 0)], [(0, 1)], mode="drive", speeds_kmh=[0.0])
+    with pytest.raises(NetworkError, match="drive_speeds_kmh"):
+        net.travel_time_s(CAR)
+
+
+# ------------------------------------------------------------------ working CRS
+@pytest.mark.parametrize(
+    ("lon", "lat", "crs"),
+    [
+        (6.6, 52.9, "EPSG:28992"),  # Drenthe: RD New
+        (4.9, 52.37, "EPSG:28992"),  # Amsterdam
+        (9.52, 47.14, "EPSG:32632"),  # Vaduz: zone floor((9.52 + 180) / 6) + 1 = 32, north
+        (1.52, 42.51, "EPSG:32631"),  # Andorra la Vella: zone 31
+        (-122.27, 37.80, "EPSG:32610"),  # Oakland: zone 10
+        (-58.4, -34.6, "EPSG:32721"),  # Buenos Aires: zone 21, south
+    ],
+)
+def test_working_crs_for(lon, lat, crs):
+    assert working_crs_for(lon, lat) == crs
+
+
+def test_working_crs_for_rejects_non_degrees():
+    with pytest.raises(InputError):
+        working_crs_for(233_000.0, 556_000.0)
+
+
+# ---------------------------------------------------------------- OSMnx accepts it
+def test_to_networkx_works_with_osmnx_functions(data_dir):
+    import networkx as nx
+    import osmnx as ox
+
+    from bereikbaar.routing import nearest_facility, snap_points
+
+    net = build_network(data_dir / "roads/groningen_centre_osmnx_drive_2020.osm.gz", "walk")
+    G = net.to_networkx()
+    # nearest node by OSMnx equals the brute-force nearest node
+    px, py = float(np.median(net.node_x)) + 3.0, float(np.median(net.node_y)) - 7.0
+    brute = int(np.argmin(np.hypot(net.node_x - px, net.node_y - py)))
+    assert ox.distance.nearest_nodes(G, px, py) == brute
+    # OSMnx's shortest path by length equals our Dijkstra at 1 m/s (seconds = metres)
+    a, b = int(net.edge_u[0]), int(np.argmax(np.hypot(net.node_x - px, net.node_y - py)))
+    route = ox.routing.shortest_path(G, a, b, weight="length")
+    route_m = sum(min(d["length"] for d in G[x][y].values()) for x, y in itertools.pairwise(route))
+    import geopandas as gpd
+
+    at_a = snap_points(
+        net, gpd.GeoSeries(shapely.points([(net.node_x[a], net.node_y[a])]), crs=net.crs)
+    )
+    res = nearest_facility(net, at_a, profile=TravelProfile("m", "walk", speed_kmh=3.6))
+    assert res.node_time_s[b] == pytest.approx(route_m, rel=1e-9)
+    assert route_m == pytest.approx(nx.shortest_path_length(G, a, b, weight="length_m"))
+    nodes, edges = ox.convert.graph_to_gdfs(G)
+    assert len(nodes) == net.n_nodes and len(edges) == net.n_edges
+    assert nodes.crs == net.crs and edges.crs == net.crs
+    np.testing.assert_allclose(edges["length"].sum(), net.edge_length_m.sum())

@@ -593,3 +593,36 @@ def test_real_road_fixtures_read(data_dir: Path, name: str, newest: str) -> None
 def test_synth_timestamp_absent(synth_dir: Path) -> None:
     # the synthetic extract is written without timestamps or replication header
     assert osm_data_timestamp(synth_dir / "drenthe-synth.osm.pbf") is None
+
+
+# --------------------------------------------------- lifecycle and coverage (#11, #14)
+def test_lifecycle_prefixed_aeds_are_read_as_aeds(tmp_path: Path) -> None:
+    nodes = {
+        1: (6.56, 52.99, {"emergency": "defibrillator"}),
+        2: (6.561, 52.99, {"disused:emergency": "defibrillator"}),
+        3: (6.562, 52.99, {"was:emergency": "defibrillator", "note": "weg"}),
+        4: (6.563, 52.99, {"disused:amenity": "school"}),  # not an AED
+    }
+    path = _write_osm(tmp_path / "aeds.osm", nodes, {}, {})
+    res = read_osm_pois(path, kinds=["aed"])
+    assert res.data["osm_id"].tolist() == [1, 2, 3]
+    assert set(res.data["kind"]) == {"aed"}
+    from bereikbaar.inputs.aeds import aeds_from_osm
+
+    assert aeds_from_osm(res.data)["aed_id"].tolist() == ["osm:n1"]
+
+
+def test_extract_that_misses_the_area_is_an_input_error(small_osm: Path) -> None:
+    x, y = TO_RD.transform(6.56, 52.99)
+    far = shapely.box(x + 50_000, y + 50_000, x + 60_000, y + 60_000)  # 50+ km away
+    with pytest.raises(
+        InputError,
+        match=r"small\.osm: the OSM extract does not cover the study area.*set inputs\.osm",
+    ):
+        read_osm_pois(small_osm, area=far)
+    with pytest.raises(InputError, match="does not cover the study area"):
+        read_places(small_osm, area=far)
+    # an area the extract does reach but that holds no POI is fine: 0 rows, no error
+    near = shapely.box(x - 2_000, y - 2_000, x - 1_000, y - 1_000)
+    res = read_osm_pois(small_osm, area=near)
+    assert len(res.data) == 0 and res.rows_read == res.rows_rejected

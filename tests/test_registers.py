@@ -330,3 +330,31 @@ def test_hub_values(tmp_path, study_area):
     assert result.reasons("repaired") == {"comma_decimal": 1}
     hint = result.issues.loc[result.issues["row"] == 3, "hint"].iloc[0]
     assert "trein" in hint and "hub" in hint
+
+
+def test_active_column_is_honoured_when_mapped(tmp_path, study_area):
+    path = tmp_path / "aed.csv"
+    path.write_text(
+        "id,lat,lon,status\n"
+        "A1,52.99,6.56,actief\n"
+        "A2,52.98,6.55,inactief\n"
+        "A3,52.97,6.54,Verwijderd\n"
+        "A4,52.96,6.53,\n"
+        "A5,52.95,6.52,misschien\n"
+        "A6,52.94,6.51,buiten  gebruik\n",
+        encoding="utf-8",
+    )
+    mapped = read_aed_register(RegisterInput(path, {"active": "status"}), study_area=study_area)
+    assert_invariant(mapped)
+    assert mapped.data["aed_id"].tolist() == ["A1", "A4", "A5"]
+    rejected = mapped.issues[mapped.issues["action"] == "rejected"]
+    assert rejected[["row", "column", "reason"]].values.tolist() == [
+        [3, "status", "inactive"],
+        [4, "status", "inactive"],
+        [7, "status", "inactive"],
+    ]
+    flagged = mapped.issues[mapped.issues["reason"] == "unknown_active"]
+    assert flagged["row"].tolist() == [6]
+    # not mapped: the column is ignored and every row counts
+    unmapped = read_aed_register(RegisterInput(path), study_area=study_area)
+    assert len(unmapped.data) == 6

@@ -307,3 +307,73 @@ def test_drenthe_boxes_agree_with_networkx(synth_dir, cache_dir, aed_xy, mode, s
     )
     assert net.n_nodes > 5
     _check_against_networkx(net, PROFILES[mode], _random_points(net, rng, 40), rng, n_fac=8)
+
+
+# --------------------------------------------------------- reuse and search boxes
+@pytest.mark.parametrize("direction", ["from_facility", "to_facility"])
+@pytest.mark.parametrize(
+    ("rel", "mode"),
+    [
+        ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "walk"),
+        ("roads/valhalla_test_amsterdam.osm.pbf", "bike"),
+    ],
+)
+def test_cutoff_search_box_equals_the_full_search(data_dir, monkeypatch, rel, mode, direction):
+    """With a cutoff, nearest_facility searches only the box it can reach; its answers must
+    be the full search's (checked against networkx above) wherever that is within the cutoff."""
+    _check_box_search(build_network(data_dir / rel, mode), mode, direction, monkeypatch)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("direction", ["from_facility", "to_facility"])
+def test_cutoff_search_box_on_the_province_drive_network(
+    synth_dir, cache_dir, monkeypatch, direction
+):
+    settings = NetworkSettings(cache_dir=cache_dir)
+    net = load_network(synth_dir / "drenthe-synth.osm.pbf", "drive", settings=settings)
+    _check_box_search(net, "drive", direction, monkeypatch)
+
+
+def _check_box_search(net, mode, direction, monkeypatch) -> None:
+    from bereikbaar import routing
+
+    rng = np.random.default_rng(11)
+    pts_all = snap_points(net, _random_points(net, rng, 60))
+    fac, tgt = pts_all.subset(np.arange(3)), pts_all.subset(np.arange(3, 60))
+    full = nearest_facility(net, fac, profile=PROFILES[mode], targets=tgt, direction=direction)
+    cutoff = float(np.nanpercentile(full.node_time_s, 5))
+    boxes = []
+    real_sub = routing._sub_csr
+    monkeypatch.setattr(routing, "_sub_csr", lambda *a: boxes.append(1) or real_sub(*a))
+    cut = nearest_facility(
+        net, fac, profile=PROFILES[mode], targets=tgt, cutoff_s=cutoff, direction=direction
+    )
+    assert boxes, "the cutoff search should run on a box"
+    within = full.node_time_s <= cutoff
+    assert 0 < within.sum() < net.n_nodes
+    np.testing.assert_array_equal(cut.node_time_s[within], full.node_time_s[within])
+    np.testing.assert_array_equal(cut.node_facility[within], full.node_facility[within])
+    assert np.isnan(cut.node_time_s[~within]).all() and (cut.node_facility[~within] == -1).all()
+    t_within = full.target_time_s <= cutoff
+    np.testing.assert_array_equal(cut.target_time_s[t_within], full.target_time_s[t_within])
+    assert np.isnan(cut.target_time_s[~t_within]).all()
+
+
+def test_routing_matrix_is_built_once_per_profile_and_direction(data_dir, monkeypatch):
+    import bereikbaar.network as network_module
+
+    net = build_network(data_dir / "roads/groningen_centre_osmnx_drive_2020.osm.gz", "walk")
+    rng = np.random.default_rng(5)
+    sp = snap_points(net, _random_points(net, rng, 40))
+    builds = []
+    real = network_module.csr_from_edges
+    monkeypatch.setattr(
+        network_module, "csr_from_edges", lambda *a: builds.append(a[-1]) or real(*a)
+    )
+    for k in range(2, 8):
+        nearest_facility(net, sp.subset(np.arange(k)), profile=WALK, targets=sp)
+        nearest_facility(net, sp.subset(np.arange(k)), profile=WALK, direction="to_facility")
+        travel_time_matrix(net, sp.subset(np.arange(k)), sp, profile=WALK)
+        travel_times_within(net, sp, sp.subset(np.arange(k)), profile=WALK, cutoff_s=120.0)
+    assert len(builds) == 2  # forward and transposed, each once, never with virtual nodes
+    assert builds == [net.n_nodes, net.n_nodes]

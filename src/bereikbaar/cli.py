@@ -111,11 +111,20 @@ def data() -> None:
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write every repaired, flagged and rejected row (file, row, column, value, reason, hint) to this CSV.",
+    help="Write every repaired, flagged and rejected row (input, row, record id, column, value, reason, hint) to this CSV, registers first.",
 )
-def data_check(config_path: Path, data_dir: Path | None, report: Path | None) -> None:
+@click.option(
+    "--all-rows",
+    is_flag=True,
+    default=False,
+    help="In --report, list every population privacy imputation instead of one summary line each.",
+)
+def data_check(
+    config_path: Path, data_dir: Path | None, report: Path | None, all_rows: bool
+) -> None:
     """Read every input and report rows read, used, repaired and rejected."""
-    from bereikbaar.pipeline import check_inputs, issues_table
+    from bereikbaar.inputs.report import issues_report
+    from bereikbaar.pipeline import check_inputs
     from bereikbaar.report import write_csv_atomic
 
     cfg = _load(config_path, data_dir)
@@ -131,7 +140,7 @@ def data_check(config_path: Path, data_dir: Path | None, report: Path | None) ->
         for reason, n in sorted(r.reasons("rejected").items()):
             click.echo(f"{'':<15}   rejected {n:>4} × {reason}")
     if report is not None:
-        write_csv_atomic(report, issues_table(results))
+        write_csv_atomic(report, issues_report(results, all_rows=all_rows))
         click.echo(f"report: {report}")
     bad = [r for r in results if r.rows_read != r.rows_used + r.rows_rejected]
     if bad:  # would be a bug in a reader; say so loudly

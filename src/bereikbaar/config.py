@@ -15,8 +15,11 @@ silently falls back to a default.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import datetime
 import difflib
+import math
 import os
 import tomllib
 import types
@@ -68,7 +71,12 @@ class StudyArea:
     """The province (or other region) and how municipalities are found in the boundaries.
 
     ``buffer_m``: AED register points farther than this outside the province are rejected
-    (GP and hub registers reach as far as the largest network halo).
+    (GP and hub registers reach as far as the largest network halo). ``crs``: the metric
+    working CRS of the networks; None is RD New (EPSG:28992) for the Netherlands, elsewhere
+    set the local UTM zone (``bereikbaar.network.working_crs_for(lon, lat)`` names it).
+    ``reference_week``: the Monday (``"YYYY-MM-DD"``) of the week in which opening hours are
+    evaluated (sun times, public holidays, months). The default, 2 March 2026, is an
+    ordinary week: no public or school holidays in the Netherlands, before summer time.
     """
 
     name: str
@@ -76,6 +84,25 @@ class StudyArea:
     municipality_layer: str = "gemeente_gegeneraliseerd"
     province_layer: str = "provincie_gegeneraliseerd"
     buffer_m: float = 10_000.0
+    reference_week: str = "2026-03-02"
+    crs: str | None = None
+
+    def __post_init__(self) -> None:
+        self.reference_week_start  # noqa: B018 (validates the setting)
+
+    @property
+    def reference_week_start(self) -> datetime.date:
+        """``reference_week`` as a date (a Monday)."""
+        try:
+            day = datetime.date.fromisoformat(self.reference_week)
+        except (TypeError, ValueError):
+            day = None
+        if day is None or day.weekday() != 0:
+            raise ConfigError(
+                f"study_area reference_week: {self.reference_week!r} must be a Monday written "
+                'as "YYYY-MM-DD", e.g. reference_week = "2026-03-02"'
+            )
+        return day
 
 
 @dataclass(frozen=True)
@@ -213,6 +240,12 @@ class HartveiligSettings:
     candidate_street_nodes: bool = False
     weight_65_plus: float = 0.0
     relocate_k: int = 5
+    approximate_aeds: Literal["exclude", "include"] = "exclude"
+    sensitivity_speeds_mps: tuple[float, ...] = (1.8, 2.3, 3.1)
+    sensitivity_source: str = (
+        "low, median and high speed of dispatched lay responders bringing an AED, measured "
+        "by GPS (Resuscitation 2020): 1,8 m/s dense areas, 2,3 m/s median, 3,1 m/s sparse areas"
+    )
 
 
 # -------------------------------------------------------------------------- dorpshub
@@ -374,16 +407,185 @@ class Config:
             ) from None
 
     def replace(self, **changes: Any) -> Config:
-        """A copy with top-level fields replaced (``cfg.replace(hartveilig=...)``)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with top-level fields replaced (``cfg.replace(hartveilig=...)``), validated."""
+        return validate_config(dataclasses.replace(self, **changes), where="replace()")
 
     def with_hartveilig(self, **changes: Any) -> Config:
-        """A copy with Hartveilig settings changed, e.g. ``cfg.with_hartveilig(budget_min=8)``."""
-        return dataclasses.replace(self, hartveilig=dataclasses.replace(self.hartveilig, **changes))
+        """A copy with Hartveilig settings changed, e.g. ``cfg.with_hartveilig(budget_min=8)``;
+        the new settings are validated like the TOML's."""
+        new = dataclasses.replace(self, hartveilig=dataclasses.replace(self.hartveilig, **changes))
+        return validate_config(new, where="with_hartveilig()")
 
     def with_dorpshub(self, **changes: Any) -> Config:
-        """A copy with Dorpshub settings changed."""
-        return dataclasses.replace(self, dorpshub=dataclasses.replace(self.dorpshub, **changes))
+        """A copy with Dorpshub settings changed (validated like the TOML's)."""
+        new = dataclasses.replace(self, dorpshub=dataclasses.replace(self.dorpshub, **changes))
+        return validate_config(new, where="with_dorpshub()")
+
+
+# ------------------------------------------------------------------------ validation
+#: Service kinds the Dorpshub analysis can measure (``dorpshub.services``, norm services):
+#: the OSM kinds the pipeline passes on plus the GP and hub registers' kinds. Add a kind
+#: here when the pipeline starts to supply it.
+SERVICE_KINDS: tuple[str, ...] = (
+    "gp",
+    "huisartsenpost",
+    "supermarket",
+    "school",
+    "pharmacy",
+    "hospital",
+    "station",
+    "bus_hub",
+    "bus_stop",
+)
+#: POI kinds the OSM reader knows (``bereikbaar.inputs.osm.KINDS``; a test keeps them equal);
+#: ``hartveilig.candidate_kinds`` must be among them.
+POI_KINDS: tuple[str, ...] = (
+    "aed",
+    "gp",
+    "huisartsenpost",
+    "hospital",
+    "station",
+    "bus_hub",
+    "bus_stop",
+    "supermarket",
+    "school",
+    "pharmacy",
+    "community_centre",
+    "church",
+    "sports",
+    "place",
+)
+
+#: Range of every numeric setting, in one table: section → field → (comparison, bound).
+#: A field not listed here is not range-checked; ``None`` values (optional) are skipped.
+#: Mapping fields (``drive_speeds_kmh``) are checked value by value.
+RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
+    StudyArea: {"buffer_m": (">=", 0)},
+    PopulationSettings: {"privacy_residents": (">=", 0), "privacy_residents_65_plus": (">=", 0)},
+    TravelProfile: {"speed_kmh": (">", 0), "delay_factor": (">", 0)},
+    NetworkSettings: {
+        "max_snap_m": (">", 0),
+        "halo_walk_m": (">=", 0),
+        "halo_bike_m": (">=", 0),
+        "halo_drive_m": (">=", 0),
+        "drive_speeds_kmh": (">", 0),
+    },
+    HartveiligSettings: {
+        "budget_min": (">", 0),
+        "alert_delay_min": (">=", 0),
+        "route_max_min": (">", 0),
+        "radius_m": (">", 0),
+        "merge_distance_m": (">=", 0),
+        "n_proposals": (">=", 0),
+        "weight_65_plus": (">=", 0),
+        "relocate_k": (">=", 0),
+    },
+    Norm: {"max_min": (">", 0), "min_departures_per_hour": (">=", 0)},
+    DorpshubSettings: {
+        "village_max_min": (">", 0),
+        "village_max_min_by_place": (">", 0),
+        "hub_k": (">=", 0),
+        "hub_max_min": (">", 0),
+        "hub_min_departures_per_hour": (">=", 0),
+    },
+}
+
+
+def validate_config(cfg: Config, *, where: str = "config") -> Config:
+    """Check every setting of ``cfg`` against :data:`RANGE_RULES` and the name rules.
+
+    Raises :class:`~bereikbaar.errors.ConfigError` naming the key and the fix; returns
+    ``cfg`` unchanged when everything holds. Called by :func:`config_from_dict` and by the
+    ``with_*`` copies, so a notebook's override is checked like the TOML.
+    """
+    sections = [
+        ("study_area", cfg.study_area),
+        ("population", cfg.population),
+        ("network", cfg.network),
+        ("hartveilig", cfg.hartveilig),
+        ("dorpshub", cfg.dorpshub),
+        *[(f"profiles.{n}", p) for n, p in cfg.profiles.items()],
+        *[(f"dorpshub.norms[{i}]", n) for i, n in enumerate(cfg.dorpshub.norms)],
+    ]
+    for key, section in sections:
+        _check_ranges(section, key, where)
+    for key in ("aed_register", "gp_register", "hubs_register"):
+        reg = getattr(cfg.inputs, key)
+        if reg is not None:
+            _check_register(reg, f"inputs.{key}", where)
+    _check_names(cfg, where)
+    _check_profile_references(cfg, where)
+    return cfg
+
+
+def _check_ranges(section: Any, key: str, where: str) -> None:
+    defaults = {f.name: f.default for f in dataclasses.fields(section)}
+    for name, (op, bound) in RANGE_RULES.get(type(section), {}).items():
+        value = getattr(section, name)
+        items = value.items() if isinstance(value, Mapping) else [(None, value)]
+        for sub, v in items:
+            if v is None:
+                continue
+            full = f"{key}.{name}" + (f".{sub}" if sub is not None else "")
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            if ok and (v > bound if op == ">" else v >= bound):
+                continue
+            default = defaults.get(name)
+            example = (
+                f" (default {default})" if isinstance(default, int | float) and sub is None else ""
+            )
+            raise ConfigError(
+                f"{where}: {full} = {v!r} must be a number {op} {bound:g}; "
+                f"set {full} to a number {op} {bound:g}{example}"
+            )
+
+
+def _check_register(reg: RegisterInput, key: str, where: str) -> None:
+    if len(reg.delimiter) != 1 or reg.delimiter in ('"', "\r", "\n"):
+        raise ConfigError(
+            f"{where}: {key}.delimiter = {reg.delimiter!r} must be exactly one character "
+            '(not a quote or newline); e.g. delimiter = ";" or delimiter = ","'
+        )
+    try:
+        codecs.lookup(reg.encoding)
+    except LookupError:
+        raise ConfigError(
+            f"{where}: {key}.encoding = {reg.encoding!r} is not an encoding Python knows"
+            f'{_did_you_mean(reg.encoding, _COMMON_ENCODINGS)}; use e.g. "utf-8", '
+            '"cp1252" (Windows/Excel exports) or "latin-1"'
+        ) from None
+
+
+_COMMON_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15", "utf-16")
+
+
+def _check_names(cfg: Config, where: str) -> None:
+    hv, dh = cfg.hartveilig, cfg.dorpshub
+    seen: set[str] = set()
+    for i, moment in enumerate(hv.moments):
+        if moment.name in seen:
+            raise ConfigError(
+                f"{where}: hartveilig.moments[{i}] repeats the name {moment.name!r}; "
+                "give every moment its own name"
+            )
+        seen.add(moment.name)
+    named = [
+        *[(f"dorpshub.services[{i}]", s, SERVICE_KINDS) for i, s in enumerate(dh.services)],
+        *[
+            (f"dorpshub.norms[{i}].service", n.service, SERVICE_KINDS)
+            for i, n in enumerate(dh.norms)
+        ],
+        *[
+            (f"hartveilig.candidate_kinds[{i}]", k, POI_KINDS)
+            for i, k in enumerate(hv.candidate_kinds)
+        ],
+    ]
+    for key, name, known in named:
+        if name not in known:
+            raise ConfigError(
+                f"{where}: {key} = {name!r} is not a known kind{_did_you_mean(name, known)} "
+                f"(known: {', '.join(known)})"
+            )
 
 
 def find_default_data_root(*starts: Path) -> Path | None:
@@ -461,47 +663,11 @@ def config_from_dict(
         if required not in raw:
             raise ConfigError(f"{where}: section [{required}] is missing")
 
-    def resolve(p: str | None) -> Path | None:
-        if p is None:
-            return None
-        q = Path(p).expanduser()
-        return q if q.is_absolute() else data_root / q
-
-    inputs_raw = dict(raw["inputs"])
-    for key in ("aed_register", "gp_register", "hubs_register"):
-        if key in inputs_raw:
-            reg = dict(inputs_raw[key])
-            _check_keys(
-                reg, {f.name for f in dataclasses.fields(RegisterInput)}, f"{where} [inputs.{key}]"
-            )
-            if "path" not in reg:
-                raise ConfigError(f"{where} [inputs.{key}]: 'path' is missing")
-            reg["path"] = resolve(reg["path"])
-            inputs_raw[key] = _build(RegisterInput, reg, f"{where} [inputs.{key}]")
-    for key in ("osm", "boundaries", "population", "postcodes"):
-        if key in inputs_raw:
-            inputs_raw[key] = resolve(inputs_raw[key])
-    inputs = _build(Inputs, inputs_raw, f"{where} [inputs]")
-
-    profiles: dict[str, TravelProfile] = {}
-    for name, spec in dict(raw["profiles"]).items():
-        spec = dict(spec)
-        if "speed_mps" in spec:  # accept m/s for the responder speed from the literature
-            if "speed_kmh" in spec:
-                raise ConfigError(
-                    f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both"
-                )
-            spec["speed_kmh"] = float(spec.pop("speed_mps")) * 3.6
-        profiles[name] = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
-        prof = profiles[name]
-        if prof.network not in ("walk", "bike", "drive"):
-            raise ConfigError(
-                f"{where} [profiles.{name}]: network {prof.network!r} must be walk, bike or drive"
-            )
-        if prof.network != "drive" and (prof.speed_kmh is None or prof.speed_kmh <= 0):
-            raise ConfigError(
-                f"{where} [profiles.{name}]: a {prof.network} profile needs speed_kmh > 0"
-            )
+    inputs = _build_inputs(dict(raw["inputs"]), where, data_root)
+    profiles = {
+        name: _build_profile(name, dict(spec), where)
+        for name, spec in dict(raw["profiles"]).items()
+    }
 
     network_raw = dict(raw.get("network", {}))
     if "cache_dir" in network_raw:
@@ -531,8 +697,52 @@ def config_from_dict(
         data_root=data_root,
         source=source,
     )
-    _check_profile_references(cfg, where)
-    return cfg
+    return validate_config(cfg, where=where)
+
+
+def _build_inputs(inputs_raw: dict[str, Any], where: str, data_root: Path) -> Inputs:
+    """``[inputs]`` with its paths resolved against ``data_root`` and the registers built."""
+
+    def resolve(p: str | None) -> Path | None:
+        if p is None:
+            return None
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else data_root / q
+
+    for key in ("aed_register", "gp_register", "hubs_register"):
+        if key in inputs_raw:
+            reg = dict(inputs_raw[key])
+            _check_keys(
+                reg, {f.name for f in dataclasses.fields(RegisterInput)}, f"{where} [inputs.{key}]"
+            )
+            if "path" not in reg:
+                raise ConfigError(f"{where} [inputs.{key}]: 'path' is missing")
+            reg["path"] = resolve(reg["path"])
+            inputs_raw[key] = _build(RegisterInput, reg, f"{where} [inputs.{key}]")
+    for key in ("osm", "boundaries", "population", "postcodes"):
+        if key in inputs_raw:
+            inputs_raw[key] = resolve(inputs_raw[key])
+    return _build(Inputs, inputs_raw, f"{where} [inputs]")
+
+
+def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile:
+    """``[profiles.<name>]``; ``speed_mps`` (the responder literature's unit) becomes km/h."""
+    if "speed_mps" in spec:
+        if "speed_kmh" in spec:
+            raise ConfigError(f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both")
+        speed_mps = _convert(spec.pop("speed_mps"), float, f"{where} [profiles.{name}] speed_mps")
+        spec["speed_kmh"] = speed_mps * 3.6
+    prof = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
+    if prof.network not in ("walk", "bike", "drive"):
+        raise ConfigError(
+            f"{where} [profiles.{name}]: network {prof.network!r} must be walk, bike or drive"
+        )
+    if prof.network != "drive" and prof.speed_kmh is None:
+        raise ConfigError(
+            f"{where} [profiles.{name}]: a {prof.network} profile needs a speed; "
+            "set speed_kmh (e.g. 5.0) or speed_mps"
+        )
+    return prof
 
 
 def _resolved(raw: Mapping[str, Any], key: str, resolve) -> dict[str, Any]:
@@ -602,6 +812,22 @@ def _build(cls, raw: dict[str, Any], where: str):
         raise ConfigError(f"{where}: missing key(s) {', '.join(missing) or '?'} ({exc})") from exc
 
 
+_SCALARS: dict[type, tuple[Any, str, str]] = {  # type → (accepts, what, how to fix)
+    float: (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "a number",
+        "set it to a number (no quotes)",
+    ),
+    int: (
+        lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "a whole number",
+        "set it to e.g. 5 (no quotes)",
+    ),
+    bool: (lambda v: isinstance(v, bool), "true or false", "set true or false"),
+    str: (lambda v: isinstance(v, str), "text", "set it in quotes"),
+}
+
+
 def _convert(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -620,34 +846,29 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         item = args[0]
         return tuple(_convert(v, item, where) for v in value)
     if origin in (Mapping, dict) or hint in (Mapping, dict):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: expected a table, got {value!r}")
-        return dict(value)
+        return _convert_mapping(value, args, where)
     if dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
             return value
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a table, got {value!r}")
         return _build(hint, dict(value), where)
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected text, got {value!r}")
-        return value
+    if hint in _SCALARS:
+        accepts, expected, fix = _SCALARS[hint]
+        if not accepts(value):
+            raise ConfigError(f"{where}: expected {expected}, got {value!r}; {fix}")
+        return float(value) if hint is float else value
     if hint is Path:
         return value if isinstance(value, Path) else Path(value)
     return value
+
+
+def _convert_mapping(value: Any, args: tuple, where: str) -> dict:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a table, got {value!r}")
+    if len(args) == 2:  # Mapping[str, float]: convert (and so type-check) every value
+        return {k: _convert(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    return dict(value)
 
 
 def slugify(name: str) -> str:

@@ -24,150 +24,111 @@ Coverage models (``HartveiligSettings.model``)
     The straight-line distance from the AED to the cell centre is at most ``radius_m``
     (HartslagNu's 500 m circles); roads are ignored.
 
-A cell is *covered at an hour* when at least one AED that is available in that hour lies
-within the limit. Cells farther than ``max_snap_m`` from any road (*flagged*) are never
-covered in any model, and their residents are reported as ``residents_unroutable``.
+A cell is *covered at an hour* when at least one counted AED that is available in that
+hour lies within the limit. Cells farther than ``max_snap_m`` from any road (*flagged*) are
+never covered in any model, and their residents are reported as ``residents_unroutable``.
 
-Availability
-------------
+Availability and approximate locations
+--------------------------------------
 Each AED carries ``open_hours``, 168 characters ``0``/``1`` (hour index = weekday·24 +
 hour, Monday 00:00 = 0), and ``availability_status`` (``24/7``, ``limited``, ``unknown``).
 AEDs with unknown hours are treated as always closed or always open, as
-``settings.unknown_availability`` says; every result states which in its assumptions. A
-moment (e.g. Wednesday 03:00) maps to hour ``weekday·24 + minute_of_day // 60``.
+``settings.unknown_availability`` says. AEDs placed only by postcode
+(``location_quality == "postcode"``) do not count for coverage unless
+``settings.approximate_aeds == "include"``; every summary states how many residents they
+would add, so coverage is a range.
 
 Minutes
 -------
-``minutes_<moment>`` is the one-way route time, in minutes, from the nearest AED available
-at that moment to the cell centre (AED→victim, the leg the responder walks with the AED),
-at the responder profile for ``fetch`` and ``route_profile`` otherwise. Beyond
+``minutes_<moment>`` is the one-way route time, in minutes, from the nearest counted AED
+available at that moment to the cell centre (AED→victim, the leg the responder walks with
+the AED), at the responder profile for ``fetch`` and ``route_profile`` otherwise. Beyond
 ``MINUTES_CUTOFF_MIN`` (30 min) it is NaN, shown on maps as "> 30 min".
 
-How it stays fast
------------------
-Routing is done once: the AED→cell pairs within the one-way limit (a long table from
-:func:`bereikbaar.routing.travel_times_within`) become a sparse ``(cells × AEDs)`` matrix
-``A``; with the ``(AEDs × 168)`` availability matrix ``H`` the product ``A @ H`` counts,
-for every cell and every hour of the week, the available AEDs in reach. Only the minutes
-need one multi-source Dijkstra per moment.
+Phases
+------
+:func:`compute_hartveilig` reads like a table of contents; each phase lives in
+:mod:`bereikbaar.coverage`, :mod:`bereikbaar.white_spots` or :mod:`bereikbaar.aed_sites`
+and returns a small frozen dataclass: cells and snapping (``CellSet``), AEDs
+(``AedSet``), coverage by hour (``HourlyCoverage``), minutes per moment
+(``MomentMinutes``), white spots, proposals (``Proposals``), relocations, speed
+sensitivity (``SpeedSensitivity``), straight line vs route (``StraightVsRoute``) and the
+summary, built once.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from bereikbaar._crs import RD_NEW
+from bereikbaar.aed_sites import (
+    PROPOSAL_COLUMNS,
+    RELOCATION_COLUMNS,
+    Proposals,
+    propose_sites,
+    relocate_aeds,
+)
 from bereikbaar.config import HartveiligSettings, Moment, TravelProfile
+from bereikbaar.coverage import (
+    AED_STATUSES,
+    HOURS_PER_WEEK,
+    MINUTES_CUTOFF_MIN,
+    AedSet,
+    CellSet,
+    CoverageThreshold,
+    HourlyCoverage,
+    MomentMinutes,
+    SpeedSensitivity,
+    StraightVsRoute,
+    aed_cell_pairs,
+    availability_matrix,
+    coverage_by_hour,
+    coverage_threshold,
+    hour_of_week,
+    hourly_coverage,
+    minutes_per_moment,
+    minutes_profile,
+    prepare_aeds,
+    profile_named,
+    sensitivity_cutoff_m,
+    snap_cells,
+    speed_sensitivity,
+    straight_vs_route,
+)
 from bereikbaar.errors import ConfigError, InputError, check_crs
-from bereikbaar.inputs.population import cell_polygons
-from bereikbaar.siting import greedy_max_coverage, max_coverage_ilp
+from bereikbaar.white_spots import WHITE_SPOT_COLUMNS, find_white_spots, label_grid_clusters
 
 log = logging.getLogger(__name__)
 
-HOURS_PER_WEEK = 168
-MINUTES_CUTOFF_MIN = 30.0
-AED_STATUSES = ("24/7", "limited", "unknown")
-
 __all__ = [
+    "AED_STATUSES",
+    "HOURS_PER_WEEK",
+    "MINUTES_CUTOFF_MIN",
+    "PROPOSAL_COLUMNS",
+    "RELOCATION_COLUMNS",
+    "WHITE_SPOT_COLUMNS",
+    "CoverageModel",
     "CoverageThreshold",
     "HartveiligResult",
     "availability_matrix",
     "compute_hartveilig",
     "coverage_by_hour",
+    "coverage_model",
     "coverage_threshold",
     "describe_model",
     "find_white_spots",
     "hour_of_week",
     "label_grid_clusters",
 ]
-
-
-# ------------------------------------------------------------------ model and limit
-@dataclass(frozen=True)
-class CoverageThreshold:
-    """The one-way AED→victim limit of a coverage model.
-
-    Attributes
-    ----------
-    model
-        ``fetch``, ``route`` or ``radius``.
-    profile
-        The travel profile the route is timed with (None for ``radius``).
-    max_time_s
-        One-way route time limit in seconds (None for ``radius``).
-    max_distance_m
-        ``fetch``/``route``: the same limit as a route length (time × profile speed, None
-        for a drive profile, which has no single speed); ``radius``: ``radius_m``.
-    """
-
-    model: str
-    profile: str | None
-    max_time_s: float | None
-    max_distance_m: float | None
-
-
-def _profile(profiles: Mapping[str, TravelProfile], name: str, key: str) -> TravelProfile:
-    try:
-        return profiles[name]
-    except KeyError:
-        raise ConfigError(
-            f"hartveilig.{key} names profile {name!r}, which is not defined; "
-            f"defined profiles: {', '.join(profiles)}"
-        ) from None
-
-
-def coverage_threshold(
-    settings: HartveiligSettings, profiles: Mapping[str, TravelProfile]
-) -> CoverageThreshold:
-    """The one-way AED→victim limit that follows from the settings.
-
-    ``fetch``: ``(budget_min − alert_delay_min) · 60 / 2`` seconds at ``responder_profile``
-    (6 min, 1 min, 2.3 m/s → 150 s, 345 m). ``route``: ``route_max_min · 60`` seconds at
-    ``route_profile``. ``radius``: ``radius_m`` metres in a straight line.
-    """
-    if settings.model == "fetch":
-        prof = _profile(profiles, settings.responder_profile, "responder_profile")
-        spare_min = settings.budget_min - settings.alert_delay_min
-        if spare_min <= 0:
-            raise ConfigError(
-                f"hartveilig: budget_min ({settings.budget_min}) must exceed alert_delay_min "
-                f"({settings.alert_delay_min}); nothing is left for fetching the AED"
-            )
-        time_s = spare_min * 60.0 / 2.0
-    elif settings.model == "route":
-        prof = _profile(profiles, settings.route_profile, "route_profile")
-        if settings.route_max_min <= 0:
-            raise ConfigError("hartveilig: route_max_min must be > 0")
-        time_s = settings.route_max_min * 60.0
-    elif settings.model == "radius":
-        if settings.radius_m <= 0:
-            raise ConfigError("hartveilig: radius_m must be > 0")
-        return CoverageThreshold("radius", None, None, float(settings.radius_m))
-    else:
-        raise ConfigError(
-            f"hartveilig: model {settings.model!r} must be 'fetch', 'route' or 'radius'"
-        )
-    speed = prof.speed_mps
-    dist = None if speed is None or prof.network == "drive" else time_s * speed
-    return CoverageThreshold(settings.model, prof.name, float(time_s), dist)
-
-
-def _minutes_profile(settings: HartveiligSettings, profiles) -> TravelProfile:
-    if settings.model == "fetch":
-        return _profile(profiles, settings.responder_profile, "responder_profile")
-    return _profile(profiles, settings.route_profile, "route_profile")
 
 
 def _num(x: float, digits: int = 1, *, nl: bool = True) -> str:
@@ -226,269 +187,66 @@ def describe_model(
     )
 
 
-# ---------------------------------------------------------------------- availability
-def hour_of_week(moment: Moment) -> int:
-    """Hour index of a moment: ``weekday·24 + minute_of_day // 60`` (Monday 00:00 = 0)."""
-    return moment.weekday * 24 + moment.minute_of_day // 60
+@dataclass(frozen=True)
+class CoverageModel:
+    """What "binnen bereik" means, for maps and reports.
 
-
-def availability_matrix(
-    status: Sequence[str], open_hours: Sequence[str], *, unknown: str = "closed"
-) -> np.ndarray:
-    """Bool ``(n_aeds, 168)``: AED available in hour ``h`` of the week.
-
-    ``24/7`` AEDs are always available; ``limited`` AEDs follow ``open_hours``; ``unknown``
-    AEDs (and ``limited`` ones whose ``open_hours`` is not 168 characters of 0/1, which
-    are logged) are always closed or always open, per ``unknown``.
-    """
-    if unknown not in ("closed", "open"):
-        raise ConfigError(f"unknown_availability must be 'closed' or 'open', got {unknown!r}")
-    status = list(status)
-    open_hours = list(open_hours)
-    out = np.zeros((len(status), HOURS_PER_WEEK), dtype=bool)
-    bad = 0
-    for i, (s, hours) in enumerate(zip(status, open_hours, strict=True)):
-        if s == "24/7":
-            out[i] = True
-            continue
-        text = hours if isinstance(hours, str) else ""
-        if s == "limited" and len(text) == HOURS_PER_WEEK and set(text) <= {"0", "1"}:
-            out[i] = np.frombuffer(text.encode("ascii"), dtype=np.uint8) == ord("1")
-            continue
-        if s == "limited":
-            bad += 1
-        elif s != "unknown":
-            raise InputError(
-                f"AED {i}: availability_status {s!r} must be one of {AED_STATUSES}",
-                column="availability_status",
-            )
-        out[i] = unknown == "open"
-    if bad:
-        log.warning(
-            "%d AED(s) marked 'limited' without a valid 168-hour open_hours; treated as %s",
-            bad,
-            unknown,
-        )
-    return out
-
-
-def coverage_by_hour(
-    pair_cell: np.ndarray, pair_aed: np.ndarray, availability: np.ndarray, *, n_cells: int
-) -> np.ndarray:
-    """Bool ``(n_cells, 168)``: at least one available AED within the limit.
-
-    Parameters
+    Attributes
     ----------
-    pair_cell, pair_aed
-        Equal-length integer arrays: AED ``pair_aed[k]`` is within the one-way limit of
-        cell ``pair_cell[k]`` (the long table of pairs).
-    availability
-        Bool ``(n_aeds, 168)`` from :func:`availability_matrix`.
+    name
+        ``fetch``, ``route`` or ``radius``.
+    threshold_min
+        A cell is covered iff its ``minutes_<moment>`` ≤ ``threshold_min`` (unrounded);
+        None for ``radius`` (straight line, not minutes).
+    budget_min
+        ``fetch``: the budget from the 112 call (6 min); ``route``: ``route_max_min``;
+        ``radius``: None.
+    description_nl
+        One plain-Dutch sentence saying when a cell counts as covered.
+    unknown_availability
+        ``closed`` or ``open``: how AEDs with unknown hours were treated.
     """
-    A = _incidence(pair_cell, pair_aed, n_cells, availability.shape[0])
-    counts = A @ availability.astype(np.int32)
-    return np.asarray(counts) > 0
+
+    name: str
+    threshold_min: float | None
+    budget_min: float | None
+    description_nl: str
+    unknown_availability: str
 
 
-def _incidence(rows, cols, n_rows: int, n_cols: int) -> sp.csr_array:
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    A = sp.csr_array((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_rows, n_cols))
-    A.sum_duplicates()
-    A.data[:] = 1
-    return A
-
-
-# ----------------------------------------------------------------------- white spots
-def label_grid_clusters(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
-    """Label grid cells that touch, including diagonally (8-connectivity).
-
-    ``ix``, ``iy`` are integer grid positions (``x // cell_size``). Returns int64 labels
-    numbered 0, 1, ... in order of each cluster's first cell.
-    """
-    ix = np.asarray(ix, dtype=np.int64)
-    iy = np.asarray(iy, dtype=np.int64)
-    n = len(ix)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    ox, oy = ix.min() - 1, iy.min() - 1
-    span = int(iy.max() - oy + 2)
-    key = (ix - ox) * span + (iy - oy)
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    rows, cols = [], []
-    for dx, dy in ((1, -1), (1, 0), (1, 1), (0, 1)):
-        nk = key + dx * span + dy
-        pos = np.searchsorted(sorted_key, nk)
-        pos = np.minimum(pos, n - 1)
-        hit = sorted_key[pos] == nk
-        rows.append(np.flatnonzero(hit))
-        cols.append(order[pos[hit]])
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    g = sp.csr_array((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
-    _, labels = connected_components(g, directed=False)
-    # renumber by first appearance
-    _, first = np.unique(labels, return_index=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[labels]
-
-
-def _nearest_distance(tree_geoms: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Straight-line distance (m) from each query geometry to the nearest tree geometry."""
-    out = np.full(len(query), np.nan)
-    if len(tree_geoms) == 0 or len(query) == 0:
-        return out
-    tree = shapely.STRtree(tree_geoms)
-    idx, dist = tree.query_nearest(query, return_distance=True, all_matches=False)
-    out[idx[0]] = dist
-    return out
-
-
-def _nearest_names(
-    place_geoms: np.ndarray, names: np.ndarray, query: np.ndarray, centres: np.ndarray
-) -> list[str | None]:
-    """Name of the nearest place to each polygon; ties (e.g. two places inside) go to the
-    place nearest the polygon's centre, then the name."""
-    out: list[str | None] = [None] * len(query)
-    if len(place_geoms) == 0 or len(query) == 0:
-        return out
-    tree = shapely.STRtree(place_geoms)
-    idx, dist = tree.query_nearest(query, return_distance=True, all_matches=True)
-    best: dict[int, tuple] = {}
-    for q, p, d in zip(idx[0], idx[1], dist, strict=True):
-        key = (
-            round(float(d), 6),
-            float(shapely.distance(place_geoms[p], centres[q])),
-            str(names[p]),
+def coverage_model(
+    settings: HartveiligSettings, profiles: Mapping[str, TravelProfile]
+) -> CoverageModel:
+    """The :class:`CoverageModel` that follows from the settings."""
+    thr = coverage_threshold(settings, profiles)
+    if thr.model == "fetch":
+        speed = _num(profiles[thr.profile].speed_mps, 1)
+        text = (
+            f"Binnen bereik: een burgerhulpverlener kan binnen {_num(settings.budget_min)} "
+            f"minuten na de melding een AED bij het slachtoffer hebben (AED halen en terug, "
+            f"{speed} m/s)."
         )
-        if q not in best or key < best[q][0]:
-            best[q] = (key, names[p])
-    for q, (_, name) in best.items():
-        out[q] = (
-            None if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
+        budget = float(settings.budget_min)
+    elif thr.model == "route":
+        prof = profiles[thr.profile]
+        text = (
+            f"Binnen bereik: een beschikbare AED ligt binnen {_num(settings.route_max_min)} "
+            f"minuten over de weg ({prof.label or prof.name})."
         )
-    return out
-
-
-WHITE_SPOT_COLUMNS = [
-    "moment",
-    "spot_id",
-    "rank",
-    "residents",
-    "residents_65_plus",
-    "area_km2",
-    "n_cells",
-    "nearest_village",
-    "dist_nearest_aed_m",
-    "dist_nearest_24_7_aed_m",
-]
-
-
-def find_white_spots(
-    cells: gpd.GeoDataFrame,
-    uncovered: np.ndarray,
-    *,
-    cell_size_m: float,
-    moment: str,
-    places: gpd.GeoDataFrame | None = None,
-    aeds: gpd.GeoDataFrame | None = None,
-) -> gpd.GeoDataFrame:
-    """Merge uncovered populated cells into contiguous white spots.
-
-    Parameters
-    ----------
-    cells
-        Cell centroids (EPSG:28992) with ``residents`` and ``residents_65_plus``.
-    uncovered
-        Bool per cell: not covered at the moment. Only cells with residents > 0 count.
-    cell_size_m
-        Grid cell size (m); cells touching on a side or a corner are one spot.
-    moment
-        The moment's name, copied into the ``moment`` column.
-    places
-        Place points with ``name``: ``nearest_village`` is the place nearest the spot.
-    aeds
-        AED points with ``availability_status``: straight-line distance (m) from the spot
-        polygon to the nearest AED (any hours) and the nearest 24/7 AED.
-
-    Returns
-    -------
-    GeoDataFrame
-        One row per spot (:data:`WHITE_SPOT_COLUMNS` plus the polygon, the union of the cell
-        squares), ranked by residents (descending; ties by the spot's first cell), with
-        ``spot_id`` = ``"<moment>-<rank>"``.
-    """
-    residents = cells["residents"].to_numpy(dtype=float)
-    sel = np.flatnonzero(np.asarray(uncovered, dtype=bool) & (residents > 0))
-    if len(sel) == 0:
-        return gpd.GeoDataFrame(
-            {
-                c: pd.Series(
-                    dtype=object if c in ("moment", "spot_id", "nearest_village") else float
-                )
-                for c in WHITE_SPOT_COLUMNS
-            },
-            geometry=gpd.GeoSeries([], crs=RD_NEW),
-            crs=RD_NEW,
-        )
-    x = cells.geometry.x.to_numpy()[sel]
-    y = cells.geometry.y.to_numpy()[sel]
-    ix = np.floor(x / cell_size_m).astype(np.int64)
-    iy = np.floor(y / cell_size_m).astype(np.int64)
-    labels = label_grid_clusters(ix, iy)
-    n_spots = int(labels.max()) + 1
-    res = np.bincount(labels, weights=residents[sel], minlength=n_spots)
-    r65_all = cells["residents_65_plus"].to_numpy(dtype=float)[sel]
-    r65 = np.bincount(labels, weights=np.nan_to_num(r65_all), minlength=n_spots)
-    has65 = np.bincount(labels, weights=(~np.isnan(r65_all)).astype(float), minlength=n_spots)
-    r65 = np.where(has65 > 0, r65, np.nan)
-    n_cells = np.bincount(labels, minlength=n_spots)
-    first = np.full(n_spots, len(sel), dtype=np.int64)
-    np.minimum.at(first, labels, np.arange(len(sel)))
-    order = np.lexsort((first, -res))  # residents desc, then first cell
-    rank = np.empty(n_spots, dtype=np.int64)
-    rank[order] = np.arange(1, n_spots + 1)
-
-    squares = cell_polygons(cells.iloc[sel], cell_size_m).to_numpy()
-    by_label = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[by_label], np.arange(n_spots + 1))
-    polys = np.empty(n_spots, dtype=object)
-    for s in range(n_spots):
-        polys[s] = shapely.coverage_union_all(squares[by_label[bounds[s] : bounds[s + 1]]])
-    centres = shapely.centroid(polys)
-
-    if aeds is not None and len(aeds):
-        aed_geoms = aeds.geometry.to_numpy()
-        d_aed = _nearest_distance(aed_geoms, polys)
-        is247 = (aeds["availability_status"] == "24/7").to_numpy()
-        d_247 = _nearest_distance(aed_geoms[is247], polys)
+        budget = float(settings.route_max_min)
     else:
-        d_aed = d_247 = np.full(n_spots, np.nan)
-    if places is not None and len(places):
-        villages = _nearest_names(
-            places.geometry.to_numpy(), places["name"].to_numpy(dtype=object), polys, centres
+        text = (
+            f"Binnen bereik: een AED ligt binnen {_num(thr.max_distance_m, 0)} m hemelsbreed "
+            f"van het midden van de cel."
         )
-    else:
-        villages = [None] * n_spots
-
-    frame = pd.DataFrame(
-        {
-            "moment": moment,
-            "spot_id": [f"{moment}-{r}" for r in rank],
-            "rank": rank,
-            "residents": res,
-            "residents_65_plus": r65,
-            "area_km2": n_cells * cell_size_m**2 / 1e6,
-            "n_cells": n_cells.astype(np.int64),
-            "nearest_village": villages,
-            "dist_nearest_aed_m": d_aed,
-            "dist_nearest_24_7_aed_m": d_247,
-        }
+        budget = None
+    return CoverageModel(
+        name=thr.model,
+        threshold_min=None if thr.max_time_s is None else thr.max_time_s / 60.0,
+        budget_min=budget,
+        description_nl=text,
+        unknown_availability=settings.unknown_availability,
     )
-    out = gpd.GeoDataFrame(frame, geometry=polys, crs=RD_NEW).iloc[order].reset_index(drop=True)
-    return out
 
 
 # ------------------------------------------------------------------------- the result
@@ -501,32 +259,47 @@ class HartveiligResult:
     gemeente
         Municipality name.
     moments
-        The moments analysed.
+        The moments analysed; ``hour_of_week(moment)`` is its column in ``hourly_covered``.
     cell_size_m
         Population grid cell size (m).
     cells
         Cell centroids (input index kept): ``cell_id``, ``residents``,
         ``residents_65_plus``, ``snap_distance_m``, ``flagged`` (farther than
         ``max_snap_m`` from a road: never covered), per moment ``minutes_<name>`` (one-way
-        AED→cell route minutes from the nearest available AED, NaN beyond 30 min) and
-        ``covered_<name>``, and ``weekly_share`` (share of the 168 hours covered, 0..1).
+        AED→cell route minutes from the nearest available counted AED, NaN beyond 30 min)
+        and ``covered_<name>`` (the summary's decision), and ``weekly_share`` (share of the
+        168 hours covered, 0..1).
     white_spots
         Polygons of contiguous uncovered populated cells per moment (see
-        :func:`find_white_spots`).
+        :func:`find_white_spots`), with ``distance_nearest_available_aed_m``.
     aeds
-        The AED rows used (AED schema) plus ``in_gemeente``, ``snap_distance_m`` and
-        ``open_<moment>`` (available at that moment, as used).
+        The AED rows used (AED schema) plus ``in_gemeente``, ``snap_distance_m``,
+        ``counts`` (used for coverage) and ``open_<moment>`` (available at that moment).
     proposals
-        New 24/7 AED sites in greedy order: ``rank``, ``kind``, ``name``,
-        ``gain_residents``, ``gain_residents_65_plus``, ``cumulative_residents``, geometry.
+        New 24/7 AED sites in greedy order: ``rank``, ``kind``, ``name``, ``address``,
+        ``near``, ``gain_residents``, ``gain_residents_65_plus``,
+        ``cumulative_residents``, geometry.
     relocations
         Limited-hours AEDs in the municipality whose move to a 24/7 outdoor cabinet at the
-        same spot gains most: ``rank``, ``aed_id``, ``name``, ``gain_residents``,
-        ``cumulative_residents``, geometry.
+        same spot gains most: ``rank``, ``aed_id``, ``name``, ``address``, ``near``,
+        ``current_availability``, ``to``, ``gain_residents``, ``cumulative_residents``,
+        geometry.
     summary
         JSON-ready dict (see :func:`compute_hartveilig`).
     assumptions
         Sentences to show with every map and table.
+    outline
+        The municipality polygon: one row, ``gemeente`` and geometry (EPSG:28992).
+    sources_note
+        Data sources text for maps and reports ("" if none).
+    model
+        The :class:`CoverageModel` (what "binnen bereik" means).
+    hourly_covered
+        Bool ``(n_cells, 168)``: row i is ``cells.iloc[i]``, column h = weekday·24 + hour.
+    hourly_residents_covered
+        ``(168,)`` residents covered per hour of the week.
+    hourly_residents_covered_with_approximate
+        ``(168,)`` the same when AEDs placed only by postcode also count.
     """
 
     gemeente: str
@@ -539,65 +312,151 @@ class HartveiligResult:
     relocations: gpd.GeoDataFrame
     summary: dict[str, Any]
     assumptions: tuple[str, ...]
+    outline: gpd.GeoDataFrame | None = None
+    sources_note: str = ""
+    model: CoverageModel | None = None
+    hourly_covered: np.ndarray | None = None
+    hourly_residents_covered: np.ndarray | None = None
+    hourly_residents_covered_with_approximate: np.ndarray | None = None
 
 
-# ------------------------------------------------------------------------ entry point
-def _infer_cell_size(cells: gpd.GeoDataFrame) -> float:
-    size = cells.attrs.get("cell_size_m")
-    if size:
-        return float(size)
-    for coord in (cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()):
-        u = np.unique(np.round(coord, 3))
-        if len(u) > 1:
-            return float(np.diff(u).min())
-    raise InputError(
-        "cannot tell the population grid's cell size; set cells.attrs['cell_size_m'] "
-        "or pass cell_size_m="
+# ------------------------------------------------------------------------- the phases
+@dataclass(frozen=True, eq=False)
+class WhiteSpots:
+    """White spots of every moment in one table, and per moment."""
+
+    table: gpd.GeoDataFrame
+    per_moment: Mapping[str, gpd.GeoDataFrame]
+
+
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """What every phase of one run shares: network, settings and what follows from them."""
+
+    net: Any
+    settings: HartveiligSettings
+    profiles: Mapping[str, TravelProfile]
+    thr: CoverageThreshold
+    model: CoverageModel
+    moments: tuple[Moment, ...]
+    responder: TravelProfile | None  # None: no walking responder profile, no sensitivity
+    minutes_profile: TravelProfile
+    places: gpd.GeoDataFrame | None
+    max_snap_m: float
+
+    @classmethod
+    def make(cls, net, settings, profiles, *, places, max_snap_m: float) -> _Run:
+        moments = tuple(settings.moments)
+        if not moments:
+            raise ConfigError("hartveilig.moments is empty; give at least one moment")
+        return cls(
+            net=net,
+            settings=settings,
+            profiles=profiles,
+            thr=coverage_threshold(settings, profiles),
+            model=coverage_model(settings, profiles),
+            moments=moments,
+            responder=_responder(settings, profiles),
+            minutes_profile=minutes_profile(settings, profiles),
+            places=places,
+            max_snap_m=float(max_snap_m),
+        )
+
+
+def _responder(settings: HartveiligSettings, profiles) -> TravelProfile | None:
+    """The responder profile; the fetch model needs it, the others only for the speed
+    sensitivity, which is skipped when the profile is missing or not a walking one."""
+    if settings.model == "fetch":
+        return profile_named(profiles, settings.responder_profile, "responder_profile")
+    prof = profiles.get(settings.responder_profile)
+    if prof is None or prof.network != "walk" or prof.speed_mps is None:
+        log.warning(
+            "hartveilig.responder_profile %r is not a walking profile: no speed sensitivity",
+            settings.responder_profile,
+        )
+        return None
+    return prof
+
+
+def _check_inputs(cells, aeds, places, candidates, walk_network) -> None:
+    for gdf, what in (
+        (cells, "the population cells"),
+        (aeds, "the AED points"),
+        (places, "the places"),
+        (candidates, "the AED candidate sites"),
+    ):
+        check_crs(gdf, RD_NEW, what=what)
+    check_crs(walk_network, RD_NEW, what="the walk network")
+    if "residents" not in cells:
+        raise InputError("the population cells lack the column 'residents'", column="residents")
+    for col in ("availability_status", "open_hours"):
+        if col not in aeds:
+            raise InputError(f"the AED table lacks the column {col!r} (AED schema)", column=col)
+
+
+def _outline(gemeente: str, outline, area, cells: gpd.GeoDataFrame, size: float):
+    if outline is not None:
+        check_crs(outline, RD_NEW, what="the municipality outline")
+        return outline
+    if area is None:  # no polygon given: the box around the cell squares
+        x0, y0, x1, y1 = cells.total_bounds if len(cells) else (0.0, 0.0, 0.0, 0.0)
+        area = shapely.box(x0 - size / 2, y0 - size / 2, x1 + size / 2, y1 + size / 2)
+    return gpd.GeoDataFrame({"gemeente": [gemeente]}, geometry=[area], crs=RD_NEW)
+
+
+def _aed_table(aeds: AedSet, moments) -> gpd.GeoDataFrame:
+    table = aeds.table.copy()
+    for m in moments:
+        table[f"open_{m.name}"] = aeds.availability[:, hour_of_week(m)]
+    return table
+
+
+def _cell_table(
+    cells_in: gpd.GeoDataFrame,
+    cells: CellSet,
+    hourly: HourlyCoverage,
+    minutes: MomentMinutes,
+    moments,
+) -> gpd.GeoDataFrame:
+    columns: dict[str, Any] = {
+        "cell_id": cells_in["cell_id"].to_numpy() if "cell_id" in cells_in else np.arange(cells.n),
+        "residents": cells.residents,
+        "residents_65_plus": cells.residents_65_plus,
+        "snap_distance_m": np.asarray(cells.snap.snap_distance_m, dtype=float),
+        "flagged": cells.flagged,
+    }
+    for m in moments:
+        columns[f"minutes_{m.name}"] = minutes.minutes[m.name]
+        columns[f"covered_{m.name}"] = hourly.covered[:, hour_of_week(m)].copy()
+    columns["weekly_share"] = hourly.weekly_share
+    return gpd.GeoDataFrame(
+        columns, geometry=cells_in.geometry.to_numpy(), index=cells_in.index, crs=RD_NEW
     )
 
 
-def _pairs_within(
-    net, src_snap, dst_snap, *, src_xy, dst_xy, dst_ok, thr: CoverageThreshold, profiles
-) -> tuple[np.ndarray, np.ndarray]:
-    """(source positions, destination positions) of pairs within the one-way limit.
-
-    Destinations where ``dst_ok`` is False (flagged cells) never pair.
-    """
-    if len(src_xy) == 0 or len(dst_xy) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if thr.model == "radius":
-        t_src = cKDTree(src_xy)
-        t_dst = cKDTree(dst_xy)
-        m = t_src.sparse_distance_matrix(t_dst, thr.max_distance_m, output_type="ndarray")
-        s = m["i"].astype(np.int64)  # the ndarray output keeps zero distances
-        d = m["j"].astype(np.int64)
-    else:
-        from bereikbaar import routing
-
-        table = routing.travel_times_within(
-            net,
-            src_snap,
-            dst_snap,
-            profile=profiles[thr.profile],
-            cutoff_s=thr.max_time_s,
+def _white_spots(run: _Run, cell_table, hourly, aeds: AedSet, *, cell_size_m) -> WhiteSpots:
+    """Phase: the white spots of every moment (see :func:`find_white_spots`)."""
+    moments, places = run.moments, run.places
+    available = aeds.available()
+    per_moment = {
+        m.name: find_white_spots(
+            cell_table,
+            ~hourly.covered[:, hour_of_week(m)],
+            cell_size_m=cell_size_m,
+            moment=m.name,
+            places=places,
+            aeds=aeds.table,
+            available=available[:, hour_of_week(m)],
         )
-        ok = table["time_s"].to_numpy(dtype=float) <= thr.max_time_s
-        s = table["origin"].to_numpy(dtype=np.int64)[ok]
-        d = table["destination"].to_numpy(dtype=np.int64)[ok]
-    keep = dst_ok[d]
-    pairs = np.unique(np.stack([s[keep], d[keep]], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
-
-
-def _in_gemeente(aeds: gpd.GeoDataFrame, gemeente: str, area) -> np.ndarray:
-    if area is not None:
-        return aeds.geometry.within(area).to_numpy(dtype=bool)
-    if "in_gemeente" in aeds:
-        return aeds["in_gemeente"].fillna(False).to_numpy(dtype=bool)
-    if "gemeente" in aeds:
-        g = aeds["gemeente"].astype("string").str.casefold().fillna("")
-        return (g == gemeente.casefold()).to_numpy(dtype=bool)
-    return np.ones(len(aeds), dtype=bool)
+        for m in moments
+    }
+    non_empty = [s for s in per_moment.values() if len(s)]
+    table = (
+        gpd.GeoDataFrame(pd.concat(non_empty, ignore_index=True), geometry="geometry", crs=RD_NEW)
+        if non_empty
+        else next(iter(per_moment.values()))
+    )
+    return WhiteSpots(table=table, per_moment=per_moment)
 
 
 def _pick_moment(moments, name, residents_covered) -> Moment:
@@ -615,8 +474,47 @@ def _pick_moment(moments, name, residents_covered) -> Moment:
     return min(moments, key=lambda m: (residents_covered[m.name], hour_of_week(m)))
 
 
-def _r(x: float, digits: int = 1) -> float:
-    return float(round(float(x), digits))
+def _weights(cells: CellSet, settings: HartveiligSettings) -> np.ndarray:
+    w = cells.residents + settings.weight_65_plus * np.nan_to_num(cells.residents_65_plus)
+    return np.where(cells.routable, w, 0.0)
+
+
+def _coverage_pairs(run: _Run, cells: CellSet, aeds: AedSet):
+    """The model's AED→cell pairs and, for the fetch model, the wider pairs the speed
+    sensitivity needs (one routing for both; None for other models)."""
+    thr, settings = run.thr, run.settings
+    if thr.model != "fetch" or not settings.sensitivity_speeds_mps:
+        return aed_cell_pairs(run.net, cells, aeds, thr=thr, profiles=run.profiles), None
+    cutoff = max(thr.limit, sensitivity_cutoff_m(settings) / run.responder.speed_mps)
+    wide = aed_cell_pairs(run.net, cells, aeds, thr=thr, profiles=run.profiles, cutoff=cutoff)
+    return wide.within(thr.limit), wide
+
+
+@dataclass(frozen=True, eq=False)
+class Sites:
+    """Proposals and relocations, both optimised for ``moment``."""
+
+    moment: Moment
+    proposals: Proposals
+    relocations: gpd.GeoDataFrame
+
+
+def _sites(run: _Run, candidates, cells: CellSet, aeds: AedSet, hourly, *, moment, ilp) -> Sites:
+    """Phase: new 24/7 AED sites and relocations at the proposal moment."""
+    covered_at = {m.name: float(hourly.residents_covered[hour_of_week(m)]) for m in run.moments}
+    pm = _pick_moment(run.moments, moment, covered_at)
+    base = hourly.covered[:, hour_of_week(pm)].copy()
+    weights = _weights(cells, run.settings)
+    proposals = propose_sites(
+        run.net, candidates, settings=run.settings, thr=run.thr, profiles=run.profiles,
+        cells=cells, weights=weights, base=base, places=run.places,
+        max_snap_m=run.max_snap_m, check_with_ilp=ilp,
+    )  # fmt: skip
+    relocations = relocate_aeds(
+        aeds, hourly.incidence, settings=run.settings, cells=cells, weights=weights,
+        base=base, places=run.places,
+    )  # fmt: skip
+    return Sites(pm, proposals, relocations)
 
 
 def compute_hartveilig(
@@ -634,6 +532,8 @@ def compute_hartveilig(
     cell_size_m: float | None = None,
     proposal_moment: str | None = None,
     check_with_ilp: bool = False,
+    outline: gpd.GeoDataFrame | None = None,
+    sources_note: str = "",
 ) -> HartveiligResult:
     """AED coverage by the hour, white spots, proposals and relocations for a gemeente.
 
@@ -649,10 +549,11 @@ def compute_hartveilig(
     walk_network
         The walk :class:`~bereikbaar.network.Network` covering cells and AEDs.
     places
-        Place points (``name``) for naming white spots.
+        Place points (``name``) for naming white spots, proposals and relocations.
     candidates
-        POIs (``kind``, ``name``) where a new AED could hang; only ``settings.candidate_kinds``
-        are used. Street nodes are added when ``settings.candidate_street_nodes``.
+        POIs (``kind``, ``name``, optional ``tags``) where a new AED could hang; only
+        ``settings.candidate_kinds`` are used. Street nodes are added when
+        ``settings.candidate_street_nodes``.
     settings, profiles
         Hartveilig settings and the travel profiles they name.
     max_snap_m
@@ -669,259 +570,84 @@ def compute_hartveilig(
     check_with_ilp
         Also solve the proposals exactly (:func:`bereikbaar.siting.max_coverage_ilp`) and
         report both objectives in ``summary["proposals_check"]``; for small ``n_proposals``.
+    outline
+        The municipality outline (one row, ``gemeente``, geometry) for ``result.outline``;
+        default ``area`` as a one-row table (or the box around the cells without ``area``).
+    sources_note
+        Data sources text carried in ``result.sources_note`` for maps and reports.
 
     Returns
     -------
     HartveiligResult
         ``summary`` holds ``gemeente``, ``residents``, ``residents_65_plus``,
-        ``residents_unroutable``, ``aeds`` {total, 24_7, limited, unknown, outside_used},
-        ``moments`` {name: {label, hour_of_week, residents_covered, share_covered}},
+        ``residents_unroutable``, ``aeds`` {total, 24_7, limited, unknown, outside_used,
+        approximate}, ``moments`` {name: {label, hour_of_week, residents_covered,
+        share_covered, residents_covered_exact, residents_covered_with_approximate,
+        share_covered_with_approximate, residents_added_by_approximate}},
         ``weekly_share_mean`` (residents-weighted), ``white_spots`` {moment: {count,
         residents}}, ``proposal_moment``, ``proposals`` and ``relocations`` (lists of
-        rows), ``settings`` {model, budget_min, alert_delay_min, responder_speed_mps,
-        max_route_s, max_route_m, radius_m, unknown_availability} and ``assumptions``.
+        rows), ``sensitivity`` (fetch model at the low/median/high responder speeds),
+        ``straight_vs_route``, ``settings`` and ``assumptions``.
     """
-    from bereikbaar import routing
-
-    for gdf, what in (
-        (cells, "the population cells"),
-        (aeds, "the AED points"),
-        (places, "the places"),
-        (candidates, "the AED candidate sites"),
-    ):
-        check_crs(gdf, RD_NEW, what=what)
-    check_crs(walk_network, RD_NEW, what="the walk network")
-    for col in ("residents",):
-        if col not in cells:
-            raise InputError(f"the population cells lack the column {col!r}", column=col)
-    for col in ("availability_status", "open_hours"):
-        if col not in aeds:
-            raise InputError(f"the AED table lacks the column {col!r} (AED schema)", column=col)
-
-    thr = coverage_threshold(settings, profiles)
-    minutes_prof = _minutes_profile(settings, profiles)
-    moments = tuple(settings.moments)
-    if not moments:
-        raise ConfigError("hartveilig.moments is empty; give at least one moment")
-    size = float(cell_size_m) if cell_size_m else _infer_cell_size(cells)
-
-    # ---- cells
-    n_cells = len(cells)
-    residents = cells["residents"].to_numpy(dtype=float)
-    r65 = (
-        cells["residents_65_plus"].to_numpy(dtype=float)
-        if "residents_65_plus" in cells
-        else np.full(n_cells, np.nan)
+    _check_inputs(cells, aeds, places, candidates, walk_network)
+    run = _Run.make(walk_network, settings, profiles, places=places, max_snap_m=max_snap_m)
+    cell_set = snap_cells(walk_network, cells, max_snap_m=max_snap_m, cell_size_m=cell_size_m)
+    aed_set = prepare_aeds(
+        walk_network, aeds, gemeente=gemeente, area=area, settings=settings, max_snap_m=max_snap_m
     )
-    cell_xy = np.column_stack([cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()])
-    cell_snap = routing.snap_points(walk_network, cells.geometry, max_snap_m=max_snap_m)
-    flagged = np.asarray(cell_snap.flagged, dtype=bool)
-    routable = ~flagged
-
-    # ---- AEDs
-    aeds = aeds.copy()
-    n_aeds = len(aeds)
-    aeds["in_gemeente"] = _in_gemeente(aeds, gemeente, area)
-    status = aeds["availability_status"].astype(object).fillna("unknown").to_numpy()
-    hours_text = aeds["open_hours"].astype(object).fillna("").to_numpy()
-    avail = availability_matrix(status, hours_text, unknown=settings.unknown_availability)
-    aed_xy = np.column_stack([aeds.geometry.x.to_numpy(), aeds.geometry.y.to_numpy()])
-    if n_aeds:
-        aed_snap = routing.snap_points(walk_network, aeds.geometry, max_snap_m=max_snap_m)
-        aeds["snap_distance_m"] = np.asarray(aed_snap.snap_distance_m, dtype=float)
-    else:
-        aed_snap = None
-        aeds["snap_distance_m"] = pd.Series(dtype=float)
-
-    # ---- coverage by hour: pairs within the limit × availability
-    p_aed, p_cell = _pairs_within(
-        walk_network,
-        aed_snap,
-        cell_snap,
-        src_xy=aed_xy,
-        dst_xy=cell_xy,
-        dst_ok=routable,
-        thr=thr,
-        profiles=profiles,
+    pairs, wide_pairs = _coverage_pairs(run, cell_set, aed_set)
+    log.debug("%s: %d AED→cell pairs within the limit", gemeente, len(pairs.source))
+    hourly = hourly_coverage(pairs, cell_set, aed_set)
+    minutes = minutes_per_moment(
+        walk_network, cell_set, aed_set, run.moments, profile=run.minutes_profile
     )
-    log.debug("%s: %d AED→cell pairs within the limit", gemeente, len(p_aed))
-    A = _incidence(p_cell, p_aed, n_cells, n_aeds)  # (cells × AEDs)
-    cov_hours = (
-        np.asarray(A @ avail.astype(np.int32)) > 0
-        if n_aeds
-        else np.zeros((n_cells, HOURS_PER_WEEK), dtype=bool)
+    cell_table = _cell_table(cells, cell_set, hourly, minutes, run.moments)
+    spots = _white_spots(run, cell_table, hourly, aed_set, cell_size_m=cell_set.cell_size_m)
+    sites = _sites(
+        run, candidates, cell_set, aed_set, hourly, moment=proposal_moment, ilp=check_with_ilp
     )
-    weekly_share = cov_hours.mean(axis=1) if n_cells else np.zeros(0)
+    sensitivity = speed_sensitivity(
+        walk_network, cell_set, aed_set, run.moments, settings=settings,
+        walk_profile=run.responder, pairs=wide_pairs,
+    )  # fmt: skip
+    distances = straight_vs_route(cell_set, aed_set, run.moments, minutes)
+    assumptions = _assumptions(run, sites.moment, aed_set, cell_set)
+    summary = _summary(
+        run, gemeente=gemeente, cells=cell_set, aeds=aed_set, hourly=hourly, spots=spots,
+        sites=sites, sensitivity=sensitivity, distances=distances, assumptions=assumptions,
+    )  # fmt: skip
+    _log_coverage(gemeente, cell_set, hourly, run.moments)
+    return HartveiligResult(
+        gemeente=gemeente, moments=run.moments, cell_size_m=cell_set.cell_size_m,
+        cells=cell_table, white_spots=spots.table, aeds=_aed_table(aed_set, run.moments),
+        proposals=sites.proposals.table, relocations=sites.relocations, summary=summary,
+        assumptions=assumptions, model=run.model,
+        outline=_outline(gemeente, outline, area, cells, cell_set.cell_size_m),
+        sources_note=sources_note or "",
+        hourly_covered=hourly.covered,
+        hourly_residents_covered=hourly.residents_covered,
+        hourly_residents_covered_with_approximate=hourly.residents_covered_with_approximate,
+    )  # fmt: skip
 
-    # ---- per moment: covered and minutes to the nearest available AED
-    out_cells = gpd.GeoDataFrame(
-        {
-            "cell_id": cells["cell_id"].to_numpy() if "cell_id" in cells else np.arange(n_cells),
-            "residents": residents,
-            "residents_65_plus": r65,
-            "snap_distance_m": np.asarray(cell_snap.snap_distance_m, dtype=float),
-            "flagged": flagged,
-        },
-        geometry=cells.geometry.to_numpy(),
-        index=cells.index,
-        crs=RD_NEW,
-    )
-    covered_at: dict[str, np.ndarray] = {}
-    cutoff_s = MINUTES_CUTOFF_MIN * 60.0
-    for m in moments:
-        h = hour_of_week(m)
-        open_now = avail[:, h]
-        aeds[f"open_{m.name}"] = open_now
-        covered = cov_hours[:, h].copy()
-        minutes = np.full(n_cells, np.nan)
-        if open_now.any() and n_cells:
-            nf = routing.nearest_facility(
-                walk_network,
-                aed_snap.subset(open_now),
-                profile=minutes_prof,
-                targets=cell_snap,
-                cutoff_s=cutoff_s,
-            )
-            t = np.asarray(nf.target_time_s, dtype=float)
-            minutes = np.where(routable & (t <= cutoff_s), t / 60.0, np.nan)
-        out_cells[f"minutes_{m.name}"] = minutes
-        out_cells[f"covered_{m.name}"] = covered
-        covered_at[m.name] = covered
-    out_cells["weekly_share"] = weekly_share
 
-    total_res = float(residents.sum())
-    total_65 = float(np.nansum(r65)) if np.any(~np.isnan(r65)) else float("nan")
-    residents_covered = {m.name: float(residents[covered_at[m.name]].sum()) for m in moments}
-
-    # ---- white spots
-    spots = [
-        find_white_spots(
-            out_cells,
-            ~covered_at[m.name],
-            cell_size_m=size,
-            moment=m.name,
-            places=places,
-            aeds=aeds,
-        )
-        for m in moments
-    ]
-    non_empty = [s for s in spots if len(s)]
-    white_spots = (
-        gpd.GeoDataFrame(pd.concat(non_empty, ignore_index=True), geometry="geometry", crs=RD_NEW)
-        if non_empty
-        else spots[0]
-    )
-
-    # ---- proposals and relocations at the binding moment
-    pm = _pick_moment(moments, proposal_moment, residents_covered)
-    base = covered_at[pm.name]
-    weights = residents + settings.weight_65_plus * np.nan_to_num(r65)
-    weights = np.where(routable, weights, 0.0)
-    proposals, proposals_check = _propose(
-        walk_network,
-        candidates,
-        settings=settings,
-        thr=thr,
-        profiles=profiles,
-        cell_snap=cell_snap,
-        cell_xy=cell_xy,
-        routable=routable,
-        residents=residents,
-        r65=r65,
-        weights=weights,
-        base=base,
-        max_snap_m=max_snap_m,
-        check_with_ilp=check_with_ilp,
-        cell_size_m=size,
-    )
-    relocations = _relocate(
-        aeds,
-        A,
-        status=status,
-        settings=settings,
-        residents=residents,
-        weights=weights,
-        base=base,
-    )
-
-    # ---- summary and assumptions
-    in_g = aeds["in_gemeente"].to_numpy(dtype=bool)
-    st_in = status[in_g]
-    n_unknown_used = int((status == "unknown").sum())
-    assumptions = _assumptions(
-        settings, profiles, thr, minutes_prof, pm, n_unknown_used, flagged, residents, max_snap_m
-    )
-    summary: dict[str, Any] = {
-        "gemeente": gemeente,
-        "residents": _r(total_res),
-        "residents_65_plus": None if math.isnan(total_65) else _r(total_65),
-        "residents_unroutable": _r(residents[flagged].sum()),
-        "aeds": {
-            "total": int(in_g.sum()),
-            "24_7": int((st_in == "24/7").sum()),
-            "limited": int((st_in == "limited").sum()),
-            "unknown": int((st_in == "unknown").sum()),
-            "outside_used": int((~in_g).sum()),
-        },
-        "moments": {
-            m.name: {
-                "label": m.label or m.name,
-                "hour_of_week": hour_of_week(m),
-                "residents_covered": _r(residents_covered[m.name]),
-                "share_covered": _r(residents_covered[m.name] / total_res, 4) if total_res else 0.0,
-            }
-            for m in moments
-        },
-        "weekly_share_mean": _r(float((weekly_share * residents).sum() / total_res), 4)
-        if total_res
-        else 0.0,
-        "white_spots": {
-            m.name: {"count": int(len(s)), "residents": _r(s["residents"].sum()) if len(s) else 0.0}
-            for m, s in zip(moments, spots, strict=True)
-        },
-        "proposal_moment": pm.name,
-        "proposals": _rows(proposals),
-        "relocations": _rows(relocations),
-        "settings": {
-            "model": settings.model,
-            "budget_min": settings.budget_min,
-            "alert_delay_min": settings.alert_delay_min,
-            "responder_speed_mps": _r(
-                profiles[settings.responder_profile].speed_mps or float("nan"), 3
-            )
-            if settings.responder_profile in profiles
-            else None,
-            "responder_profile": settings.responder_profile,
-            "max_route_s": thr.max_time_s,
-            "max_route_m": None if thr.max_distance_m is None else _r(thr.max_distance_m),
-            "radius_m": settings.radius_m if settings.model == "radius" else None,
-            "unknown_availability": settings.unknown_availability,
-            "weight_65_plus": settings.weight_65_plus,
-        },
-        "assumptions": list(assumptions),
-    }
-    if proposals_check is not None:
-        summary["proposals_check"] = proposals_check
+def _log_coverage(gemeente: str, cells: CellSet, hourly: HourlyCoverage, moments) -> None:
+    total = float(cells.residents.sum())
+    covered_at = {m.name: float(hourly.residents_covered[hour_of_week(m)]) for m in moments}
     log.info(
         "%s: %s residents, covered %s",
         gemeente,
-        f"{total_res:.0f}",
-        ", ".join(
-            f"{k} {v / total_res:.0%}" if total_res else k for k, v in residents_covered.items()
-        ),
+        f"{total:.0f}",
+        ", ".join(f"{k} {v / total:.0%}" if total else k for k, v in covered_at.items()),
     )
-    return HartveiligResult(
-        gemeente=gemeente,
-        moments=moments,
-        cell_size_m=size,
-        cells=out_cells,
-        white_spots=white_spots,
-        aeds=aeds,
-        proposals=proposals,
-        relocations=relocations,
-        summary=summary,
-        assumptions=assumptions,
-    )
+
+
+# ------------------------------------------------------------------------ the summary
+def _r(x: float, digits: int = 1) -> float:
+    return float(round(float(x), digits))
+
+
+def _share(part: float, total: float) -> float:
+    return _r(part / total, 4) if total else 0.0
 
 
 def _rows(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -940,204 +666,190 @@ def _rows(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return out
 
 
-PROPOSAL_COLUMNS = [
-    "rank",
-    "kind",
-    "name",
-    "gain_residents",
-    "gain_residents_65_plus",
-    "cumulative_residents",
-]
-RELOCATION_COLUMNS = ["rank", "aed_id", "name", "gain_residents", "cumulative_residents"]
+def _aed_counts(aeds: AedSet) -> dict[str, int]:
+    in_g = aeds.in_gemeente
+    st_in = aeds.status[in_g]
+    return {
+        "total": int(in_g.sum()),
+        "24_7": int((st_in == "24/7").sum()),
+        "limited": int((st_in == "limited").sum()),
+        "unknown": int((st_in == "unknown").sum()),
+        "outside_used": int((~in_g & aeds.counts).sum()),
+        "approximate": int((aeds.approximate & in_g).sum()),
+    }
 
 
-def _empty(columns) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {c: pd.Series(dtype=np.int64 if c == "rank" else object) for c in columns},
-        geometry=gpd.GeoSeries([], crs=RD_NEW),
-        crs=RD_NEW,
-    )
+def _moment_summary(m: Moment, hourly: HourlyCoverage, total: float) -> dict[str, Any]:
+    h = hour_of_week(m)
+    covered = float(hourly.residents_covered[h])
+    exact = float(hourly.residents_covered_exact[h])
+    every = float(hourly.residents_covered_with_approximate[h])
+    return {
+        "label": m.label or m.name,
+        "hour_of_week": h,
+        "residents_covered": _r(covered),
+        "share_covered": _share(covered, total),
+        "residents_covered_exact": _r(exact),
+        "residents_covered_with_approximate": _r(every),
+        "share_covered_with_approximate": _share(every, total),
+        "residents_added_by_approximate": _r(every - exact),
+    }
 
 
-def _gains_in_residents(cov: sp.csr_array, picks, base, residents, r65):
-    covered = base.copy()
-    g_res, g_65 = [], []
-    for j in picks:
-        cols = cov.indices[cov.indptr[j] : cov.indptr[j + 1]]
-        new = cols[~covered[cols]]
-        g_res.append(float(residents[new].sum()))
-        g_65.append(float(np.nansum(r65[new])))
-        covered[cols] = True
-    return np.asarray(g_res), np.asarray(g_65)
-
-
-def _propose(
-    net,
-    candidates,
-    *,
-    settings,
-    thr,
-    profiles,
-    cell_snap,
-    cell_xy,
-    routable,
-    residents,
-    r65,
-    weights,
-    base,
-    max_snap_m,
-    check_with_ilp,
-    cell_size_m,
-):
-    """New 24/7 AED sites: lazy greedy on candidate→cell coverage at the proposal moment.
-
-    Street-node candidates are the network nodes within 0.75 cell sizes of a populated
-    cell centre (a node elsewhere cannot cover more than one far away).
-    """
-    from bereikbaar import routing
-
-    n_cells = len(residents)
-    cand = candidates
-    if "kind" in cand:
-        cand = cand[cand["kind"].isin(settings.candidate_kinds)]
-    cand = pd.DataFrame(
-        {
-            "kind": cand["kind"].astype(object).to_numpy() if "kind" in cand else "poi",
-            "name": cand["name"].astype(object).to_numpy() if "name" in cand else None,
-            "geometry": cand.geometry.to_numpy(),
-        }
-    )
-    if settings.candidate_street_nodes and n_cells:
-        nx_, ny_ = np.asarray(net.node_x, float), np.asarray(net.node_y, float)
-        d, _ = cKDTree(cell_xy).query(np.column_stack([nx_, ny_]))
-        near = np.flatnonzero(d <= 0.75 * cell_size_m)
-        cand = pd.concat(
-            [
-                cand,
-                pd.DataFrame(
-                    {
-                        "kind": "street_node",
-                        "name": [f"knooppunt {int(net.node_osmid[i])}" for i in near],
-                        "geometry": shapely.points(nx_[near], ny_[near]),
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-    if len(cand) == 0 or n_cells == 0:
-        return _empty(PROPOSAL_COLUMNS), None
-    cand_gs = gpd.GeoSeries(cand["geometry"].to_numpy(), crs=RD_NEW)
-    cand_xy = np.column_stack([cand_gs.x.to_numpy(), cand_gs.y.to_numpy()])
-    cand_snap = None
-    if thr.model != "radius":
-        cand_snap = routing.snap_points(net, cand_gs, max_snap_m=max_snap_m)
-    p_c, p_cell = _pairs_within(
-        net,
-        cand_snap,
-        cell_snap,
-        src_xy=cand_xy,
-        dst_xy=cell_xy,
-        dst_ok=routable,
-        thr=thr,
-        profiles=profiles,
-    )
-    cov = _incidence(p_c, p_cell, len(cand), n_cells).astype(bool)
-    res = greedy_max_coverage(cov, weights, n=settings.n_proposals, already_covered=base)
-    check = None
-    if check_with_ilp:
-        ilp = max_coverage_ilp(cov, weights, n=settings.n_proposals, already_covered=base)
-        check = {
-            "greedy_weight": _r(res.objective),
-            "ilp_weight": _r(ilp.objective),
-            "ilp_optimal": bool(ilp.optimal),
-            "greedy_share_of_optimum": _r(res.objective / ilp.objective, 4)
-            if ilp.objective
-            else 1.0,
-        }
-        log.info("proposals: greedy %.1f vs ILP optimum %.1f", res.objective, ilp.objective)
-    picks = res.picks
-    g_res, g_65 = _gains_in_residents(cov, picks, base, residents, r65)
-    out = gpd.GeoDataFrame(
-        {
-            "rank": np.arange(1, len(picks) + 1, dtype=np.int64),
-            "kind": cand["kind"].to_numpy()[picks],
-            "name": cand["name"].to_numpy()[picks],
-            "gain_residents": g_res,
-            "gain_residents_65_plus": g_65,
-            "cumulative_residents": np.cumsum(g_res),
+def _sensitivity_summary(s: SpeedSensitivity, settings, total: float) -> dict[str, Any]:
+    return {
+        "model": "fetch",
+        "source": settings.sensitivity_source,
+        "speeds_mps": list(s.speeds_mps),
+        "max_route_m": [_r(d) for d in s.max_route_m],
+        "moments": {
+            name: {
+                "residents_covered": [_r(r) for r in res],
+                "share_covered": [_share(r, total) for r in res],
+            }
+            for name, res in s.residents_covered.items()
         },
-        geometry=cand_gs.to_numpy()[picks],
-        crs=RD_NEW,
-    )
-    return out, check
+    }
 
 
-def _relocate(aeds, A, *, status, settings, residents, weights, base):
-    """Greedy choice of limited-hours AEDs in the gemeente to make 24/7 at the same spot."""
-    movable = np.flatnonzero((status == "limited") & aeds["in_gemeente"].to_numpy(dtype=bool))
-    if len(movable) == 0 or settings.relocate_k <= 0 or A.shape[0] == 0:
-        return _empty(RELOCATION_COLUMNS)
-    cov = sp.csr_array(A.T.tocsr()[movable]).astype(bool)  # (movable × cells)
-    res = greedy_max_coverage(cov, weights, n=settings.relocate_k, already_covered=base)
-    picks = res.picks
-    g_res, _ = _gains_in_residents(cov, picks, base, residents, np.zeros(len(residents)))
-    rows = aeds.iloc[movable[picks]]
-    return gpd.GeoDataFrame(
-        {
-            "rank": np.arange(1, len(picks) + 1, dtype=np.int64),
-            "aed_id": rows["aed_id"].to_numpy() if "aed_id" in rows else movable[picks],
-            "name": rows["name"].to_numpy() if "name" in rows else None,
-            "gain_residents": g_res,
-            "cumulative_residents": np.cumsum(g_res),
+def _distance_summary(d: StraightVsRoute, total: float) -> dict[str, Any]:
+    def shares(values):
+        return {
+            f"{dist:g}": _share(v, total) for dist, v in zip(d.distances_m, values, strict=True)
+        }
+
+    return {
+        "distances_m": list(d.distances_m),
+        "moments": {
+            name: {
+                "straight": shares(d.within_straight[name]),
+                "route": None if d.within_route is None else shares(d.within_route[name]),
+                "median_route_to_straight": None
+                if d.median_ratio[name] is None
+                else _r(d.median_ratio[name], 3),
+                "n_cells_ratio": d.n_ratio_cells[name],
+            }
+            for name in d.within_straight
         },
-        geometry=rows.geometry.to_numpy(),
-        crs=RD_NEW,
-    )
+    }
 
 
-def _assumptions(
-    settings, profiles, thr, minutes_prof, pm, n_unknown, flagged, residents, max_snap_m
-) -> tuple[str, ...]:
-    out = [describe_model(settings, profiles)]
+def _settings_summary(settings: HartveiligSettings, profiles, thr) -> dict[str, Any]:
+    speed = None
+    if settings.responder_profile in profiles:
+        speed = _r(profiles[settings.responder_profile].speed_mps or float("nan"), 3)
+    return {
+        "model": settings.model,
+        "budget_min": settings.budget_min,
+        "alert_delay_min": settings.alert_delay_min,
+        "responder_speed_mps": speed,
+        "responder_profile": settings.responder_profile,
+        "max_route_s": thr.max_time_s,
+        "max_route_m": None if thr.max_distance_m is None else _r(thr.max_distance_m),
+        "radius_m": settings.radius_m if settings.model == "radius" else None,
+        "unknown_availability": settings.unknown_availability,
+        "approximate_aeds": settings.approximate_aeds,
+        "weight_65_plus": settings.weight_65_plus,
+    }
+
+
+def _summary(
+    run: _Run, *, gemeente, cells: CellSet, aeds: AedSet, hourly, spots: WhiteSpots,
+    sites: Sites, sensitivity, distances, assumptions,
+) -> dict[str, Any]:  # fmt: skip
+    """Phase: the JSON-ready summary, built once from the phases' results."""
+    settings, moments, proposals = run.settings, run.moments, sites.proposals
+    res, r65 = cells.residents, cells.residents_65_plus
+    total = float(res.sum())
+    summary: dict[str, Any] = {
+        "gemeente": gemeente,
+        "residents": _r(total),
+        "residents_65_plus": _r(np.nansum(r65)) if np.any(~np.isnan(r65)) else None,
+        "residents_unroutable": _r(res[cells.flagged].sum()),
+        "aeds": _aed_counts(aeds),
+        "moments": {m.name: _moment_summary(m, hourly, total) for m in moments},
+        "weekly_share_mean": _share(float((hourly.weekly_share * res).sum()), total),
+        "white_spots": {
+            name: {"count": int(len(s)), "residents": _r(s["residents"].sum()) if len(s) else 0.0}
+            for name, s in spots.per_moment.items()
+        },
+        "proposal_moment": sites.moment.name,
+        "proposals": _rows(proposals.table),
+        "relocations": _rows(sites.relocations),
+        "sensitivity": _sensitivity_summary(sensitivity, settings, total),
+        "straight_vs_route": _distance_summary(distances, total),
+        "settings": _settings_summary(settings, run.profiles, run.thr),
+        "assumptions": list(assumptions),
+    }
+    if proposals.check is not None:
+        summary["proposals_check"] = proposals.check
+    return summary
+
+
+def _model_assumption(settings, profiles) -> str:
     if settings.model == "fetch":
         prof = profiles[settings.responder_profile]
-        out.append(
+        return (
             f"Budget {_num(settings.budget_min)} min vanaf de 112-melding, waarvan "
             f"{_num(settings.alert_delay_min)} min alarmering; loopsnelheid "
             f"burgerhulpverlener {_num(prof.speed_mps, 2)} m/s ({prof.name}), heen en terug "
             f"over dezelfde route."
         )
-    elif settings.model == "route":
+    if settings.model == "route":
         prof = profiles[settings.route_profile]
         speed = "" if prof.speed_kmh is None else f", {_num(prof.speed_kmh)} km/u"
-        out.append(
+        return (
             f"Route-model: profiel {prof.name}{speed}, hooguit {_num(settings.route_max_min)} min."
         )
-    else:
-        out.append(
-            f"Cirkelmodel: {_num(settings.radius_m, 0)} m hemelsbreed; wegen en water tellen niet mee."
-        )
-    state = "gesloten" if settings.unknown_availability == "closed" else "altijd open"
-    out.append(
-        f"AED's met onbekende openingstijden ({n_unknown} gebruikt) zijn behandeld als {state} "
-        f"(instelling unknown_availability = {settings.unknown_availability!r}). Een uur telt als "
-        f"open als de AED om hh:30 beschikbaar is."
+    return (
+        f"Cirkelmodel: {_num(settings.radius_m, 0)} m hemelsbreed; wegen en water tellen niet mee."
     )
+
+
+def _availability_assumptions(settings, aeds: AedSet, responder) -> list[str]:
+    n_unknown = int((aeds.status == "unknown").sum())
+    state = "gesloten" if settings.unknown_availability == "closed" else "altijd open"
+    n_approx = int(aeds.approximate.sum())
+    counted = "tellen niet mee" if settings.approximate_aeds == "exclude" else "tellen mee"
+    speeds = " / ".join(_num(v, 1) for v in settings.sensitivity_speeds_mps)
+    out = [
+        f"AED's met onbekende openingstijden ({n_unknown} gebruikt) zijn behandeld als {state} "
+        f"(instelling unknown_availability = {settings.unknown_availability!r}). Een uur telt "
+        f"als open als de AED om hh:30 beschikbaar is.",
+        f"AED's die alleen op postcode geplaatst zijn ({n_approx}) {counted} voor de dekking "
+        f"(instelling approximate_aeds = {settings.approximate_aeds!r}); de samenvatting geeft "
+        f"de dekking met en zonder deze AED's.",
+    ]
+    if responder is not None and settings.sensitivity_speeds_mps:
+        out.append(
+            f"Gevoeligheid: de dekking van het haal-model bij een loopsnelheid van {speeds} m/s "
+            f"staat in de samenvatting ({settings.sensitivity_source})."
+        )
+    return out
+
+
+def _assumptions(run: _Run, pm: Moment, aeds: AedSet, cells: CellSet) -> tuple[str, ...]:
+    settings, profiles, minutes_prof = run.settings, run.profiles, run.minutes_profile
+    out = [describe_model(settings, profiles), _model_assumption(settings, profiles)]
+    out += _availability_assumptions(settings, aeds, run.responder)
     speed_txt = (
         "" if minutes_prof.speed_mps is None else f" met {_num(minutes_prof.speed_mps, 2)} m/s"
     )
+    cutoff = _num(MINUTES_CUTOFF_MIN, 0)
     out.append(
         f"Minuten = looptijd over de weg van de dichtstbijzijnde beschikbare AED naar het midden "
-        f"van de cel (enkele reis, {minutes_prof.name}{speed_txt}); meer dan "
-        f"{_num(MINUTES_CUTOFF_MIN, 0)} min wordt getoond als '> {_num(MINUTES_CUTOFF_MIN, 0)} min'."
+        f"van de cel (enkele reis, {minutes_prof.name}{speed_txt}); meer dan {cutoff} min wordt "
+        f"getoond als '> {cutoff} min'."
     )
+    flagged = cells.flagged
     out.append(
-        f"Cellen verder dan {_num(max_snap_m, 0)} m van een weg ({int(flagged.sum())} cellen, "
-        f"{_num(float(residents[flagged].sum()), 1)} inwoners) tellen als niet gedekt."
+        f"Cellen verder dan {_num(run.max_snap_m, 0)} m van een weg ({int(flagged.sum())} cellen, "
+        f"{_num(float(cells.residents[flagged].sum()), 1)} inwoners) tellen als niet gedekt."
     )
     out.append(
         "Witte vlekken: bewoonde, niet-gedekte cellen die elkaar raken (ook schuin) vormen één "
-        "gebied; afstanden naar AED's zijn hemelsbreed vanaf de rand van het gebied."
+        "gebied; de afstand tot de dichtstbijzijnde AED die op dat moment beschikbaar is, is "
+        "hemelsbreed gemeten vanaf de bewoonde cellen van het gebied."
     )
     w = (
         f", inwoners 65+ tellen {_num(1 + settings.weight_65_plus, 2)}× zwaar"

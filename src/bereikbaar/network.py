@@ -1,8 +1,10 @@
 """Walk, bike and drive networks from an OpenStreetMap extract, as numpy arrays.
 
 A :class:`Network` is a directed multigraph stored as flat arrays (node coordinates in
-EPSG:28992 metres, edges ``edge_u → edge_v`` with length, speed, road class, way id and
-geometry). It is built with pyosmium and numpy in seconds for a whole province, and follows
+the metric working CRS, RD New (EPSG:28992) unless another is given; edges ``edge_u →
+edge_v`` with length, speed, road class, way id and geometry). Lengths are geodesic (WGS 84
+ellipsoid, pyproj ``Geod``), so they do not depend on the CRS; outside the Netherlands use
+the local UTM zone (:func:`working_crs_for`). It is built with pyosmium and numpy in seconds for a whole province, and follows
 OSMnx's rules (``network_type`` filters, ``oneway`` handling, ``simplify_graph``,
 largest weakly connected component), so results agree with an OSMnx graph of the same
 extract (see ``tests/test_network.py``).
@@ -56,12 +58,12 @@ anything unreadable fall back to ``NetworkSettings.drive_speeds_kmh[highway]``, 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -70,16 +72,16 @@ from typing import Any
 
 import numpy as np
 
-from bereikbaar._crs import RD_NEW
-from bereikbaar._files import file_sha256
+from bereikbaar._crs import RD_NEW, WGS84
+from bereikbaar._files import atomic_path, file_sha256
 from bereikbaar.config import NetworkSettings, TravelProfile
-from bereikbaar.errors import InputError, NetworkError, RoutingError
+from bereikbaar.errors import ConfigError, InputError, NetworkError, RoutingError
 
 log = logging.getLogger(__name__)
 
 MODES = ("walk", "bike", "drive")
 #: Bump when the filters, simplification or cache layout change (invalidates caches).
-FILTER_VERSION = 3
+FILTER_VERSION = 4
 DEFAULT_DRIVE_SPEED_KMH = 30.0
 
 # ---------------------------------------------------------------------------- filters
@@ -126,6 +128,15 @@ WAY_KEYS = (
     *_SIDEWALK_KEYS,
     *_CYCLEWAY_KEYS,
 )
+
+
+def _positive_number(value) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+        and value > 0
+    )
 
 
 def _search(pattern: re.Pattern, value: str | None) -> bool:
@@ -225,7 +236,8 @@ def parse_maxspeed(value: str | None) -> float | None:
 # ---------------------------------------------------------------------------- Network
 @dataclass(frozen=True, eq=False)
 class Network:
-    """A walk, bike or drive network as arrays (EPSG:28992, metres).
+    """A walk, bike or drive network as arrays (coordinates in ``crs``, metres; RD New,
+    EPSG:28992, unless built with another working CRS; lengths geodesic).
 
     Edges are directed; a two-way street has one edge per direction (the walk network has
     both directions of every street). ``edge_reverse[i]`` is the position of the edge that
@@ -266,14 +278,27 @@ class Network:
         return int(self.edge_u.shape[0])
 
     def check_profile(self, profile: TravelProfile) -> None:
-        """Raise :class:`RoutingError` unless ``profile`` can travel over this network."""
+        """Raise unless ``profile`` can travel over this network.
+
+        :class:`RoutingError` when the profile is for another network, :class:`ConfigError`
+        when its speed (walk/bike) or delay factor (drive) is not a number > 0, which would
+        give zero or negative travel times that shortest-path searches cannot use.
+        """
         if profile.network != self.mode:
             raise RoutingError(
                 f"profile {profile.name!r} travels over the {profile.network} network, but this is "
                 f"the {self.mode} network; load the {profile.network} network for it"
             )
-        if self.mode != "drive" and (profile.speed_kmh is None or profile.speed_kmh <= 0):
-            raise RoutingError(f"{self.mode} profile {profile.name!r} needs speed_kmh > 0")
+        key, value = (
+            ("delay_factor", profile.delay_factor)
+            if self.mode == "drive"
+            else ("speed_kmh", profile.speed_kmh)
+        )
+        if not _positive_number(value):
+            raise ConfigError(
+                f"profiles.{profile.name}.{key} = {value!r}: the {self.mode} profile needs "
+                f"{key} > 0; fix it in the config"
+            )
 
     def travel_time_s(self, profile: TravelProfile) -> np.ndarray:
         """Travel time over each edge in seconds, shape (m,).
@@ -284,11 +309,21 @@ class Network:
         key = ("tt", profile)
         if key not in self._cache:
             self.check_profile(profile)
-            if self.mode == "drive":
-                tt = self.edge_length_m / (self.edge_speed_kmh / 3.6) * profile.delay_factor
-            else:
-                tt = self.edge_length_m / profile.speed_mps
+            with np.errstate(divide="ignore", invalid="ignore"):  # checked just below
+                if self.mode == "drive":
+                    tt = self.edge_length_m / (self.edge_speed_kmh / 3.6) * profile.delay_factor
+                else:
+                    tt = self.edge_length_m / profile.speed_mps
             tt = np.ascontiguousarray(tt, dtype=np.float64)
+            bad = ~(np.isfinite(tt) & (tt >= 0))
+            if bad.any():
+                e = int(np.flatnonzero(bad)[0])
+                raise NetworkError(
+                    f"{int(bad.sum())} edges of the {self.mode} network have no usable travel "
+                    f"time for profile {profile.name!r} (first: way {self.edge_osmid[e]}, "
+                    f"length {self.edge_length_m[e]} m, speed {self.edge_speed_kmh[e]} km/h); "
+                    "road-class speeds must be > 0 (network.drive_speeds_kmh)"
+                )
             tt.flags.writeable = False
             self._cache[key] = tt
         return self._cache[key]
@@ -322,50 +357,41 @@ class Network:
         return self._cache[key]
 
     def to_networkx(self, profiles: Iterable[TravelProfile] = ()):
-        """A ``networkx.MultiDiGraph``: nodes are positions (``x``, ``y``, ``osmid``), edges
-        carry ``edge`` (position), ``length_m``, ``highway``, ``osmid``, ``speed_kmh`` and
-        ``travel_time_s_<profile name>``; ``G.graph["crs"]`` is the network's RD_NEW."""
+        """A ``networkx.MultiDiGraph`` that OSMnx's functions accept.
+
+        Nodes are positions with ``x``, ``y`` (in ``crs``) and ``osmid``; edges (key = edge
+        position) carry ``edge``, ``length`` and ``length_m`` (geodesic metres), ``highway``,
+        ``osmid`` (way id), ``speed_kmh``, ``geometry`` (LineString u→v) and
+        ``travel_time_s_<profile name>``. ``G.graph`` has ``crs``, ``mode`` and
+        ``simplified=True``, so e.g. ``osmnx.distance.nearest_nodes``,
+        ``osmnx.routing.shortest_path(G, a, b, weight="length")`` and
+        ``osmnx.convert.graph_to_gdfs`` work on it (osmnx itself is not needed here).
+        """
         import networkx as nx
 
-        G = nx.MultiDiGraph(crs=self.crs, mode=self.mode)
+        G = nx.MultiDiGraph(crs=self.crs, mode=self.mode, simplified=True)
         G.add_nodes_from(
             (i, {"x": float(x), "y": float(y), "osmid": int(o)})
             for i, (x, y, o) in enumerate(
                 zip(self.node_x, self.node_y, self.node_osmid, strict=True)
             )
         )
-        profiles = list(profiles)
         times = {p.name: self.travel_time_s(p) for p in profiles}
         for i in range(self.n_edges):
+            length = float(self.edge_length_m[i])
             attrs: dict[str, Any] = {
                 "edge": i,
-                "length_m": float(self.edge_length_m[i]),
+                "length": length,
+                "length_m": length,
                 "highway": self.edge_highway[i],
                 "osmid": int(self.edge_osmid[i]),
                 "speed_kmh": float(self.edge_speed_kmh[i]),
+                "geometry": self.edge_geometry[i],
             }
             for name, tt in times.items():
                 attrs[f"travel_time_s_{name}"] = float(tt[i])
             G.add_edge(int(self.edge_u[i]), int(self.edge_v[i]), key=i, **attrs)
         return G
-
-    def edges_gdf(self):
-        """The edges as a GeoDataFrame (u, v, length_m, speed_kmh, highway, osmid, reverse)."""
-        import geopandas as gpd
-
-        return gpd.GeoDataFrame(
-            {
-                "u": self.edge_u,
-                "v": self.edge_v,
-                "length_m": self.edge_length_m,
-                "speed_kmh": self.edge_speed_kmh,
-                "highway": self.edge_highway,
-                "osmid": self.edge_osmid,
-                "reverse": self.edge_reverse,
-            },
-            geometry=self.edge_geometry,
-            crs=self.crs,
-        )
 
 
 def csr_from_edges(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int):
@@ -457,36 +483,20 @@ def network_from_arrays(
         Edge ``i`` (for ``i < k``) is street ``i`` in the given direction; the reverse
         directions of the two-way streets follow, in the same order.
     """
-    import shapely
-
     xy = np.asarray(node_xy, dtype=np.float64).reshape(-1, 2)
     ev = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    k = len(ev)
-    n = len(xy)
+    k, n = len(ev), len(xy)
     if k and (ev.min() < 0 or ev.max() >= n):
         raise NetworkError(f"edge list refers to node positions outside 0..{n - 1}")
     if mode not in MODES:
         raise NetworkError(f"unknown network mode {mode!r}; use one of {', '.join(MODES)}")
     ow = np.zeros(k, dtype=bool) if oneway is None or mode == "walk" else np.asarray(oneway, bool)
-    if geometries is None:
-        coords = np.stack([xy[ev[:, 0]], xy[ev[:, 1]]], axis=1)
-        geoms = shapely.linestrings(coords) if k else np.empty(0, dtype=object)
-    else:
-        geoms = np.asarray(list(geometries), dtype=object)
-    lengths = shapely.length(geoms) if length_m is None else np.asarray(length_m, np.float64)
-    if speeds_kmh is None:
-        speeds = np.full(k, DEFAULT_DRIVE_SPEED_KMH if mode == "drive" else np.nan)
-    else:
-        speeds = np.asarray(speeds_kmh, dtype=np.float64)
-    hw = np.asarray(["road"] * k if highway is None else list(highway), dtype=object)
-    eo = np.arange(k, dtype=np.int64) if edge_osmid is None else np.asarray(edge_osmid, np.int64)
+    streets = _street_arrays(xy, ev, mode, speeds_kmh, length_m, highway, edge_osmid, geometries)
     back = np.flatnonzero(~ow)
-    u = np.r_[ev[:, 0], ev[back, 1]]
-    v = np.r_[ev[:, 1], ev[back, 0]]
-    geom_all = np.concatenate([geoms, shapely.reverse(geoms[back])]) if k else geoms
-    reverse = np.full(len(u), -1, dtype=np.int64)
+    reverse = np.full(k + len(back), -1, dtype=np.int64)
     reverse[back] = k + np.arange(len(back))
     reverse[k + np.arange(len(back))] = back
+    both = {name: np.r_[col, col[back]] for name, col in streets.items() if name != "geometry"}
     return Network(
         mode=mode,
         crs=crs,
@@ -495,15 +505,48 @@ def network_from_arrays(
         else np.asarray(node_osmid, np.int64),
         node_x=np.ascontiguousarray(xy[:, 0]),
         node_y=np.ascontiguousarray(xy[:, 1]),
-        edge_u=u.astype(np.int64),
-        edge_v=v.astype(np.int64),
-        edge_length_m=np.r_[lengths, lengths[back]].astype(np.float64),
-        edge_speed_kmh=np.r_[speeds, speeds[back]].astype(np.float64),
-        edge_highway=np.r_[hw, hw[back]].astype(object),
-        edge_osmid=np.r_[eo, eo[back]].astype(np.int64),
-        edge_geometry=np.asarray(geom_all, dtype=object),
+        edge_u=np.r_[ev[:, 0], ev[back, 1]].astype(np.int64),
+        edge_v=np.r_[ev[:, 1], ev[back, 0]].astype(np.int64),
+        edge_length_m=both["length_m"].astype(np.float64),
+        edge_speed_kmh=both["speed_kmh"].astype(np.float64),
+        edge_highway=both["highway"].astype(object),
+        edge_osmid=both["osmid"].astype(np.int64),
+        edge_geometry=_with_reversed(streets["geometry"], back),
         edge_reverse=reverse,
     )
+
+
+def _street_arrays(xy, ev, mode, speeds_kmh, length_m, highway, edge_osmid, geometries) -> dict:
+    """Per-street columns of :func:`network_from_arrays` with their defaults filled in."""
+    import shapely
+
+    k = len(ev)
+    if geometries is None:
+        coords = np.stack([xy[ev[:, 0]], xy[ev[:, 1]]], axis=1)
+        geoms = shapely.linestrings(coords) if k else np.empty(0, dtype=object)
+    else:
+        geoms = np.asarray(list(geometries), dtype=object)
+    if speeds_kmh is None:
+        speeds = np.full(k, DEFAULT_DRIVE_SPEED_KMH if mode == "drive" else np.nan)
+    else:
+        speeds = np.asarray(speeds_kmh, dtype=np.float64)
+    return {
+        "geometry": geoms,
+        "length_m": shapely.length(geoms) if length_m is None else np.asarray(length_m, np.float64),
+        "speed_kmh": speeds,
+        "highway": np.asarray(["road"] * k if highway is None else list(highway), dtype=object),
+        "osmid": np.arange(k, dtype=np.int64)
+        if edge_osmid is None
+        else np.asarray(edge_osmid, np.int64),
+    }
+
+
+def _with_reversed(geoms: np.ndarray, back: np.ndarray) -> np.ndarray:
+    import shapely
+
+    if not len(geoms):
+        return np.asarray(geoms, dtype=object)
+    return np.asarray(np.concatenate([geoms, shapely.reverse(geoms[back])]), dtype=object)
 
 
 # --------------------------------------------------------------------- reading OSM
@@ -520,20 +563,12 @@ class _Ways:
 
 
 def _read_ways(osm_path: Path, mode: str, settings: NetworkSettings) -> _Ways:
+    """The ways of the ``mode`` network with their node references and locations."""
     import osmium
 
     from bereikbaar.inputs.osmfile import readable_osm_path
 
-    way_ids: list[int] = []
-    highways: list[str] = []
-    directions: list[int] = []
-    speeds: list[float] = []
-    ref_way: list[int] = []
-    ref_id: list[int] = []
-    ref_lon: list[float] = []
-    ref_lat: list[float] = []
-    default_speeds = settings.drive_speeds_kmh
-    keys = WAY_KEYS
+    lists = _WayLists(mode, settings.drive_speeds_kmh)
     with readable_osm_path(osm_path) as path:
         try:
             processor = (
@@ -544,43 +579,63 @@ def _read_ways(osm_path: Path, mode: str, settings: NetworkSettings) -> _Ways:
             )
             for w in processor:
                 get = w.tags.get
-                tags = {k: val for k in keys if (val := get(k)) is not None}
-                if not way_passes(tags, mode):
-                    continue
-                pos = len(way_ids)
-                way_ids.append(w.id)
-                highway = tags["highway"]
-                highways.append(highway)
-                directions.append(way_direction(tags, mode))
-                if mode == "drive":
-                    speed = parse_maxspeed(tags.get("maxspeed"))
-                    if speed is None:
-                        speed = float(default_speeds.get(highway, DEFAULT_DRIVE_SPEED_KMH))
-                    speeds.append(speed)
-                else:
-                    speeds.append(np.nan)
-                for nd in w.nodes:
-                    loc = nd.location
-                    ref_way.append(pos)
-                    ref_id.append(nd.ref)
-                    if loc.valid():
-                        ref_lon.append(loc.lon)
-                        ref_lat.append(loc.lat)
-                    else:
-                        ref_lon.append(np.nan)
-                        ref_lat.append(np.nan)
+                tags = {k: val for k in WAY_KEYS if (val := get(k)) is not None}
+                if way_passes(tags, mode):
+                    lists.add(w, tags)
         except RuntimeError as exc:  # libosmium parse errors
             raise InputError(f"cannot read OSM data: {exc}", path=osm_path) from exc
-    return _Ways(
-        way_id=np.asarray(way_ids, dtype=np.int64),
-        highway=highways,
-        direction=np.asarray(directions, dtype=np.int8),
-        speed_kmh=np.asarray(speeds, dtype=np.float64),
-        ref_way=np.asarray(ref_way, dtype=np.int64),
-        ref_id=np.asarray(ref_id, dtype=np.int64),
-        ref_lon=np.asarray(ref_lon, dtype=np.float64),
-        ref_lat=np.asarray(ref_lat, dtype=np.float64),
-    )
+    return lists.to_ways()
+
+
+class _WayLists:
+    """Accumulates the ways of one network while the extract is read."""
+
+    def __init__(self, mode: str, default_speeds_kmh) -> None:
+        self.mode = mode
+        self.default_speeds_kmh = default_speeds_kmh
+        self.way_id: list[int] = []
+        self.highway: list[str] = []
+        self.direction: list[int] = []
+        self.speed_kmh: list[float] = []
+        self.ref_way: list[int] = []
+        self.ref_id: list[int] = []
+        self.ref_lon: list[float] = []
+        self.ref_lat: list[float] = []
+
+    def add(self, w, tags: dict[str, str]) -> None:
+        pos = len(self.way_id)
+        highway = tags["highway"]
+        self.way_id.append(w.id)
+        self.highway.append(highway)
+        self.direction.append(way_direction(tags, self.mode))
+        self.speed_kmh.append(self._speed(tags, highway))
+        for nd in w.nodes:
+            loc = nd.location
+            self.ref_way.append(pos)
+            self.ref_id.append(nd.ref)
+            valid = loc.valid()
+            self.ref_lon.append(loc.lon if valid else np.nan)
+            self.ref_lat.append(loc.lat if valid else np.nan)
+
+    def _speed(self, tags: dict[str, str], highway: str) -> float:
+        if self.mode != "drive":
+            return np.nan
+        speed = parse_maxspeed(tags.get("maxspeed"))
+        if speed is None:
+            speed = float(self.default_speeds_kmh.get(highway, DEFAULT_DRIVE_SPEED_KMH))
+        return speed
+
+    def to_ways(self) -> _Ways:
+        return _Ways(
+            way_id=np.asarray(self.way_id, dtype=np.int64),
+            highway=self.highway,
+            direction=np.asarray(self.direction, dtype=np.int8),
+            speed_kmh=np.asarray(self.speed_kmh, dtype=np.float64),
+            ref_way=np.asarray(self.ref_way, dtype=np.int64),
+            ref_id=np.asarray(self.ref_id, dtype=np.int64),
+            ref_lon=np.asarray(self.ref_lon, dtype=np.float64),
+            ref_lat=np.asarray(self.ref_lat, dtype=np.float64),
+        )
 
 
 # ----------------------------------------------------------------- simplification
@@ -680,7 +735,125 @@ def _weak_labels(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return connected_components(graph, directed=True, connection="weak")[1]
 
 
+# ------------------------------------------------------------------------ working CRS
+#: Nodes may lie this many degrees outside the working CRS's area of use (extracts reach a
+#: little across borders); farther out the CRS's scale error makes its metres misleading.
+AREA_OF_USE_MARGIN_DEG = 1.0
+
+
+def working_crs_for(lon: float, lat: float) -> str:
+    """The metric CRS to compute in around a point: RD New inside the Netherlands' area of
+    use, else the WGS 84 UTM zone of the point (from pyproj's CRS database).
+
+    Parameters
+    ----------
+    lon, lat
+        A point of the study area in degrees (e.g. the centre of its bounding box).
+
+    Returns
+    -------
+    str
+        ``"EPSG:28992"`` or ``"EPSG:326zz"`` / ``"EPSG:327zz"``.
+    """
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.database import query_utm_crs_info
+
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        raise InputError(f"({lon}, {lat}) is not a longitude/latitude in degrees")
+    west, south, east, north = _area_of_use(RD_NEW)
+    if west <= lon <= east and south <= lat <= north:
+        return RD_NEW
+    found = query_utm_crs_info(
+        datum_name="WGS 84", area_of_interest=AreaOfInterest(lon, lat, lon, lat)
+    )
+    if not found:
+        raise InputError(f"no UTM zone found for ({lon}, {lat}); set study_area.crs in the config")
+    return f"{found[0].auth_name}:{found[0].code}"
+
+
+def _area_of_use(crs: str) -> tuple[float, float, float, float]:
+    import pyproj
+
+    aou = pyproj.CRS(crs).area_of_use
+    if aou is None:
+        return (-180.0, -90.0, 180.0, 90.0)
+    return (aou.west, aou.south, aou.east, aou.north)
+
+
+def _check_area_of_use(lon: np.ndarray, lat: np.ndarray, crs: str, osm_path: Path) -> None:
+    """Raise :class:`InputError` when nodes lie far outside the area of use of ``crs``."""
+    if len(lon) == 0:
+        return
+    west, south, east, north = _area_of_use(crs)
+    m = AREA_OF_USE_MARGIN_DEG
+    outside = (lon < west - m) | (lon > east + m) | (lat < south - m) | (lat > north + m)
+    if outside.any():
+        suggest = working_crs_for(float(np.median(lon)), float(np.median(lat)))
+        raise InputError(
+            f"{int(outside.sum())} of {len(lon)} street nodes (around lon "
+            f"{np.median(lon):.2f}, lat {np.median(lat):.2f}) lie outside the area of use of "
+            f"the working CRS {crs} ({west}..{east} E, {south}..{north} N), where its metres "
+            "are distorted",
+            path=osm_path,
+            hint=f'set study_area.crs = "{suggest}" (the local CRS) in the config, or pass '
+            f'crs="{suggest}"',
+        )
+
+
+def _check_speeds(settings: NetworkSettings, mode: str) -> None:
+    """Road-class speeds must be positive numbers (a zero or negative speed would give zero
+    or negative travel times, which shortest-path searches cannot use)."""
+    if mode != "drive":
+        return
+    for highway, speed in settings.drive_speeds_kmh.items():
+        if not _positive_number(speed):
+            raise ConfigError(
+                f"network.drive_speeds_kmh.{highway} = {speed!r}: a speed must be a number "
+                "> 0 km/h; fix it in the config"
+            )
+
+
 # --------------------------------------------------------------------------- build
+@dataclass(frozen=True)
+class _Pieces:
+    """Street pieces between consecutive way nodes, and the node table (lon/lat)."""
+
+    node_id: np.ndarray  # (n_all,) OSM node ids, ascending
+    lon: np.ndarray  # (n_all,)
+    lat: np.ndarray
+    u: np.ndarray  # (s,) node positions
+    v: np.ndarray
+    way: np.ndarray  # (s,) way position
+    length_m: np.ndarray  # (s,) geodesic
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """The directed raw graph on its used nodes (OSMnx's insertion order)."""
+
+    osmid: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    seg: np.ndarray  # piece of each edge
+    length_m: np.ndarray
+    speed_kmh: np.ndarray
+    way: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """Edges after simplification, on the nodes of :class:`_Graph`."""
+
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    speed_kmh: np.ndarray
+    way: np.ndarray
+    geometry: np.ndarray
+
+
 def build_network(
     osm_path: str | Path,
     mode: str,
@@ -688,6 +861,7 @@ def build_network(
     area=None,
     settings: NetworkSettings | None = None,
     retain_all: bool = False,
+    crs: str | None = None,
 ) -> Network:
     """Build the ``mode`` network from an OSM extract (PBF, or XML plain/.gz/.bz2).
 
@@ -698,30 +872,82 @@ def build_network(
     mode
         ``walk``, ``bike`` or ``drive`` (rules in the module docstring).
     area
-        A shapely (Multi)Polygon in EPSG:28992 (the study area, already buffered by the
+        A shapely (Multi)Polygon in ``crs`` (the study area, already buffered by the
         caller's halo). Only OSM nodes inside it are kept, with the street pieces between
         them (OSMnx's ``truncate_by_edge=False``). None keeps everything.
     settings
         Road-class speeds for drive networks.
     retain_all
         False keeps only the largest weakly connected component, like OSMnx.
+    crs
+        The metric working CRS of the node coordinates and geometries; None is RD New
+        (EPSG:28992). Outside the Netherlands use :func:`working_crs_for`. Edge lengths
+        are geodesic (WGS 84 ellipsoid) whatever the CRS.
 
     Returns
     -------
     Network
-    """
-    import pyproj
-    import shapely
 
+    Raises
+    ------
+    InputError
+        The extract is unreadable, has no streets inside ``area``, or lies far outside
+        the CRS's area of use.
+    ConfigError
+        A road-class speed is not a positive number.
+    """
     if mode not in MODES:
         raise NetworkError(f"unknown network mode {mode!r}; use one of {', '.join(MODES)}")
     settings = settings or NetworkSettings()
+    _check_speeds(settings, mode)
+    crs = crs or RD_NEW
     osm_path = Path(osm_path)
     t0 = time.perf_counter()
     ways = _read_ways(osm_path, mode, settings)
     t_read = time.perf_counter() - t0
+    pieces = _street_pieces(ways, osm_path)
+    x, y = _project(pieces, crs, osm_path, area)
+    pieces = _clip(pieces, x, y, area)
+    graph = _directed_graph(pieces, ways, x, y, retain_all=retain_all)
+    if graph.u.size == 0:
+        raise _empty_error(osm_path, mode, area, crs)
+    paths, removed = _simplify(graph.u, graph.v, len(graph.x))
+    edges = _simplified_edges(graph, paths, removed, mode)
+    node_keep, edges = _remove_rings(edges, removed)
+    if edges.u.size == 0:
+        raise _empty_error(osm_path, mode, area, crs)
+    net = _assemble(graph, edges, node_keep, ways, mode, crs)
+    log.info(
+        "%s network from %s: %d ways, %d street pieces, %d nodes, %d edges "
+        "(read %.1f s, built %.1f s)",
+        mode,
+        osm_path.name,
+        len(ways.way_id),
+        len(pieces.u),
+        net.n_nodes,
+        net.n_edges,
+        t_read,
+        time.perf_counter() - t0 - t_read,
+    )
+    return net
 
-    # drop consecutive duplicate nodes within a way (OSMnx does the same)
+
+def _empty_error(osm_path: Path, mode: str, area, crs: str) -> InputError:
+    where = " inside the study area" if area is not None else ""
+    hint = (
+        f"does the extract cover the study area, and is the area in {crs}? Use an extract "
+        "of the region (inputs.osm)"
+        if area is not None
+        else "is this an OSM extract with streets?"
+    )
+    return InputError(f"the {mode} network is empty{where}", path=osm_path, hint=hint)
+
+
+def _street_pieces(ways: _Ways, osm_path: Path) -> _Pieces:
+    """Pieces between consecutive located nodes of each way (consecutive duplicate nodes
+    dropped, as OSMnx does), with their geodesic lengths."""
+    from pyproj import Geod
+
     rw, rid = ways.ref_way, ways.ref_id
     keep = np.r_[True, (rw[1:] != rw[:-1]) | (rid[1:] != rid[:-1])] if len(rw) else rw > 0
     rw, rid = rw[keep], rid[keep]
@@ -733,37 +959,69 @@ def build_network(
             osm_path.name,
             int((~valid).sum()),
         )
-    # street pieces between consecutive nodes of a way
     same = (rw[1:] == rw[:-1]) & valid[1:] & valid[:-1] if len(rw) else np.zeros(0, bool)
     seg_a = np.flatnonzero(same)
-    seg_b = seg_a + 1
-    seg_way = rw[seg_a]
-    # node table
-    uniq_ids, first_ref, inverse = np.unique(rid, return_index=True, return_inverse=True)
-    transformer = pyproj.Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
-    node_x, node_y = transformer.transform(lon[first_ref], lat[first_ref])
-    node_x = np.asarray(node_x, dtype=np.float64)
-    node_y = np.asarray(node_y, dtype=np.float64)
-    seg_u = inverse[seg_a]
-    seg_v = inverse[seg_b]
+    node_id, first_ref, inverse = np.unique(rid, return_index=True, return_inverse=True)
+    node_lon, node_lat = lon[first_ref], lat[first_ref]
+    u, v = inverse[seg_a], inverse[seg_a + 1]
+    length = Geod(ellps="WGS84").inv(node_lon[u], node_lat[u], node_lon[v], node_lat[v])[2]
+    return _Pieces(
+        node_id=node_id,
+        lon=node_lon,
+        lat=node_lat,
+        u=u,
+        v=v,
+        way=rw[seg_a],
+        length_m=np.asarray(length, dtype=np.float64).reshape(-1),
+    )
+
+
+def _project(pieces: _Pieces, crs: str, osm_path: Path, area) -> tuple[np.ndarray, np.ndarray]:
+    """Node coordinates in ``crs``; checks that the nodes in use lie in its area of use."""
+    import pyproj
+    import shapely
+
+    transformer = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
+    x, y = transformer.transform(pieces.lon, pieces.lat)
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    used = np.zeros(len(x), dtype=bool)
+    used[pieces.u] = True
+    used[pieces.v] = True
     if area is not None:
-        inside = shapely.intersects_xy(area, node_x, node_y)
-        ok = inside[seg_u] & inside[seg_v]
-        seg_u, seg_v, seg_way = seg_u[ok], seg_v[ok], seg_way[ok]
-    seg_len = np.hypot(node_x[seg_v] - node_x[seg_u], node_y[seg_v] - node_y[seg_u])
-    n_seg = len(seg_u)
-    # directed raw edges in OSMnx's insertion order: per way, forward pieces, then reverse
-    direction = ways.direction[seg_way]
+        used &= shapely.intersects_xy(area, x, y)
+    _check_area_of_use(pieces.lon[used], pieces.lat[used], crs, osm_path)
+    return x, y
+
+
+def _clip(pieces: _Pieces, x: np.ndarray, y: np.ndarray, area) -> _Pieces:
+    """Only the pieces with both nodes inside ``area`` (None: all)."""
+    import shapely
+
+    if area is None:
+        return pieces
+    inside = shapely.intersects_xy(area, x, y)
+    ok = inside[pieces.u] & inside[pieces.v]
+    return dataclasses.replace(
+        pieces, u=pieces.u[ok], v=pieces.v[ok], way=pieces.way[ok], length_m=pieces.length_m[ok]
+    )
+
+
+def _directed_graph(
+    pieces: _Pieces, ways: _Ways, x: np.ndarray, y: np.ndarray, *, retain_all: bool
+) -> _Graph:
+    """Directed edges in OSMnx's insertion order (per way: forward pieces, then reverse),
+    on the nodes they use (only the largest weak component unless ``retain_all``)."""
+    direction = ways.direction[pieces.way]
     fwd = np.flatnonzero(direction >= 0)
     bwd = np.flatnonzero(direction <= 0)
     e_seg = np.r_[fwd, bwd]
     e_rev = np.r_[np.zeros(len(fwd), bool), np.ones(len(bwd), bool)]
-    order = np.lexsort((np.r_[fwd, bwd], e_rev, seg_way[e_seg]))
+    order = np.lexsort((e_seg, e_rev, pieces.way[e_seg]))
     e_seg, e_rev = e_seg[order], e_rev[order]
-    e_u = np.where(e_rev, seg_v[e_seg], seg_u[e_seg])
-    e_v = np.where(e_rev, seg_u[e_seg], seg_v[e_seg])
-    # compact to the nodes that are used
-    n_all = len(uniq_ids)
+    e_u = np.where(e_rev, pieces.v[e_seg], pieces.u[e_seg])
+    e_v = np.where(e_rev, pieces.u[e_seg], pieces.v[e_seg])
+    n_all = len(pieces.node_id)
     used = np.zeros(n_all, dtype=bool)
     used[e_u] = True
     used[e_v] = True
@@ -772,143 +1030,157 @@ def build_network(
         comp = _largest_weak_component(remap0[e_u], remap0[e_v], int(used.sum()))
         big = np.zeros(n_all, dtype=bool)
         big[np.flatnonzero(used)[comp]] = True
-        ok = big[e_u]
-        e_seg, e_rev, e_u, e_v = e_seg[ok], e_rev[ok], e_u[ok], e_v[ok]
         used = big
+        ok = used[e_u]
+        e_seg, e_u, e_v = e_seg[ok], e_u[ok], e_v[ok]
     node_pos = np.flatnonzero(used)
     remap = np.full(n_all, -1, dtype=np.int64)
     remap[node_pos] = np.arange(len(node_pos))
-    e_u, e_v = remap[e_u], remap[e_v]
-    x, y, osmid = node_x[node_pos], node_y[node_pos], uniq_ids[node_pos]
-    n = len(node_pos)
-    if n == 0 or len(e_u) == 0:
-        raise NetworkError(
-            f"the {mode} network from {osm_path.name} is empty"
-            + (" inside the study area; is the area in EPSG:28992?" if area is not None else "")
-        )
+    seg_way = pieces.way[e_seg]
+    return _Graph(
+        osmid=pieces.node_id[node_pos],
+        x=x[node_pos],
+        y=y[node_pos],
+        u=remap[e_u],
+        v=remap[e_v],
+        seg=e_seg,
+        length_m=pieces.length_m[e_seg],
+        speed_kmh=ways.speed_kmh[seg_way],
+        way=seg_way,
+    )
 
-    # simplification
-    t1 = time.perf_counter()
-    paths, removed = _simplify(e_u, e_v, n)
-    raw_len = seg_len[e_seg]
-    raw_speed = ways.speed_kmh[seg_way[e_seg]]
-    raw_way = seg_way[e_seg]
-    # first raw edge per (u, v) pair, as networkx's get_edge_data(u, v) gives
-    key = e_u * np.int64(n) + e_v
-    korder = np.argsort(key, kind="stable")
-    ksorted = key[korder]
+
+def _simplified_edges(graph: _Graph, paths: list[list[int]], removed, mode: str) -> _Edges:
+    """The raw edges whose ends both stay, then one edge per merged path (OSMnx order)."""
+    import shapely
+
+    merged = _merged_paths(graph, paths, mode)
+    keep_raw = np.flatnonzero(~removed[graph.u] & ~removed[graph.v])
+    keep_path = np.flatnonzero(~removed[merged.u] & ~removed[merged.v])
+    xy_u = np.column_stack([graph.x[graph.u[keep_raw]], graph.y[graph.u[keep_raw]]])
+    xy_v = np.column_stack([graph.x[graph.v[keep_raw]], graph.y[graph.v[keep_raw]]])
+    raw_geom = (
+        shapely.linestrings(np.stack([xy_u, xy_v], axis=1))
+        if len(keep_raw)
+        else np.empty(0, dtype=object)
+    )
+    return _Edges(
+        u=np.r_[graph.u[keep_raw], merged.u[keep_path]],
+        v=np.r_[graph.v[keep_raw], merged.v[keep_path]],
+        length_m=np.r_[graph.length_m[keep_raw], merged.length_m[keep_path]],
+        speed_kmh=np.r_[graph.speed_kmh[keep_raw], merged.speed_kmh[keep_path]],
+        way=np.r_[graph.way[keep_raw], merged.way[keep_path]],
+        geometry=np.concatenate(
+            [
+                np.asarray(raw_geom, dtype=object),
+                np.asarray(merged.geometry, dtype=object)[keep_path],
+            ]
+        ),
+    )
+
+
+def _merged_paths(graph: _Graph, paths: list[list[int]], mode: str) -> _Edges:
+    """One edge per simplified path: summed length, the length-weighted harmonic mean speed
+    (drive; so times equal the sum over the pieces), the first piece's way, and the
+    geometry through every node of the path."""
+    import shapely
+
+    n = len(graph.x)
+    if not paths:
+        empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+        return _Edges(empty_i, empty_i, empty_f, empty_f, empty_i, np.empty(0, dtype=object))
     plen = np.fromiter((len(p) for p in paths), dtype=np.int64, count=len(paths))
     flat = np.fromiter((x_ for p in paths for x_ in p), dtype=np.int64, count=int(plen.sum()))
-    starts = np.r_[0, np.cumsum(plen)[:-1]] if len(paths) else np.zeros(0, np.int64)
+    ends = np.cumsum(plen)
+    starts = ends - plen
     is_last = np.zeros(len(flat), dtype=bool)
-    if len(paths):
-        is_last[np.cumsum(plen) - 1] = True
-    pa = flat[:-1][~is_last[:-1]]
-    pb = flat[1:][~is_last[:-1]]
+    is_last[ends - 1] = True
+    pa, pb = flat[:-1][~is_last[:-1]], flat[1:][~is_last[:-1]]
+    # the first raw edge per (u, v) pair, as networkx's get_edge_data(u, v) gives
+    key = graph.u * np.int64(n) + graph.v
+    korder = np.argsort(key, kind="stable")
+    piece_edge = korder[np.searchsorted(key[korder], pa * np.int64(n) + pb)]
     piece_path = np.repeat(np.arange(len(paths)), plen - 1)
-    pos = np.searchsorted(ksorted, pa * np.int64(n) + pb)
-    piece_edge = korder[pos]
-    p_len = raw_len[piece_edge]
-    p_time = np.where(p_len > 0, p_len / raw_speed[piece_edge], 0.0)
-    path_len = np.bincount(piece_path, weights=p_len, minlength=len(paths))
-    path_time = np.bincount(piece_path, weights=p_time, minlength=len(paths))
-    first_piece = np.r_[0, np.cumsum(plen - 1)[:-1]] if len(paths) else np.zeros(0, np.int64)
-    path_first_edge = piece_edge[first_piece] if len(paths) else np.zeros(0, np.int64)
+    p_len = graph.length_m[piece_edge]
+    p_time = np.where(p_len > 0, p_len / graph.speed_kmh[piece_edge], 0.0)
+    length = np.bincount(piece_path, weights=p_len, minlength=len(paths))
+    time_h = np.bincount(piece_path, weights=p_time, minlength=len(paths))
+    first_edge = piece_edge[np.r_[0, np.cumsum(plen - 1)[:-1]]]
     if mode == "drive":
-        path_speed = np.where(path_time > 0, path_len / np.maximum(path_time, 1e-300), 0.0)
-        zero = path_time <= 0
-        path_speed[zero] = raw_speed[path_first_edge[zero]]
+        speed = np.where(time_h > 0, length / np.maximum(time_h, 1e-300), 0.0)
+        zero = time_h <= 0
+        speed[zero] = graph.speed_kmh[first_edge[zero]]
     else:
-        path_speed = np.full(len(paths), np.nan)
-    path_geom = (
-        shapely.from_ragged_array(
-            shapely.GeometryType.LINESTRING,
-            np.column_stack([x[flat], y[flat]]),
-            (np.r_[starts, len(flat)],),
-        )
-        if len(paths)
-        else np.empty(0, dtype=object)
+        speed = np.full(len(paths), np.nan)
+    geometry = shapely.from_ragged_array(
+        shapely.GeometryType.LINESTRING,
+        np.column_stack([graph.x[flat], graph.y[flat]]),
+        (np.r_[starts, len(flat)],),
     )
-    path_u = flat[starts] if len(paths) else np.zeros(0, np.int64)
-    path_v = flat[np.cumsum(plen) - 1] if len(paths) else np.zeros(0, np.int64)
-    # raw edges that survive (neither end removed)
-    keep_raw = ~removed[e_u] & ~removed[e_v]
-    keep_path = ~removed[path_u] & ~removed[path_v]
-    r_idx = np.flatnonzero(keep_raw)
-    p_idx = np.flatnonzero(keep_path)
-    f_u = np.r_[e_u[r_idx], path_u[p_idx]]
-    f_v = np.r_[e_v[r_idx], path_v[p_idx]]
-    f_len = np.r_[raw_len[r_idx], path_len[p_idx]]
-    f_speed = np.r_[raw_speed[r_idx], path_speed[p_idx]]
-    f_way = np.r_[raw_way[r_idx], raw_way[path_first_edge[p_idx]]]
-    raw_geom = (
-        shapely.linestrings(
-            np.stack(
-                [
-                    np.column_stack([x[e_u[r_idx]], y[e_u[r_idx]]]),
-                    np.column_stack([x[e_v[r_idx]], y[e_v[r_idx]]]),
-                ],
-                axis=1,
-            )
-        )
-        if len(r_idx)
-        else np.empty(0, dtype=object)
+    return _Edges(
+        u=flat[starts],
+        v=flat[ends - 1],
+        length_m=length,
+        speed_kmh=speed,
+        way=graph.way[first_edge],
+        geometry=np.asarray(geometry, dtype=object),
     )
-    f_geom = np.concatenate(
-        [np.asarray(raw_geom, dtype=object), np.asarray(path_geom, dtype=object)[p_idx]]
-    )
-    # remove rings: weak components without any endpoint in the simplified graph
+
+
+def _remove_rings(edges: _Edges, removed: np.ndarray) -> tuple[np.ndarray, _Edges]:
+    """Drop weak components without any endpoint in the simplified graph (rings that
+    simplification cannot anchor), as OSMnx does; isolated nodes stay.
+
+    Returns the positions of the nodes that stay and the edges renumbered to them.
+    """
+    n = len(removed)
     alive = ~removed
-    remap = np.full(n, -1, dtype=np.int64)
-    remap[alive] = np.arange(int(alive.sum()))
     n2 = int(alive.sum())
-    g_u, g_v = remap[f_u], remap[f_v]
+    remap = np.full(n, -1, dtype=np.int64)
+    remap[alive] = np.arange(n2)
+    g_u, g_v = remap[edges.u], remap[edges.v]
+    node_ok = np.ones(n2, dtype=bool)
+    edge_ok = np.zeros(0, dtype=bool)
     if len(g_u):
         labels = _weak_labels(g_u, g_v, n2)
         has_end = np.zeros(labels.max() + 1, dtype=bool)
         has_end[labels[_endpoints(g_u, g_v, n2)]] = True
         node_ok = has_end[labels]
-        # isolated nodes count as endpoints (no edges) and stay, like in OSMnx
         edge_ok = node_ok[g_u]
-    else:
-        node_ok = np.ones(n2, dtype=bool)
-        edge_ok = np.zeros(0, dtype=bool)
     node_keep = np.flatnonzero(alive)[node_ok]
     remap2 = np.full(n, -1, dtype=np.int64)
     remap2[node_keep] = np.arange(len(node_keep))
-    f_u, f_v = remap2[f_u[edge_ok]], remap2[f_v[edge_ok]]
-    f_len, f_speed, f_way = f_len[edge_ok], f_speed[edge_ok], f_way[edge_ok]
-    f_geom = f_geom[edge_ok]
-    # sort edges for determinism (by u, v, way id, length)
-    highway_arr = np.asarray(ways.highway, dtype=object)
-    order = np.lexsort((f_len, ways.way_id[f_way], f_v, f_u))
-    net = Network(
+    kept = _Edges(
+        u=remap2[edges.u[edge_ok]],
+        v=remap2[edges.v[edge_ok]],
+        length_m=edges.length_m[edge_ok],
+        speed_kmh=edges.speed_kmh[edge_ok],
+        way=edges.way[edge_ok],
+        geometry=edges.geometry[edge_ok],
+    )
+    return node_keep, kept
+
+
+def _assemble(
+    graph: _Graph, edges: _Edges, node_keep: np.ndarray, ways: _Ways, mode: str, crs: str
+) -> Network:
+    """The :class:`Network`, edges sorted by (u, v, way id, length) for determinism."""
+    order = np.lexsort((edges.length_m, ways.way_id[edges.way], edges.v, edges.u))
+    highway = np.asarray(ways.highway, dtype=object)
+    return Network(
         mode=mode,
-        crs=RD_NEW,
-        node_osmid=osmid[node_keep],
-        node_x=x[node_keep],
-        node_y=y[node_keep],
-        edge_u=f_u[order],
-        edge_v=f_v[order],
-        edge_length_m=f_len[order],
-        edge_speed_kmh=f_speed[order],
-        edge_highway=highway_arr[f_way[order]],
-        edge_osmid=ways.way_id[f_way[order]],
-        edge_geometry=f_geom[order],
+        crs=crs,
+        node_osmid=graph.osmid[node_keep],
+        node_x=graph.x[node_keep],
+        node_y=graph.y[node_keep],
+        edge_u=edges.u[order],
+        edge_v=edges.v[order],
+        edge_length_m=edges.length_m[order],
+        edge_speed_kmh=edges.speed_kmh[order],
+        edge_highway=highway[edges.way[order]],
+        edge_osmid=ways.way_id[edges.way[order]],
+        edge_geometry=edges.geometry[order],
     )
-    log.info(
-        "%s network from %s: %d ways, %d street pieces, %d nodes, %d edges "
-        "(read %.1f s, built %.1f s)",
-        mode,
-        osm_path.name,
-        len(ways.way_id),
-        n_seg,
-        net.n_nodes,
-        net.n_edges,
-        t_read,
-        time.perf_counter() - t1,
-    )
-    return net
 
 
 # --------------------------------------------------------------------------- cache
@@ -920,8 +1192,9 @@ def network_cache_key(
     settings: NetworkSettings | None = None,
     retain_all: bool = False,
     cache_dir: Path | None = None,
+    crs: str | None = None,
 ) -> str:
-    """The cache key: input content hash, mode, filter version, area and relevant settings."""
+    """The cache key: input content hash, mode, filter version, area, CRS and settings."""
     import shapely
 
     settings = settings or NetworkSettings()
@@ -932,6 +1205,7 @@ def network_cache_key(
         "area": None if area is None else shapely.to_wkb(shapely.normalize(area), hex=True),
         "retain_all": retain_all,
         "speeds": sorted(settings.drive_speeds_kmh.items()) if mode == "drive" else None,
+        "crs": crs or RD_NEW,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -940,64 +1214,112 @@ def save_network(net: Network, path: str | Path) -> None:
     """Write ``net`` to an ``.npz`` file atomically (geometries as flat coordinates)."""
     import shapely
 
-    path = Path(path)
-    _, coords, (offsets,) = shapely.to_ragged_array(net.edge_geometry)
+    if net.n_edges:
+        _, coords, (offsets,) = shapely.to_ragged_array(net.edge_geometry)
+    else:
+        coords, offsets = np.zeros((0, 2)), np.zeros(1, dtype=np.int64)
     categories, codes = np.unique(net.edge_highway.astype(str), return_inverse=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp.npz")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                meta=np.array(
-                    json.dumps({"mode": net.mode, "crs": net.crs, "version": FILTER_VERSION})
-                ),
-                node_osmid=net.node_osmid,
-                node_x=net.node_x,
-                node_y=net.node_y,
-                edge_u=net.edge_u,
-                edge_v=net.edge_v,
-                edge_length_m=net.edge_length_m,
-                edge_speed_kmh=net.edge_speed_kmh,
-                highway_categories=categories.astype(str),
-                highway_codes=codes.astype(np.int32),
-                edge_osmid=net.edge_osmid,
-                edge_reverse=net.edge_reverse,
-                geom_coords=coords,
-                geom_offsets=offsets,
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    meta = {"mode": net.mode, "crs": net.crs, "version": FILTER_VERSION}
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            meta=np.array(json.dumps(meta)),
+            node_osmid=net.node_osmid,
+            node_x=net.node_x,
+            node_y=net.node_y,
+            edge_u=net.edge_u,
+            edge_v=net.edge_v,
+            edge_length_m=net.edge_length_m,
+            edge_speed_kmh=net.edge_speed_kmh,
+            highway_categories=categories.astype(str),
+            highway_codes=codes.astype(np.int32),
+            edge_osmid=net.edge_osmid,
+            edge_reverse=net.edge_reverse,
+            geom_coords=coords,
+            geom_offsets=offsets,
+        )
+
+
+class CacheFileError(NetworkError):
+    """A network cache file is unreadable or inconsistent (it is rebuilt)."""
 
 
 def read_network(path: str | Path) -> Network:
-    """Read a network written by :func:`save_network`."""
+    """Read a network written by :func:`save_network`.
+
+    Raises
+    ------
+    CacheFileError
+        The file is damaged (truncated, bad CRC, not a zip), from another filter version,
+        or its arrays do not fit together (lengths, node positions, geometries).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {name: z[name] for name in z.files}
+        meta = json.loads(str(arrays["meta"]))
+        net = _network_from_cache(arrays, meta)
+    except CacheFileError:
+        raise
+    except Exception as exc:  # zipfile, numpy, json and shapely all fail differently
+        raise CacheFileError(f"{type(exc).__name__}: {exc}") from exc
+    return net
+
+
+def _network_from_cache(z: dict[str, np.ndarray], meta: dict) -> Network:
     import shapely
 
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        geoms = shapely.from_ragged_array(
-            shapely.GeometryType.LINESTRING, z["geom_coords"], (z["geom_offsets"],)
-        )
-        categories = z["highway_categories"].astype(object)
-        return Network(
-            mode=meta["mode"],
-            crs=meta["crs"],
-            node_osmid=z["node_osmid"],
-            node_x=z["node_x"],
-            node_y=z["node_y"],
-            edge_u=z["edge_u"],
-            edge_v=z["edge_v"],
-            edge_length_m=z["edge_length_m"],
-            edge_speed_kmh=z["edge_speed_kmh"],
-            edge_highway=categories[z["highway_codes"]],
-            edge_osmid=z["edge_osmid"],
-            edge_geometry=np.asarray(geoms, dtype=object),
-            edge_reverse=z["edge_reverse"],
-        )
+    if not isinstance(meta, dict) or meta.get("version") != FILTER_VERSION:
+        raise CacheFileError(f"written by another filter version ({meta!r})")
+    n, m = len(z["node_x"]), len(z["edge_u"])
+    _check_lengths(z, n, m)
+    for name in ("edge_u", "edge_v"):
+        if m and (z[name].min() < 0 or z[name].max() >= n):
+            raise CacheFileError(f"{name} refers to nodes outside 0..{n - 1}")
+    rev = z["edge_reverse"]
+    if m and (rev.min() < -1 or rev.max() >= m):
+        raise CacheFileError("edge_reverse refers to edges that do not exist")
+    categories = z["highway_categories"].astype(object)
+    codes = z["highway_codes"]
+    if m and (codes.min() < 0 or codes.max() >= len(categories)):
+        raise CacheFileError("highway_codes out of range")
+    offsets = z["geom_offsets"]
+    if len(offsets) != m + 1 or (m and (offsets[0] != 0 or offsets[-1] != len(z["geom_coords"]))):
+        raise CacheFileError("geometry offsets do not match the edges")
+    geoms = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, z["geom_coords"], (offsets,))
+    return Network(
+        mode=meta["mode"],
+        crs=meta["crs"],
+        node_osmid=z["node_osmid"],
+        node_x=z["node_x"],
+        node_y=z["node_y"],
+        edge_u=z["edge_u"],
+        edge_v=z["edge_v"],
+        edge_length_m=z["edge_length_m"],
+        edge_speed_kmh=z["edge_speed_kmh"],
+        edge_highway=categories[codes],
+        edge_osmid=z["edge_osmid"],
+        edge_geometry=np.asarray(geoms, dtype=object),
+        edge_reverse=rev,
+    )
+
+
+def _check_lengths(z: dict[str, np.ndarray], n: int, m: int) -> None:
+    node_arrays = ("node_osmid", "node_x", "node_y")
+    edge_arrays = (
+        "edge_u",
+        "edge_v",
+        "edge_length_m",
+        "edge_speed_kmh",
+        "highway_codes",
+        "edge_osmid",
+        "edge_reverse",
+    )
+    for name in (*node_arrays, *edge_arrays):
+        want = n if name in node_arrays else m
+        if z[name].ndim != 1 or len(z[name]) != want:
+            raise CacheFileError(f"{name} has shape {z[name].shape}, expected ({want},)")
+    if not (np.isfinite(z["edge_length_m"]).all() and (z["edge_length_m"] >= 0).all()):
+        raise CacheFileError("edge lengths are not finite non-negative numbers")
 
 
 def load_network(
@@ -1008,32 +1330,55 @@ def load_network(
     settings: NetworkSettings | None = None,
     cache_dir: str | Path | None = None,
     retain_all: bool = False,
+    crs: str | None = None,
 ) -> Network:
     """:func:`build_network` with a disk cache.
 
     The cache file is keyed by the extract's content (SHA-256), the mode and filter
-    version, the area and the relevant settings; it is written atomically and may be
-    deleted at any time. ``cache_dir`` None uses ``settings.resolved_cache_dir()``.
+    version, the area, the CRS and the relevant settings; it is written atomically and may
+    be deleted at any time. A damaged or inconsistent cache file is logged as a warning,
+    removed and rebuilt. ``cache_dir`` None uses ``settings.resolved_cache_dir()``.
     """
     settings = settings or NetworkSettings()
+    crs = crs or RD_NEW
     path = network_cache_path(
-        osm_path, mode, area=area, settings=settings, cache_dir=cache_dir, retain_all=retain_all
+        osm_path,
+        mode,
+        area=area,
+        settings=settings,
+        cache_dir=cache_dir,
+        retain_all=retain_all,
+        crs=crs,
     )
-    if path.is_file():
-        t0 = time.perf_counter()
-        try:
-            net = read_network(path)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("network cache %s is unreadable (%s); rebuilding", path, exc)
-        else:
-            log.info("network cache hit: %s (%.2f s)", path.name, time.perf_counter() - t0)
-            return net
+    net = _read_cached(path, mode, crs)
+    if net is not None:
+        return net
     log.info("network cache miss: building the %s network from %s", mode, Path(osm_path).name)
-    net = build_network(osm_path, mode, area=area, settings=settings, retain_all=retain_all)
+    net = build_network(
+        osm_path, mode, area=area, settings=settings, retain_all=retain_all, crs=crs
+    )
     try:
         save_network(net, path)
     except OSError as exc:
         log.warning("cannot write the network cache %s: %s", path, exc)
+    return net
+
+
+def _read_cached(path: Path, mode: str, crs: str) -> Network | None:
+    """The cached network at ``path``, or None (missing, or damaged: then removed)."""
+    if not path.is_file():
+        return None
+    t0 = time.perf_counter()
+    try:
+        net = read_network(path)
+        if net.mode != mode or net.crs != crs:
+            raise CacheFileError(f"holds the {net.mode} network in {net.crs}")
+    except (CacheFileError, OSError) as exc:
+        log.warning("network cache %s is unreadable (%s); rebuilding it", path, exc)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return None
+    log.info("network cache hit: %s (%.2f s)", path.name, time.perf_counter() - t0)
     return net
 
 
@@ -1045,11 +1390,18 @@ def network_cache_path(
     settings: NetworkSettings | None = None,
     cache_dir: str | Path | None = None,
     retain_all: bool = False,
+    crs: str | None = None,
 ) -> Path:
     """Where :func:`load_network` keeps (or would keep) this network."""
     settings = settings or NetworkSettings()
     folder = Path(cache_dir) if cache_dir is not None else settings.resolved_cache_dir()
     key = network_cache_key(
-        osm_path, mode, area=area, settings=settings, retain_all=retain_all, cache_dir=folder
+        osm_path,
+        mode,
+        area=area,
+        settings=settings,
+        retain_all=retain_all,
+        cache_dir=folder,
+        crs=crs,
     )
     return folder / f"network-{mode}-{key}.npz"

@@ -51,6 +51,7 @@ OSM_SERVICE_KINDS = (
     "hospital",
     "station",
     "bus_hub",
+    "bus_stop",
 )
 STATE_FILE = ".bereikbaar-state.json"
 
@@ -141,6 +142,19 @@ class StudyAreaData:
     def halo_area(self, halo_m: float):
         return self.province.buffer(halo_m)
 
+    @property
+    def availability_context(self):
+        """Week and place for opening hours: the config's reference week, the centroid."""
+        if "availability_context" not in self._cache:
+            from bereikbaar.inputs.coordinates import rd_to_lat_lon
+            from bereikbaar.inputs.opening_hours import AvailabilityContext
+
+            centre = self.province.centroid
+            lat, lon = rd_to_lat_lon(float(centre.x), float(centre.y))
+            week = self.cfg.study_area.reference_week_start
+            self._cache["availability_context"] = AvailabilityContext(week, lat, lon)
+        return self._cache["availability_context"]
+
     # ---- inputs
     def _read(self, key: str, fn: Callable[[], ReadResult]) -> ReadResult:
         if key not in self._cache:
@@ -194,7 +208,10 @@ class StudyAreaData:
         return self._read(
             "aed_register",
             lambda: read_aed_register(
-                reg, study_area=self.register_area, postcodes=self.cfg.inputs.postcodes
+                reg,
+                study_area=self.register_area,
+                postcodes=self.cfg.inputs.postcodes,
+                availability_context=self.availability_context,
             ),
         )
 
@@ -207,7 +224,10 @@ class StudyAreaData:
         return self._read(
             "gp_register",
             lambda: read_gp_register(
-                reg, study_area=self.inputs_area, postcodes=self.cfg.inputs.postcodes
+                reg,
+                study_area=self.inputs_area,
+                postcodes=self.cfg.inputs.postcodes,
+                availability_context=self.availability_context,
             ),
         )
 
@@ -233,7 +253,9 @@ class StudyAreaData:
             pois = self.pois().data
             aed_pois = pois[pois["kind"] == "aed"]
             log_ = IssueLog("osm_aeds", self.cfg.inputs.osm)
-            data = aeds_from_osm(aed_pois, issues=log_)
+            data = aeds_from_osm(
+                aed_pois, issues=log_, availability_context=self.availability_context
+            )
             return ReadResult("osm_aeds", self.cfg.inputs.osm, data, len(aed_pois), log_.to_frame())
 
         return self._read("osm_aeds", read)
@@ -426,6 +448,8 @@ def run_hartveilig(
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
         area=polygon,
+        outline=area.boundary(name),
+        sources_note=area.sources_note(),
     )
     log.info("%s: hartveilig done (%d cells, %d AEDs)", name, len(cells), len(aeds))
     return result
@@ -468,6 +492,8 @@ def run_dorpshub(
         settings=cfg.dorpshub,
         profiles=cfg.profiles,
         max_snap_m=cfg.network.max_snap_m,
+        outline=area.boundary(name),
+        sources_note=area.sources_note(),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result

@@ -15,6 +15,8 @@ a search becomes a virtual node with edges to the two ends of its edge, so one c
 the nearest of many facilities (``min_only=True``). Searches with a cutoff run on the part
 of the network that can be reached within it (a box of ``cutoff · fastest edge speed``
 around the sources), which keeps pairs-within-a-cutoff fast for thousands of sources.
+The network's travel-time matrix is built once per profile and direction and kept on the
+network; each search only appends its virtual nodes to it (or slices its box from it).
 
 Unreachable means NaN (never a large number) and facility index -1.
 """
@@ -29,7 +31,7 @@ import pandas as pd
 
 from bereikbaar.config import TravelProfile
 from bereikbaar.errors import RoutingError, check_crs
-from bereikbaar.network import Network, csr_from_edges
+from bereikbaar.network import Network
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,6 @@ class NearestFacility:
     node_facility: np.ndarray
     target_time_s: np.ndarray | None = None
     target_facility: np.ndarray | None = None
-    target_index: pd.Index | None = None
 
 
 # -------------------------------------------------------------------------- snapping
@@ -110,7 +111,7 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
     net
         The network.
     points
-        A GeoSeries or GeoDataFrame of Points in the network's CRS (EPSG:28992).
+        A GeoSeries or GeoDataFrame of Points in the network's CRS (``net.crs``).
     max_snap_m
         Points farther than this from every edge are flagged (never routed).
 
@@ -142,21 +143,7 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         )
     ok = np.flatnonzero(~missing)
     if len(ok) and net.n_edges:
-        tree, canon = _strtree(net)
-        (inp, hit), d = tree.query_nearest(geoms[ok], return_distance=True, all_matches=True)
-        # ties (e.g. a point on a junction): take the lowest edge position
-        cand = canon[hit]
-        order = np.lexsort((cand, inp))
-        inp, cand, d = inp[order], cand[order], d[order]
-        first = np.r_[True, inp[1:] != inp[:-1]]
-        sel = ok[inp[first]]
-        edge[sel] = cand[first]
-        dist[sel] = d[first]
-        lines = net.edge_geometry[edge[sel]]
-        lengths = shapely.length(lines)
-        along = shapely.line_locate_point(lines, geoms[sel])
-        fraction[sel] = np.where(lengths > 0, along / np.where(lengths > 0, lengths, 1), 0.0)
-        fraction[sel] = np.clip(fraction[sel], 0.0, 1.0)
+        edge[ok], fraction[ok], dist[ok] = _nearest_edges(net, geoms[ok])
     flagged = ~(dist <= max_snap_m)
     if flagged.any():
         log.info(
@@ -173,6 +160,28 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         snap_distance_m=dist,
         flagged=flagged,
     )
+
+
+def _nearest_edges(net: Network, geoms: np.ndarray):
+    """(edge, fraction, distance) of the nearest canonical edge to each point; ties (a
+    point on a junction) go to the lowest edge position."""
+    import shapely
+
+    tree, canon = _strtree(net)
+    (inp, hit), d = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+    cand = canon[hit]
+    order = np.lexsort((cand, inp))
+    inp, cand, d = inp[order], cand[order], d[order]
+    first = np.r_[True, inp[1:] != inp[:-1]]
+    edge = np.full(len(geoms), -1, dtype=np.int64)
+    dist = np.full(len(geoms), np.nan)
+    edge[inp[first]] = cand[first]
+    dist[inp[first]] = d[first]
+    lines = net.edge_geometry[edge]
+    lengths = shapely.length(lines)
+    along = shapely.line_locate_point(lines, geoms)
+    fraction = np.where(lengths > 0, along / np.where(lengths > 0, lengths, 1), 0.0)
+    return edge, np.clip(fraction, 0.0, 1.0), dist
 
 
 def snapped_xy(net: Network, points: SnappedPoints) -> np.ndarray:
@@ -267,17 +276,35 @@ def _source_legs(net: Network, tt: np.ndarray, p: _Pts, *, reverse: bool):
 
 
 def _target_times(
-    net: Network, tt: np.ndarray, dist: np.ndarray, q: _Pts, *, reverse: bool
+    net: Network, tt: np.ndarray, dist: np.ndarray, q: _Pts, *, local: np.ndarray | None = None
 ) -> np.ndarray:
-    """Times at target points from node times ``dist`` (..., n): the endpoint routes only."""
+    """Times at target points from node times ``dist`` (c, n_searched): the endpoint routes
+    only (arriving from u along the edge, or from v along its twin). ``local`` maps node
+    ids to columns of ``dist`` (-1: not searched, so unreached); None: columns are node ids.
+    """
     u, v, tt_e, tt_twin, has = _edge_ends(net, tt, q.edge)
-    if not reverse:  # arrive at the target: from u along e, or from v along the twin
-        a = dist[..., u] + q.t * tt_e
-        b = dist[..., v] + _against(1.0 - q.t, tt_twin, has)
-    else:  # leave the target: to v along e, or to u along the twin
-        a = dist[..., v] + (1.0 - q.t) * tt_e
-        b = dist[..., u] + _against(q.t, tt_twin, has)
+    a = _node_times(dist, u, local) + q.t * tt_e
+    b = _node_times(dist, v, local) + _against(1.0 - q.t, tt_twin, has)
     return np.fmin(a, b) + q.access_s
+
+
+def _node_times(dist: np.ndarray, ids: np.ndarray, local: np.ndarray | None) -> np.ndarray:
+    """``dist[:, ids]`` where ``local`` maps node ids to columns; inf for unsearched nodes."""
+    if local is None:
+        return dist[:, ids]
+    col = local[ids]
+    return np.where(col >= 0, dist[:, np.maximum(col, 0)], np.inf)
+
+
+def _same_edge_pairs(edge_a: np.ndarray, edge_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j) with ``edge_a[i] == edge_b[j]``, by i and then by j."""
+    order = np.argsort(edge_b, kind="stable")
+    eb = edge_b[order]
+    lo = np.searchsorted(eb, edge_a, side="left")
+    count = np.searchsorted(eb, edge_a, side="right") - lo
+    ia = np.repeat(np.arange(len(edge_a)), count)
+    start = np.repeat(lo - (np.cumsum(count) - count), count)
+    return ia, order[start + np.arange(len(ia))]
 
 
 def _same_edge_time(net, tt, edge, t_from, t_to) -> np.ndarray:
@@ -297,9 +324,73 @@ def _same_edge_time(net, tt, edge, t_from, t_to) -> np.ndarray:
     return out
 
 
-def _with_virtual(base_u, base_v, base_w, n, src, node, cost, k):
-    """CSR over n + k nodes: the base graph plus k virtual source nodes (n .. n+k-1)."""
-    return csr_from_edges(np.r_[base_u, n + src], np.r_[base_v, node], np.r_[base_w, cost], n + k)
+def _extend_csr(base, src: np.ndarray, node: np.ndarray, cost: np.ndarray, k: int):
+    """``base`` (n, n) plus k virtual source nodes (n .. n+k-1) with edges ``src → node``.
+
+    The virtual nodes only have outgoing edges, so their rows are appended after the base
+    rows: one concatenation instead of sorting every edge again. Entries keep the order
+    :func:`~bereikbaar.network.csr_from_edges` would give (stable by source).
+    """
+    from scipy.sparse import csr_array
+
+    n = base.shape[0]
+    order = np.argsort(src, kind="stable")
+    idx_dtype = base.indices.dtype
+    indptr = np.empty(n + k + 1, dtype=base.indptr.dtype)
+    indptr[: n + 1] = base.indptr
+    np.cumsum(np.bincount(src, minlength=k), out=indptr[n + 1 :])
+    indptr[n + 1 :] += base.indptr[n]
+    indices = np.concatenate([base.indices, np.asarray(node)[order].astype(idx_dtype)])
+    data = np.concatenate([base.data, np.asarray(cost, dtype=np.float64)[order]])
+    return csr_array((data, indices, indptr), shape=(n + k, n + k))
+
+
+@dataclass(frozen=True)
+class _Box:
+    """The part of a network within a box: its nodes (ascending), their position in it
+    (-1 outside) and the induced (n_sub, n_sub) travel-time CSR."""
+
+    nodes: np.ndarray
+    local: np.ndarray
+    graph: object
+
+
+def _box_nodes(net: Network, xy: np.ndarray, radius: float) -> np.ndarray | None:
+    """Mask of the nodes within ``radius`` of the bounding box of ``xy``; None when that
+    is most of the network (searching all of it is then as fast)."""
+    x0, y0 = xy.min(axis=0) - radius
+    x1, y1 = xy.max(axis=0) + radius
+    inbox = (net.node_x >= x0) & (net.node_x <= x1) & (net.node_y >= y0) & (net.node_y <= y1)
+    return None if inbox.mean() > 0.6 else inbox
+
+
+def _sub_csr(base, inbox: np.ndarray) -> _Box:
+    """Rows and columns of ``base`` for the nodes in ``inbox``, renumbered in order.
+
+    Sliced from the cached base CSR (entries stay in their order), so it equals building
+    the subgraph from the edges inside the box, at the cost of the rows it keeps.
+    """
+    from scipy.sparse import csr_array
+
+    nodes = np.flatnonzero(inbox)
+    local = np.full(len(inbox), -1, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
+    starts = base.indptr[nodes].astype(np.int64)
+    lens = base.indptr[nodes + 1].astype(np.int64) - starts
+    total = int(lens.sum())
+    shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    flat = shift + np.arange(total, dtype=np.int64)
+    cols = base.indices[flat]
+    keep = inbox[cols]
+    row = np.repeat(np.arange(len(nodes)), lens)[keep]
+    idx_dtype = base.indices.dtype
+    indptr = np.zeros(len(nodes) + 1, dtype=base.indptr.dtype)
+    np.cumsum(np.bincount(row, minlength=len(nodes)), out=indptr[1:])
+    graph = csr_array(
+        (base.data[flat[keep]], local[cols[keep]].astype(idx_dtype), indptr),
+        shape=(len(nodes), len(nodes)),
+    )
+    return _Box(nodes=nodes, local=local, graph=graph)
 
 
 def _dijkstra(graph, indices, *, limit: float, min_only: bool):
@@ -316,6 +407,68 @@ def _dijkstra(graph, indices, *, limit: float, min_only: bool):
         )
         return dist, sources
     return dijkstra(graph, directed=True, indices=indices, limit=limit), None
+
+
+# ------------------------------------------------------------------- search regions
+#: Projected distances may exceed the geodesic lengths by the CRS's scale factor (RD New and
+#: UTM stay within 0.1% in their area of use); the search box allows 1%.
+_SCALE_MARGIN = 1.01
+
+
+def _max_speed_mps(net: Network, profile: TravelProfile) -> float:
+    """The fastest edge speed (m/s) under ``profile``; inf when an edge takes no time."""
+    key = ("max_speed_mps", profile)
+    if key not in net._cache:
+        tt = net.travel_time_s(profile)
+        ok = tt > 0
+        speed = float(np.max(net.edge_length_m[ok] / tt[ok])) if ok.any() else np.inf
+        net._cache[key] = speed
+    return net._cache[key]
+
+
+def _search_radius(net: Network, profile: TravelProfile, cutoff_s: float) -> float:
+    """How far (m) from its start a search limited to ``cutoff_s`` can get; inf if unlimited."""
+    if not np.isfinite(cutoff_s):
+        return np.inf
+    radius = cutoff_s * _max_speed_mps(net, profile)
+    return radius * _SCALE_MARGIN + 1.0 if np.isfinite(radius) else np.inf
+
+
+def _search_graph(net: Network, base, xy: np.ndarray, radius: float, legs, k: int):
+    """The graph one search runs on: the cached base CSR, or the part of it within
+    ``radius`` of the points ``xy`` (no path within the cutoff leaves that box), plus k
+    virtual source nodes with their ``legs`` (src, node, cost).
+
+    Returns the graph, the number of real nodes in it and the node-to-column map (None
+    when the whole network is searched).
+    """
+    src, node, cost = legs
+    inbox = _box_nodes(net, xy, radius) if np.isfinite(radius) and len(xy) else None
+    if inbox is None:
+        return _extend_csr(base, src, node, cost, k), net.n_nodes, None
+    box = _sub_csr(base, inbox)
+    keep = inbox[node]
+    graph = _extend_csr(box.graph, src[keep], box.local[node[keep]], cost[keep], k)
+    return graph, len(box.nodes), box.local
+
+
+def _edges_box(net: Network, edges: np.ndarray) -> np.ndarray:
+    """(2, 2) corners of the bounding box of the edges' geometries (cached per network):
+    it holds every point snapped to them, and is cheaper than locating the points."""
+    import shapely
+
+    key = ("edge_bounds",)
+    if key not in net._cache:
+        net._cache[key] = shapely.bounds(net.edge_geometry)
+    b = net._cache[key][edges]
+    return np.array([[b[:, 0].min(), b[:, 1].min()], [b[:, 2].max(), b[:, 3].max()]])
+
+
+def _pts_xy(net: Network, p: _Pts) -> np.ndarray:
+    k = len(p.edge)
+    return snapped_xy(
+        net, SnappedPoints(pd.RangeIndex(k), p.edge, p.t, p.access_s, np.zeros(k, bool))
+    )
 
 
 # --------------------------------------------------------------------- nearest facility
@@ -357,185 +510,148 @@ def nearest_facility(
     if direction not in DIRECTIONS:
         raise RoutingError(f"direction {direction!r} must be one of {', '.join(DIRECTIONS)}")
     net.check_profile(profile)
-    tt = net.travel_time_s(profile)
     access = _access_speed(net, profile, access_speed_mps)
     f = _prepare(net, facilities, access, "facilities")
     reverse = direction == "to_facility"
     limit = np.inf if cutoff_s is None else float(cutoff_s)
+    node_time, node_fac = _nearest_nodes(net, profile, f, reverse=reverse, limit=limit)
+    if targets is None:
+        return NearestFacility(node_time_s=node_time, node_facility=node_fac)
+    q = _prepare(net, targets, access, "targets")
+    t_time = np.full(len(targets), np.nan)
+    t_fac = np.full(len(targets), -1, dtype=np.int64)
+    if len(q.edge) and len(f.edge):
+        time_s, fac = _nearest_targets(net, profile, f, q, node_time, node_fac, reverse=reverse)
+        ok = np.isfinite(time_s) & (time_s <= limit)
+        t_time[q.pos[ok]] = time_s[ok]
+        t_fac[q.pos[ok]] = fac[ok]
+    return NearestFacility(
+        node_time_s=node_time, node_facility=node_fac, target_time_s=t_time, target_facility=t_fac
+    )
+
+
+def _nearest_nodes(
+    net: Network, profile: TravelProfile, f: _Pts, *, reverse: bool, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(time, facility position) of the nearest facility for every node; NaN / -1 unreached.
+
+    One multi-source search (``min_only``) from virtual facility nodes; with a finite
+    ``limit`` only over the box the search can reach.
+    """
     n = net.n_nodes
     node_time = np.full(n, np.nan)
     node_fac = np.full(n, -1, dtype=np.int64)
     k = len(f.edge)
-    if k:
-        u, v, w = net.min_edges(profile)
-        if reverse:
-            u, v = v, u
-        src, node, cost = _source_legs(net, tt, f, reverse=reverse)
-        graph = _with_virtual(u, v, w, n, src, node, cost, k)
-        dist, sources = _dijkstra(graph, n + np.arange(k), limit=limit, min_only=True)
-        d = dist[:n]
-        reached = np.isfinite(d)
-        node_time[reached] = d[reached]
-        node_fac[reached] = f.pos[sources[:n][reached] - n]
-    else:
+    if not k:
         log.warning("nearest_facility: no routable facilities (all flagged or none given)")
-    if targets is None:
-        return NearestFacility(node_time_s=node_time, node_facility=node_fac)
+        return node_time, node_fac
+    tt = net.travel_time_s(profile)
+    legs = _source_legs(net, tt, f, reverse=reverse)
+    radius = _search_radius(net, profile, limit)
+    xy = _edges_box(net, f.edge) if np.isfinite(radius) else np.zeros((0, 2))
+    base = net.csr(profile, transpose=reverse)
+    graph, nsub, local = _search_graph(net, base, xy, radius, legs, k)
+    dist, sources = _dijkstra(graph, nsub + np.arange(k), limit=limit, min_only=True)
+    d = dist[:nsub]
+    reached = np.flatnonzero(np.isfinite(d))
+    ids = reached if local is None else np.flatnonzero(local >= 0)[reached]
+    node_time[ids] = d[reached]
+    node_fac[ids] = f.pos[sources[reached] - nsub]
+    return node_time, node_fac
 
-    q = _prepare(net, targets, access, "targets")
-    m = len(targets)
-    t_time = np.full(m, np.nan)
-    t_fac = np.full(m, -1, dtype=np.int64)
-    if len(q.edge) and k:
-        dist_nodes = np.where(np.isnan(node_time), np.inf, node_time)
-        e = q.edge
-        twin = net.edge_reverse[e]
-        has = twin >= 0
-        uu, vv = net.edge_u[e], net.edge_v[e]
-        tt_twin = tt[np.where(has, twin, 0)]
-        if not reverse:
-            a = dist_nodes[uu] + q.t * tt[e]
-            b = dist_nodes[vv] + _against(1.0 - q.t, tt_twin, has)
-            fa, fb = node_fac[uu], node_fac[vv]
-        else:
-            a = dist_nodes[vv] + (1.0 - q.t) * tt[e]
-            b = dist_nodes[uu] + _against(q.t, tt_twin, has)
-            fa, fb = node_fac[vv], node_fac[uu]
-        best = np.fmin(a, b)
-        fac = np.where(a <= b, fa, fb)
-        # same-edge facilities
-        order = np.argsort(f.edge, kind="stable")
-        fe = f.edge[order]
-        lo = np.searchsorted(fe, e, side="left")
-        hi = np.searchsorted(fe, e, side="right")
-        for i in np.flatnonzero(hi > lo):
-            js = order[lo[i] : hi[i]]
-            ee = np.full(len(js), e[i])
-            if reverse:
-                c = _same_edge_time(net, tt, ee, np.full(len(js), q.t[i]), f.t[js])
-            else:
-                c = _same_edge_time(net, tt, ee, f.t[js], np.full(len(js), q.t[i]))
-            c = c + f.access_s[js]
-            j = int(np.argmin(c))
-            if c[j] < best[i]:
-                best[i] = c[j]
-                fac[i] = f.pos[js[j]]
-        total = best + q.access_s
-        ok = np.isfinite(total) & (total <= limit)
-        t_time[q.pos[ok]] = total[ok]
-        t_fac[q.pos[ok]] = fac[ok]
-    return NearestFacility(
-        node_time_s=node_time,
-        node_facility=node_fac,
-        target_time_s=t_time,
-        target_facility=t_fac,
-        target_index=targets.index,
-    )
+
+def _nearest_targets(net, profile, f: _Pts, q: _Pts, node_time, node_fac, *, reverse: bool):
+    """(time, facility position) for the routable targets ``q`` from the node results,
+    including targets that share an edge with a facility (reached along it directly)."""
+    tt = net.travel_time_s(profile)
+    dist_nodes = np.where(np.isnan(node_time), np.inf, node_time)
+    e = q.edge
+    u, v, tt_e, tt_twin, has = _edge_ends(net, tt, e)
+    if not reverse:  # arrive from u along the edge, or from v along its twin
+        a = dist_nodes[u] + q.t * tt_e
+        b = dist_nodes[v] + _against(1.0 - q.t, tt_twin, has)
+        fa, fb = node_fac[u], node_fac[v]
+    else:  # leave to v along the edge, or to u along its twin
+        a = dist_nodes[v] + (1.0 - q.t) * tt_e
+        b = dist_nodes[u] + _against(q.t, tt_twin, has)
+        fa, fb = node_fac[v], node_fac[u]
+    best = np.fmin(a, b)
+    fac = np.where(a <= b, fa, fb)
+    ia, jf = _same_edge_pairs(e, f.edge)
+    if len(ia):
+        t_from, t_to = (q.t[ia], f.t[jf]) if reverse else (f.t[jf], q.t[ia])
+        c = _same_edge_time(net, tt, e[ia], t_from, t_to) + f.access_s[jf]
+        # per target the first of its cheapest same-edge facilities
+        order = np.lexsort((np.arange(len(ia)), c, ia))
+        first = order[np.r_[True, ia[order][1:] != ia[order][:-1]]]
+        better = first[c[first] < best[ia[first]]]
+        best[ia[better]] = c[better]
+        fac[ia[better]] = f.pos[jf[better]]
+    return best + q.access_s, fac
 
 
 # ---------------------------------------------------------------- many-to-many searches
-def _max_speed_mps(net: Network, tt: np.ndarray) -> float:
-    ok = tt > 0
-    if not ok.any():
-        return np.inf
-    return float(np.max(net.edge_length_m[ok] / tt[ok]))
+@dataclass(frozen=True)
+class _Search:
+    """One chunk of origins searched together: their rows in the prepared origins, the
+    node-to-column map of ``dist`` (None: all nodes) and ``dist`` (c, n_searched)."""
+
+    rows: np.ndarray
+    local: np.ndarray | None
+    dist: np.ndarray
+
+
+def _origin_groups(xy: np.ndarray, radius: float, chunk_size: int, n: int) -> list[np.ndarray]:
+    """Chunks of origin rows: by grid cell of ``4 × radius`` with a cutoff (so a chunk's
+    box stays small), else in order with at most 2**25 distances per chunk."""
+    k = len(xy)
+    if not np.isfinite(radius):
+        per = max(1, min(chunk_size, (1 << 25) // max(n, 1)))
+        return [np.arange(s, min(s + per, k)) for s in range(0, k, per)]
+    cell = max(4.0 * radius, 2_000.0)
+    cx = np.floor(xy[:, 0] / cell).astype(np.int64)
+    cy = np.floor(xy[:, 1] / cell).astype(np.int64)
+    order = np.lexsort((np.arange(k), cx, cy))
+    key = (cy * 1_000_003 + cx)[order]
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    groups = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        rows = order[a:b]
+        groups.extend(rows[s : s + chunk_size] for s in range(0, len(rows), chunk_size))
+    return groups
 
 
 def _chunks(net: Network, profile: TravelProfile, o: _Pts, cutoff: float, chunk_size: int):
-    """Yield (origin rows into ``o``, node ids of the searched subgraph, dist (c, n_sub)).
+    """Yield a :class:`_Search` per chunk of origins (rows into ``o``).
 
     With a finite cutoff, origins are grouped by grid cell and each group searches only
-    the nodes within ``cutoff × fastest speed`` of its cell (no path within the cutoff can
-    leave that box). Without one, the whole network is searched in chunks.
+    the nodes within ``cutoff × fastest speed`` of its points (no path within the cutoff
+    can leave that box). Without one, the whole network is searched in chunks.
     """
-    tt = net.travel_time_s(profile)
-    u, v, w = net.min_edges(profile)
-    n = net.n_nodes
     k = len(o.edge)
     if k == 0:
         return
-    chunk_size = max(1, int(chunk_size))
-    radius = cutoff * _max_speed_mps(net, tt) if np.isfinite(cutoff) else np.inf
-    if np.isfinite(radius):
-        radius = radius * (1 + 1e-9) + 1.0
-        xy = snapped_xy(
-            net, SnappedPoints(pd.RangeIndex(k), o.edge, o.t, o.access_s, np.zeros(k, bool))
-        )
-        cell = max(4.0 * radius, 2_000.0)
-        cx = np.floor(xy[:, 0] / cell).astype(np.int64)
-        cy = np.floor(xy[:, 1] / cell).astype(np.int64)
-        order = np.lexsort((np.arange(k), cx, cy))
-        key = (cy * 1_000_003 + cx)[order]
-        bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
-        groups = []
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            rows = order[a:b]
-            for s in range(0, len(rows), chunk_size):
-                groups.append(rows[s : s + chunk_size])
-    else:
-        per = max(1, min(chunk_size, (1 << 25) // max(n, 1)))
-        groups = [np.arange(s, min(s + per, k)) for s in range(0, k, per)]
-    for rows in groups:
+    tt = net.travel_time_s(profile)
+    base = net.csr(profile)
+    radius = _search_radius(net, profile, cutoff)
+    xy = _pts_xy(net, o) if np.isfinite(radius) else np.zeros((k, 2))
+    for rows in _origin_groups(xy, radius, max(1, int(chunk_size)), net.n_nodes):
         sub = _Pts(pos=o.pos[rows], edge=o.edge[rows], t=o.t[rows], access_s=o.access_s[rows])
-        src, node, cost = _source_legs(net, tt, sub, reverse=False)
-        c = len(rows)
-        if np.isfinite(radius):
-            pxy = xy[rows]
-            x0, y0 = pxy.min(axis=0) - radius
-            x1, y1 = pxy.max(axis=0) + radius
-            inbox = (
-                (net.node_x >= x0) & (net.node_x <= x1) & (net.node_y >= y0) & (net.node_y <= y1)
-            )
-            if inbox.mean() > 0.6:
-                inbox = np.ones(n, dtype=bool)
-            nodes = np.flatnonzero(inbox)
-            local = np.full(n, -1, dtype=np.int64)
-            local[nodes] = np.arange(len(nodes))
-            ok = inbox[u] & inbox[v]
-            keep_leg = inbox[node]
-            graph = _with_virtual(
-                local[u[ok]],
-                local[v[ok]],
-                w[ok],
-                len(nodes),
-                src[keep_leg],
-                local[node[keep_leg]],
-                cost[keep_leg],
-                c,
-            )
-            nsub = len(nodes)
-        else:
-            nodes = np.arange(n)
-            graph = _with_virtual(u, v, w, n, src, node, cost, c)
-            nsub = n
-        dist, _ = _dijkstra(graph, nsub + np.arange(c), limit=cutoff, min_only=False)
-        yield rows, nodes, dist[:, :nsub]
+        legs = _source_legs(net, tt, sub, reverse=False)
+        graph, nsub, local = _search_graph(net, base, xy[rows], radius, legs, len(rows))
+        dist, _ = _dijkstra(graph, nsub + np.arange(len(rows)), limit=cutoff, min_only=False)
+        yield _Search(rows=rows, local=local, dist=dist[:, :nsub])
 
 
-def _dest_times(net, tt, o_rows, o: _Pts, nodes, dist, q: _Pts) -> np.ndarray:
+def _dest_times(net, tt, o: _Pts, s: _Search, q: _Pts) -> np.ndarray:
     """(c, n_q) times from the chunk's origins to the destination points."""
-    n = net.n_nodes
-    if len(nodes) == n:
-        full = dist
-    else:
-        full = np.full((dist.shape[0], n), np.inf)
-        full[:, nodes] = dist
-    times = _target_times(net, tt, full, q, reverse=False)
-    # origins and destinations on the same edge
-    if len(q.edge):
-        qorder = np.argsort(q.edge, kind="stable")
-        qe = q.edge[qorder]
-        oe = o.edge[o_rows]
-        lo = np.searchsorted(qe, oe, side="left")
-        hi = np.searchsorted(qe, oe, side="right")
-        for i in np.flatnonzero(hi > lo):
-            js = qorder[lo[i] : hi[i]]
-            r = o_rows[i]
-            c = _same_edge_time(
-                net, tt, np.full(len(js), o.edge[r]), np.full(len(js), o.t[r]), q.t[js]
-            )
-            c = c + o.access_s[r] + q.access_s[js]
-            times[i, js] = np.fmin(times[i, js], c)
+    times = _target_times(net, tt, s.dist, q, local=s.local)
+    # origins and destinations on the same edge reach each other along it
+    ia, jq = _same_edge_pairs(o.edge[s.rows], q.edge)
+    if len(ia):
+        r = s.rows[ia]
+        c = _same_edge_time(net, tt, o.edge[r], o.t[r], q.t[jq]) + o.access_s[r] + q.access_s[jq]
+        times[ia, jq] = np.fmin(times[ia, jq], c)
     return times
 
 
@@ -563,10 +679,10 @@ def travel_time_matrix(
     out = np.full((len(origins), len(destinations)), np.nan)
     if len(q.edge) == 0:
         return out
-    for rows, nodes, dist in _chunks(net, profile, o, cutoff, chunk_size):
-        times = _dest_times(net, tt, rows, o, nodes, dist, q)
+    for s in _chunks(net, profile, o, cutoff, chunk_size):
+        times = _dest_times(net, tt, o, s, q)
         times[~(np.isfinite(times) & (times <= cutoff))] = np.nan
-        out[np.ix_(o.pos[rows], q.pos)] = times
+        out[np.ix_(o.pos[s.rows], q.pos)] = times
     return out
 
 
@@ -596,43 +712,40 @@ def travel_times_within(
     o = _prepare(net, origins, access, "origins")
     q = _prepare(net, destinations, access, "destinations")
     cutoff = float(cutoff_s)
-    parts_o, parts_d, parts_t = [], [], []
+    parts = [np.zeros((0,), np.int64)] * 2 + [np.zeros(0)]
+    found = [parts]
     if len(q.edge):
-        for rows, nodes, dist in _chunks(net, profile, o, cutoff, chunk_size):
-            # only destinations with an edge end in the searched box, or on an origin's edge
-            inbox = np.zeros(net.n_nodes, dtype=bool)
-            inbox[nodes] = True
-            cand = (
-                inbox[net.edge_u[q.edge]]
-                | inbox[net.edge_v[q.edge]]
-                | np.isin(q.edge, o.edge[rows])
-            )
-            qi = np.flatnonzero(cand)
-            if len(qi) == 0:
-                continue
-            qs = _Pts(pos=q.pos[qi], edge=q.edge[qi], t=q.t[qi], access_s=q.access_s[qi])
-            times = _dest_times(net, tt, rows, o, nodes, dist, qs)
-            r, c = np.nonzero(times <= cutoff)
-            parts_o.append(o.pos[rows][r])
-            parts_d.append(qs.pos[c])
-            parts_t.append(times[r, c])
-    if parts_o:
-        df = pd.DataFrame(
-            {
-                "origin": np.concatenate(parts_o).astype(np.int64),
-                "destination": np.concatenate(parts_d).astype(np.int64),
-                "time_s": np.concatenate(parts_t),
-            }
-        )
-    else:
-        df = pd.DataFrame(
-            {
-                "origin": np.zeros(0, np.int64),
-                "destination": np.zeros(0, np.int64),
-                "time_s": np.zeros(0),
-            }
-        )
+        found += [
+            _pairs_in(net, tt, o, s, q, cutoff)
+            for s in _chunks(net, profile, o, cutoff, chunk_size)
+        ]
+    origin, destination, time_s = (np.concatenate(col) for col in zip(*found, strict=True))
+    df = pd.DataFrame(
+        {
+            "origin": origin.astype(np.int64),
+            "destination": destination.astype(np.int64),
+            "time_s": time_s,
+        }
+    )
     return df.sort_values(["origin", "destination"], kind="stable").reset_index(drop=True)
+
+
+def _pairs_in(net, tt, o: _Pts, s: _Search, q: _Pts, cutoff: float):
+    """(origin positions, destination positions, times) of one chunk's pairs ≤ ``cutoff``.
+
+    Only destinations with an edge end in the searched box, or on an origin's edge, can be
+    reached; the others are skipped before computing times.
+    """
+    if s.local is None:
+        qi = np.arange(len(q.edge))
+    else:
+        searched = s.local >= 0
+        cand = searched[net.edge_u[q.edge]] | searched[net.edge_v[q.edge]]
+        qi = np.flatnonzero(cand | np.isin(q.edge, o.edge[s.rows]))
+    qs = _Pts(pos=q.pos[qi], edge=q.edge[qi], t=q.t[qi], access_s=q.access_s[qi])
+    times = _dest_times(net, tt, o, s, qs)
+    r, c = np.nonzero(times <= cutoff)
+    return o.pos[s.rows][r], qs.pos[c], times[r, c]
 
 
 # -------------------------------------------------------------------------- isochrones
@@ -742,10 +855,9 @@ def isochrones(
         for m, g in zip(minutes, polygons(dist, f), strict=True):
             rows.append({"minutes": m, "geometry": g})
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
-    for rws, nodes, d in _chunks(net, profile, f, cutoff, 64):
-        for i, r in enumerate(rws):
-            dist = np.full(net.n_nodes, np.inf)
-            dist[nodes] = d[i]
+    for s in _chunks(net, profile, f, cutoff, 64):
+        for i, r in enumerate(s.rows):
+            dist = _node_times(s.dist[i : i + 1], np.arange(net.n_nodes), s.local)[0]
             fsub = _Pts(pos=f.pos[[r]], edge=f.edge[[r]], t=f.t[[r]], access_s=f.access_s[[r]])
             for m, g in zip(minutes, polygons(dist, fsub), strict=True):
                 rows.append({"facility": int(f.pos[r]), "minutes": m, "geometry": g})

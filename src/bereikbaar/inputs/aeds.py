@@ -16,6 +16,19 @@ For a matched pair (``provenance="both"``):
 * the register's availability wins, unless the register's is ``unknown`` and OSM's is known;
 * ``indoor`` comes from the register, else from OSM.
 
+OSM AEDs that no longer exist are not used (:func:`aed_exclusion`, each reported as a
+rejected row with the OSM id, the tag, the reason and a hint):
+
+* ``lifecycle``: a lifecycle prefix on the AED tag (``disused:``, ``removed:``, ``was:``,
+  ``demolished:``, ``abandoned:``, ``razed:``, ``destroyed:`` + ``emergency=defibrillator``);
+* ``private_access``: ``access=no`` or ``access=private`` (not for public use);
+* ``removal_hint``: ``note``, ``fixme`` or ``description`` (also ``:nl``/``:en`` variants)
+  says it was removed or moved away, in Dutch or English (:data:`REMOVAL_RE`: verwijderd,
+  weggehaald, bestaat niet meer, niet meer aanwezig, verplaatst, opgeheven, gesloopt,
+  verdwenen, removed, gone, no longer there, relocated, moved, demolished ...). A hint after a
+  negation ("niet verwijderd", "not removed") and a move *to here* ("verplaatst van de hal",
+  "moved from the hall") do not count.
+
 AEDs within one source are never merged with each other. The result is sorted by
 ``aed_id`` (OSM ids ``osm:n123`` sort after register ids such as ``AED-100064``).
 """
@@ -24,6 +37,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -33,18 +48,81 @@ from scipy.spatial import cKDTree
 
 from bereikbaar._crs import RD_NEW
 from bereikbaar.errors import InputError, check_crs
-from bereikbaar.inputs.opening_hours import availability_from_text
+from bereikbaar.inputs.opening_hours import AvailabilityContext, availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog
+from bereikbaar.inputs.vocabulary import LIFECYCLE_PREFIXES, parse_indoor
 
 log = logging.getLogger(__name__)
 
 MERGED_EXTRA = ["osm_aed_id", "merge_distance_m", "source_row"]
 _TEXT = [c for c in AED_SCHEMA if c not in ("indoor", "geometry")]
 PRIVATE_ACCESS = ("private", "no")
+#: Tags whose free text may say the AED is gone (plus their ``:nl``/``:en`` variants).
+HINT_KEYS = ("note", "fixme", "description")
+#: Words that say an AED was removed or moved away (Dutch and English, case-insensitive).
+REMOVAL_RE = re.compile(
+    r"\b(?:"
+    r"verwijderd\w*|weg\s*gehaald|bestaat\s+niet\s+meer|niet\s+meer\s+"
+    r"(?:aanwezig|beschikbaar|daar|hier|te\s+vinden|in\s+gebruik)|opgeheven|gesloopt|"
+    r"verdwenen|is\s+weg\b|verplaatst(?!\s+(?:van|vanaf|vanuit)\b)|"
+    r"removed|gone|no\s+longer\s+(?:there|here|present|exists?|available|installed|in\s+place)|"
+    r"(?:does|did)\s*(?:n[o']?t)\s+exist|not\s+there\s+any\s*more|"
+    r"relocated(?!\s+(?:here\s+)?from\b)|moved(?!\s+(?:here\s+)?from\b)|"
+    r"demolished|dismantled|taken\s+away"
+    r")",
+    re.IGNORECASE,
+)
+_NEGATION_RE = re.compile(r"\b(?:niet|nooit|not|never|isn't|wasn't|hasn't)\s+(?:\w+\s+)?$", re.I)
+
+
+def aed_exclusion(tags: Mapping[str, str]) -> tuple[str, str, str, str] | None:
+    """Why an OSM AED with ``tags`` must not be used: ``(reason, tag, value, hint)``, or None.
+
+    Reasons, checked in this order: ``lifecycle`` (a lifecycle-prefixed AED tag),
+    ``private_access`` (``access=no|private``), ``removal_hint`` (a note, fixme or
+    description saying it was removed or moved away; see the module docstring).
+    """
+    for prefix in LIFECYCLE_PREFIXES:
+        key = f"{prefix}:emergency"
+        if tags.get(key) == "defibrillator":
+            return (
+                "lifecycle",
+                key,
+                "defibrillator",
+                f"tagged {key}=defibrillator: no longer in use; map a working AED as "
+                "emergency=defibrillator",
+            )
+    access = str(tags.get("access", "")).strip().lower()
+    if access in PRIVATE_ACCESS:
+        return (
+            "private_access",
+            "access",
+            access,
+            "not for public use; pass drop_private=False to keep it",
+        )
+    for key in sorted(tags):
+        if key.split(":")[0].lower() not in HINT_KEYS:
+            continue
+        text = str(tags[key])
+        for m in REMOVAL_RE.finditer(text):
+            if _NEGATION_RE.search(text[max(0, m.start() - 30) : m.start()]):
+                continue
+            return (
+                "removal_hint",
+                key,
+                text,
+                f"{key} says {m.group(0)!r}: probably removed or moved; check on site and "
+                "fix OSM (delete it, or retag it disused:emergency=defibrillator)",
+            )
+    return None
 
 
 def aeds_from_osm(
-    pois: gpd.GeoDataFrame, *, drop_private: bool = True, issues: IssueLog | None = None
+    pois: gpd.GeoDataFrame,
+    *,
+    drop_private: bool = True,
+    issues: IssueLog | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> gpd.GeoDataFrame:
     """Turn OSM AED POIs (from ``read_osm_pois``) into the AED schema.
 
@@ -61,6 +139,9 @@ def aeds_from_osm(
         When given, dropped AEDs are recorded there (``rejected``, reason ``private_access``)
         and AEDs whose hours cannot be read are flagged (``unknown_availability``). ``row``
         is empty for OSM objects; ``value`` names the object.
+    availability_context
+        The week and place ``opening_hours`` is evaluated for (sun times, holidays);
+        default the opening-hours module's ``DEFAULT_CONTEXT``.
 
     Returns
     -------
@@ -82,19 +163,14 @@ def aeds_from_osm(
     for row in pois.itertuples(index=False):
         tags = _tags(getattr(row, "tags", None))
         aed_id = f"osm:{row.osm_type}{int(row.osm_id)}"
-        access = str(tags.get("access", "")).strip().lower()
-        if drop_private and access in PRIVATE_ACCESS:
+        excluded = aed_exclusion(tags)
+        if excluded is not None and (drop_private or excluded[0] != "private_access"):
             if issues is not None:
-                issues.reject(
-                    None,
-                    "access",
-                    f"{aed_id} access={access}",
-                    "private_access",
-                    "not for public use; pass drop_private=False to keep it",
-                )
+                reason, key, value, hint = excluded
+                issues.reject(None, key, f"{aed_id} {key}={value}", reason, hint, record=aed_id)
             continue
         text = _text(getattr(row, "opening_hours", None)) or _text(tags.get("opening_hours"))
-        status, schedule = availability_from_text(text)
+        status, schedule = availability_from_text(text, context=availability_context)
         if status == "unknown" and text and issues is not None:
             issues.flag(
                 None,
@@ -102,6 +178,7 @@ def aeds_from_osm(
                 f"{aed_id} {text}",
                 "unknown_availability",
                 "OSM opening_hours cannot be read; status unknown",
+                record=aed_id,
             )
         street = " ".join(
             t for t in (_text(tags.get("addr:street")), _text(tags.get("addr:housenumber"))) if t
@@ -118,15 +195,18 @@ def aeds_from_osm(
                 "availability": text,
                 "availability_status": status,
                 "open_hours": "" if schedule is None else schedule.to_open_hours_string(),
-                "indoor": _yes_no(tags.get("indoor")),
+                "indoor": _osm_indoor(tags.get("indoor")),
                 "location_quality": "exact",
                 "provenance": "osm",
                 "geometry": row.geometry,
             }
         )
     out = _schema_frame(records, AED_SCHEMA)
-    n_private = len(pois) - len(out)
-    log.info("OSM AEDs: %d used, %d private left out", len(out), n_private)
+    log.info(
+        "OSM AEDs: %d used, %d left out (private, disused or removed)",
+        len(out),
+        len(pois) - len(out),
+    )
     return out.sort_values("aed_id", kind="stable", ignore_index=True)
 
 
@@ -293,13 +373,9 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _yes_no(value):
-    text = _text(value).lower()
-    if text in ("yes", "true", "1", "binnen", "indoor"):
-        return True
-    if text in ("no", "false", "0", "buiten", "outdoor"):
-        return False
-    return pd.NA
+def _osm_indoor(value):
+    indoor = parse_indoor(value)
+    return pd.NA if indoor is None else indoor
 
 
 def _schema_frame(records: list[dict], columns: list[str]) -> gpd.GeoDataFrame:

@@ -8,6 +8,17 @@ area, e.g. ``gemeente_gegeneraliseerd`` and ``provincie_gegeneraliseerd``), with
 :func:`area_geometry` turns whatever a caller hands in as an ``area`` (a shapely polygon, a
 GeoSeries/GeoDataFrame in RD New or a row returned by :func:`find_area`) into one polygon;
 the other readers in :mod:`bereikbaar.inputs` use it for their ``area`` argument.
+
+Checks where the boundaries enter:
+
+* **Plausible coordinates for the CRS.** A layer whose numbers cannot be in its labelled
+  CRS (RD New metres labelled EPSG:4326, degrees labelled EPSG:28992, or coordinates
+  outside the CRS's area of use) is an :class:`~bereikbaar.errors.InputError` naming the
+  right label, never a silent reprojection into nonsense.
+* **Valid polygons.** An invalid polygon (a self-intersection, a bow-tie) is repaired with
+  :func:`shapely.make_valid`, keeping its polygonal parts, and the area change is logged
+  as a warning. A repair that changes the area by more than :data:`MAX_REPAIR_SHARE` (1%)
+  is an :class:`~bereikbaar.errors.InputError`: such a polygon is damaged, not sloppy.
 """
 
 from __future__ import annotations
@@ -31,6 +42,9 @@ from bereikbaar.errors import InputError, MissingInputError, UnknownAreaError, c
 log = logging.getLogger(__name__)
 
 BOUNDARY_COLUMNS = ["statcode", "statnaam", "geometry"]
+
+#: Largest share of its area a polygon may change by when :func:`shapely.make_valid` repairs it.
+MAX_REPAIR_SHARE = 0.01
 
 _CODE_RE = re.compile(r"^\s*([A-Za-z]{2})?\s*(\d{1,4})\s*$")
 _KIND_BY_PREFIX = {"GM": "municipality", "PV": "province", "WK": "district", "BU": "neighbourhood"}
@@ -106,14 +120,124 @@ def _read_boundaries(path: str | Path, *, layer: str, what: str) -> gpd.GeoDataF
             path=path,
             hint="CBS boundaries are in EPSG:28992; set the CRS in the file (ogr2ogr -a_srs)",
         )
+    check_plausible_crs(gdf, path=path, what=f"layer {layer!r}")
     if gdf.crs != RD_NEW:
         log.info("%s layer %s is in %s; converting to %s", path.name, layer, gdf.crs, RD_NEW)
         gdf = gdf.to_crs(RD_NEW)
     gdf = gdf[BOUNDARY_COLUMNS].copy()
+    gdf["geometry"] = repair_polygons(gdf, path=path, what=f"layer {layer!r}")
     gdf["statcode"] = gdf["statcode"].astype(str).str.strip()
     gdf["statnaam"] = gdf["statnaam"].astype(str).str.strip()
     log.debug("read %d %s boundaries from %s layer %s", len(gdf), what, path.name, layer)
     return gdf.reset_index(drop=True)
+
+
+def check_plausible_crs(gdf: gpd.GeoDataFrame, *, path: Path | None, what: str) -> None:
+    """Raise :class:`~bereikbaar.errors.InputError` when ``gdf``'s coordinates cannot be in its CRS.
+
+    A geographic CRS (degrees) needs longitudes within ±180 and latitudes within ±90; a
+    projected CRS needs data whose bounds, converted to degrees, overlap the CRS's area of
+    use (with a 5° margin). Bounds in RD New's range labelled EPSG:4326 are named as such.
+    """
+    from pyproj import CRS
+
+    if gdf.crs is None or len(gdf) == 0 or gdf.geometry.is_empty.all():
+        return
+    crs = CRS.from_user_input(gdf.crs)
+    minx, miny, maxx, maxy = (float(b) for b in gdf.total_bounds)
+    label = crs.to_string()
+    rd_like = minx >= 0 and maxx <= 300_000 and miny >= 289_000 and maxy <= 629_000
+    if crs.is_geographic:
+        if max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
+            return
+        guess = "RD New metres (EPSG:28992)" if rd_like else "metres of a projected CRS"
+        raise InputError(
+            f"{what} is labelled {label} (degrees) but its coordinates "
+            f"({minx:.0f}, {miny:.0f})–({maxx:.0f}, {maxy:.0f}) look like {guess}",
+            path=path,
+            hint="fix the label, e.g. ogr2ogr -a_srs EPSG:28992 fixed.gpkg "
+            f"{path.name if path else 'input.gpkg'}",
+        )
+    if max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
+        raise InputError(
+            f"{what} is labelled {label} (metres) but its coordinates "
+            f"({minx:.4f}, {miny:.4f})–({maxx:.4f}, {maxy:.4f}) look like degrees (lon/lat)",
+            path=path,
+            hint="fix the label, e.g. ogr2ogr -a_srs EPSG:4326 fixed.gpkg input.gpkg",
+        )
+    use = crs.area_of_use
+    if use is None:
+        return
+    lon0, lat0, lon1, lat1 = (
+        gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy)], crs=crs).to_crs(4326).total_bounds
+    )
+    margin = 5.0
+    inside = (
+        lon1 >= use.west - margin
+        and lon0 <= use.east + margin
+        and lat1 >= use.south - margin
+        and lat0 <= use.north + margin
+    )
+    if not inside or not all(map(_finite, (lon0, lat0, lon1, lat1))):
+        raise InputError(
+            f"{what}: coordinates ({minx:.0f}, {miny:.0f})–({maxx:.0f}, {maxy:.0f}) lie outside "
+            f"the area of use of its CRS {label} ({use.name})",
+            path=path,
+            hint="the CRS label of the file is wrong; set the right one (ogr2ogr -a_srs EPSG:...)",
+        )
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")
+
+
+def repair_polygons(gdf: gpd.GeoDataFrame, *, path: Path | None, what: str) -> gpd.GeoSeries:
+    """The geometries of ``gdf`` with invalid polygons repaired by :func:`shapely.make_valid`.
+
+    Only the polygonal parts of a repair are kept. Each repair is logged as a warning with
+    the area change; a change of more than :data:`MAX_REPAIR_SHARE` of the polygon's area
+    (a bow-tie's lobes cancel in the unrepaired area) raises
+    :class:`~bereikbaar.errors.InputError` naming the row.
+    """
+    geoms = gdf.geometry.to_numpy().copy()
+    valid = shapely.is_valid(geoms) | shapely.is_missing(geoms)
+    for pos in map(int, (~valid).nonzero()[0]):
+        before = geoms[pos]
+        after = _polygonal(shapely.make_valid(before))
+        area0, area1 = float(before.area), float(after.area)
+        share = abs(area1 - area0) / max(area0, area1, 1e-9)
+        name = str(gdf.iloc[pos].get("statnaam", pos))
+        reason = shapely.is_valid_reason(before)
+        if share > MAX_REPAIR_SHARE:
+            raise InputError(
+                f"{what}: the polygon of {name} is invalid ({reason}); repairing it changes its "
+                f"area from {area0 / 1e6:.3f} to {area1 / 1e6:.3f} km² ({share:.1%}, more than "
+                f"{MAX_REPAIR_SHARE:.0%})",
+                path=path,
+                row=pos + 1,
+                hint="the boundary is damaged; use the unchanged CBS gebiedsindelingen "
+                "GeoPackage, or repair the polygon in QGIS (Vector > Geometry Tools > Fix)",
+            )
+        log.warning(
+            "%s %s: the polygon of %s was invalid (%s); repaired with make_valid, area "
+            "changed by %.3f%%",
+            path.name if path else "",
+            what,
+            name,
+            reason,
+            100 * share,
+        )
+        geoms[pos] = after
+    return gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The (Multi)Polygon parts of a geometry (a make_valid result may add lines/points)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    polys = [p for g in parts for p in shapely.get_parts(g)]
+    return shapely.MultiPolygon(polys) if polys else shapely.MultiPolygon()
 
 
 def _normalise(text: str) -> str:

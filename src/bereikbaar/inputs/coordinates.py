@@ -253,6 +253,41 @@ def repair_lat_lon(lat_value: object, lon_value: object, *, study_area) -> Coord
     )
 
 
+_PLAIN_DECIMAL = r"[+-]?\d+(?:\.\d+)?"
+
+
+def plain_lat_lon_to_rd(lat_values, lon_values, *, study_area) -> tuple[np.ndarray, ...]:
+    """The fast path of :func:`repair_lat_lon` for many pairs at once.
+
+    Pairs written as plain decimal degrees (``52.98``; no comma, no exponent) that lie inside
+    ``study_area`` as given are exactly the pairs :func:`repair_lat_lon` passes as ``ok``
+    without a repair; they are converted in one call. Everything else is left to
+    :func:`repair_lat_lon`.
+
+    Returns
+    -------
+    tuple of numpy arrays
+        ``(x_m, y_m, ok)``: RD New metres (NaN where not ok) and the mask of pairs handled.
+    """
+    lat = pd.Series(list(lat_values), dtype="object").astype(str).str.strip()
+    lon = pd.Series(list(lon_values), dtype="object").astype(str).str.strip()
+    plain = (lat.str.fullmatch(_PLAIN_DECIMAL) & lon.str.fullmatch(_PLAIN_DECIMAL)).to_numpy(bool)
+    la = np.full(len(lat), np.nan)
+    lo = np.full(len(lat), np.nan)
+    la[plain] = lat[plain].astype(float).to_numpy()
+    lo[plain] = lon[plain].astype(float).to_numpy()
+    ok = plain & (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)
+    x = np.full(len(lat), np.nan)
+    y = np.full(len(lat), np.nan)
+    if ok.any():
+        x[ok], y[ok] = _to_rd().transform(lo[ok], la[ok])
+        shapely.prepare(study_area)
+        ok[ok] = shapely.contains_xy(study_area, x[ok], y[ok])
+    x[~ok] = np.nan
+    y[~ok] = np.nan
+    return x, y, ok
+
+
 def repair_lat_lon_many(lat_values, lon_values, *, study_area) -> pd.DataFrame:
     """:func:`repair_lat_lon` for aligned sequences; a DataFrame with one row per pair.
 

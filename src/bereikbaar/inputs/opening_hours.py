@@ -1,49 +1,49 @@
-"""Opening hours: one parser for OSM ``opening_hours`` and Dutch register texts.
+"""Opening hours: OSM ``opening_hours`` and Dutch register texts, for a real week.
 
-The result is a :class:`WeeklySchedule`: for each of the 7 weekdays (0 = Monday) and
-each minute of the day, open or closed. Holidays, months and weeks are not modelled;
-a schedule describes an ordinary week.
+Everything that says when an AED or service is available goes through
+:func:`open_hours_mask` / :func:`availability_from_text`, evaluated for one real week (the
+config's ``study_area.reference_week``) at the study area's location, in Europe/Amsterdam
+local time. The result is a :class:`WeeklySchedule` (open or closed per minute, Monday
+00:00 first) or *unknown*. Unknown is always preferred to a confident wrong answer.
 
-Supported OSM syntax (a subset of https://wiki.openstreetmap.org/wiki/Key:opening_hours)
----------------------------------------------------------------------------------------
-* ``24/7``; ``off`` / ``closed``; a rule without days applies to every day.
-* Days ``Mo Tu We Th Fr Sa Su``, ranges ``Mo-Fr`` (also wrapping, ``Fr-Mo``), lists ``Sa,Su``.
-* Time spans ``08:00-17:00``, several spans ``08:00-12:00,13:00-17:00``, ``24:00`` as an end,
-  extended ends ``18:00-26:00`` and spans past midnight ``17:00-08:00``: both spill into the
-  next day (Sunday spills into Monday).
-* Rules separated by ``;`` are *normal* rules: a later rule replaces what earlier rules said
-  about the days it names. A rule after ``,`` that starts with days is an *additional* rule
-  (``Mo-Fr 09:00-18:00, Sa 09:00-17:00``): it adds without replacing. As in
-  opening_hours.js, a rule owns the spans that *start* on its days, including their spill
-  into the next day; replacing Tuesday does not remove Monday's night running into Tuesday.
-* ``sunrise`` / ``sunset`` (and ``dawn`` / ``dusk``) are fixed at their yearly mean clock
-  times in Drenthe: sunrise 07:00, sunset 19:15 (NOAA solar formulas for 52.9°N 6.6°E over a
-  year, Dutch clock time including summer time; the real times range from 05:07 to 08:46 and
-  from 16:18 to 22:03). ``sunset-sunrise`` is therefore open 19:15-07:00 every night.
-* ``PH`` / ``SH`` (public and school holidays) are ignored with a log message: ``PH off``
-  changes nothing in an ordinary week.
+OSM syntax
+----------
+Evaluated as opening_hours.js (the reference behind OSM's own tools) evaluates it; see
+:mod:`bereikbaar.inputs._osm_hours` for the rule semantics (``;`` replaces the whole day
+including the previous night's spill, ``,`` adds, ``||`` falls back, a times-only rule
+after a day rule adds to every day, ``off`` after ``,`` closes). Months, dates, weeks
+and years are matched by ``opening-hours-py`` (the Rust ``opening-hours`` crate); sunrise,
+sunset, dawn and dusk come from the same crate for the location and date; ``PH`` is a
+Dutch public holiday from the ``holidays`` package. Hours the reference calls *unknown*
+(open ends ``18:00+``, comments without a state, ``unknown``) count as closed; a value that
+is unknown all week, ``SH`` (school holidays) and anything outside the grammar are unknown.
 
-Dutch register texts (rewritten to the OSM form, then parsed by the same parser)
--------------------------------------------------------------------------------
-* Day names and abbreviations: ``ma di wo do vr za zo``, ``maandag`` ... ``zondag``,
-  ``t/m`` and ``tot`` between days, ``en`` as a list separator; ``dagelijks``,
-  ``elke dag``, ``alle dagen`` = every day; ``weekend`` = Saturday and Sunday.
-* Times ``08:00``, ``08.00``, ``8:00 uur``, ``8u``, ``8 uur``; ``van 08:00 tot 17:00``.
-* ``24/7``, ``24 uur per dag``, ``altijd`` (also ``altijd beschikbaar``), ``dag en nacht``.
-* ``gesloten`` = off; ``feestdagen`` = PH (ignored).
-* ``van zonsondergang tot zonsopkomst`` = ``sunset-sunrise`` (see the approximation above).
+Dutch register texts (rewritten to OSM syntax first, by :func:`dutch_to_osm`)
+-----------------------------------------------------------------------------
+* Days ``ma di wo do vr za zo`` (also ``vrij``), ``maandag`` ... ``zondag``; ``t/m``,
+  ``tot`` and dashes (``-``, ``–``, ``—``) between days; ``en`` and ``,`` as lists;
+  ``dagelijks``, ``elke dag``, ``alle dagen`` = every day; ``weekend`` = Sa,Su; a comma
+  between the days and the hours (``Ma–Vr, 9:00–17:00``) is allowed.
+* Times ``08:00``, ``08.00``, ``8:00 uur``, ``8u``, ``8 uur``, ``van 8 tot 17 uur``.
+* ``24/7``, ``24 uur (per dag)``, ``alle dagen 24 uur``, ``altijd``, ``dag en nacht``, with
+  or without ``beschikbaar`` / ``bereikbaar`` / ``toegankelijk``, ``via een pincode`` or a
+  remark in brackets (``24/7 (buitenkast)``).
+* ``·`` separates rules like ``;``; ``gesloten`` = off; ``feestdagen`` = PH;
+  ``behalve feestdagen`` = ``PH off``; a trailing remark without hours
+  (``, overige tijden op aanvraag``, ``na afspraak``) is dropped.
+* ``van zonsondergang tot zonsopkomst`` = ``sunset-sunrise`` (real sun times).
 * ``avond, nacht en weekend`` (the hours of a *huisartsenpost*, the out-of-hours GP
-  service): weekday evenings and nights from 17:00 to 08:00 the next morning, and the whole
-  weekend from Friday 17:00 to Monday 08:00, i.e.
-  ``Mo-Fr 00:00-08:00,17:00-24:00; Sa,Su 00:00-24:00`` (123 of 168 hours; holidays ignored).
+  service): ``Mo-Fr 00:00-08:00,17:00-24:00; Sa,Su 00:00-24:00`` (123 of 168 hours).
 
-Texts that state no hours (``op aanvraag``, ``onbekend``, empty) cannot be parsed:
-:func:`parse_opening_hours` raises :class:`~bereikbaar.errors.OpeningHoursError` and
-:func:`availability_from_text` returns ``("unknown", None)``.
+A Dutch text must name both days and hours: ``ma t/m vr`` without hours, and hours without
+days (``van 8 tot 17 uur``: office hours on working days or every day? the text does not
+say) are *unknown*. (OSM syntax keeps its own meaning: ``08:00-17:00`` is every day.)
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -52,22 +52,52 @@ from typing import Literal
 import numpy as np
 
 from bereikbaar.errors import OpeningHoursError
+from bereikbaar.inputs import _osm_hours
 
 log = logging.getLogger(__name__)
 
 MINUTES_PER_DAY = 1440
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-SUNRISE_MINUTE = 7 * 60  # 07:00, yearly mean clock time in Drenthe (see module docstring)
-SUNSET_MINUTE = 19 * 60 + 15  # 19:15
 HUISARTSENPOST_OSM = "Mo-Fr 00:00-08:00,17:00-24:00; Sa,Su 00:00-24:00"
+DEFAULT_REFERENCE_WEEK = dt.date(2026, 3, 2)
 
 AvailabilityStatus = Literal["24/7", "limited", "unknown"]
+
+
+@dataclass(frozen=True)
+class AvailabilityContext:
+    """When and where opening hours are evaluated.
+
+    Parameters
+    ----------
+    week_start
+        The Monday that starts the reference week (local dates).
+    lat, lon
+        The location in degrees (WGS84) for sunrise and sunset, e.g. the study area's
+        centroid.
+    timezone
+        IANA time zone of the local clock the hours are written in.
+    """
+
+    week_start: dt.date = DEFAULT_REFERENCE_WEEK
+    lat: float = 52.9
+    lon: float = 6.6
+    timezone: str = "Europe/Amsterdam"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.week_start, dt.date) or self.week_start.weekday() != 0:
+            raise ValueError(f"week_start {self.week_start!r} must be a date on a Monday")
+        if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
+            raise ValueError(f"lat {self.lat}, lon {self.lon} must be degrees (WGS84)")
+
+
+DEFAULT_CONTEXT = AvailabilityContext()
 
 
 # --------------------------------------------------------------------------- schedule
 @dataclass(frozen=True)
 class WeeklySchedule:
-    """Open or closed for every minute of an ordinary week (7 × 1440 booleans).
+    """Open or closed for every minute of one week, Monday first (7 × 1440 booleans).
 
     Build one with :func:`parse_opening_hours` or :meth:`from_array`. Two schedules are
     equal when they are open at the same minutes. The minutes are stored packed
@@ -200,6 +230,7 @@ _DUTCH_DAYS = {
     "vrijdag": "fr",
     "zaterdag": "sa",
     "zondag": "su",
+    "vrij": "fr",
     "ma": "mo",
     "di": "tu",
     "wo": "we",
@@ -207,228 +238,161 @@ _DUTCH_DAYS = {
     "vr": "fr",
     "za": "sa",
     "zo": "su",
-    "monday": "mo",
-    "tuesday": "tu",
-    "wednesday": "we",
-    "thursday": "th",
-    "friday": "fr",
-    "saturday": "sa",
-    "sunday": "su",
 }
 _DAY_WORDS = re.compile(
     r"\b(" + "|".join(sorted(_DUTCH_DAYS, key=len, reverse=True)) + r")(?:en|s)?\.?(?=\W|$)"
 )
+_DUTCH_MARKERS = re.compile(
+    r"\b(?:uur|u|van|tot|t/m|en|dagelijks|elke dag|alle dagen|weekend|gesloten|feestdag(?:en)?"
+    r"|zonsondergang|zonsop(?:komst|gang)|altijd|dag en nacht|per dag|beschikbaar|bereikbaar"
+    r"|toegankelijk|buitenkast|pincode|" + "|".join(_DUTCH_DAYS) + r")\b|\d\.\d\d|·"
+)
+_FILLER = re.compile(
+    r"\((?:[^()\d]*)\)|\b(?:(?:via|met) (?:een |de )?(?:pin|toegangs)?code|beschikbaar|"
+    r"bereikbaar|toegankelijk|te gebruiken|geopend)\b"
+)
 _ALWAYS = re.compile(
-    r"(24/7|24x7|24 ?(?:uur|u)(?: per dag)?(?:,? 7 dagen per week)?|altijd(?: beschikbaar| open|"
-    r" toegankelijk)?|dag en nacht(?: beschikbaar)?)"
+    r"(?:(?:alle dagen|dagelijks|elke dag),? )?(?:24/7|24x7|24 ?(?:uur|u)(?: per dag)?"
+    r"(?:,? 7 dagen per week)?|altijd|dag en nacht)"
 )
 _HUISARTSENPOST = re.compile(
     r"avond-?,? nacht-? en weekend(?:diensten|dienst|zorg|uren)?|anw(?:-uren)?"
 )
+_REMARK = re.compile(
+    r"[,;]\s*(?:en )?(?:overige tijden|buiten (?:deze|kantoor|openings)tijden)?\s*"
+    r"(?:op aanvraag|na afspraak|op afspraak|in overleg|na telefonisch overleg)[^,;]*$"
+)
+_EXCEPT_HOLIDAYS = re.compile(
+    r"[,;(]?\s*(?:behalve|uitgezonderd|m\.u\.v\.|niet op)\s+(?:op\s+)?(?:officiële\s+)?"
+    r"feestdag(?:en)?\)?\s*$"
+)
 
 
-def _normalise(text: str) -> str:
-    """Rewrite Dutch (and sloppy OSM) text into lower-case OSM-like tokens."""
+def _clean(text: str) -> str:
     s = text.strip().lower()
-    s = s.replace("\u2013", "-").replace("\u2014", "-").replace("\u00a0", " ")
-    s = re.sub(r"\s+", " ", s)
-    s = s.rstrip(".").strip()
+    for dash in ("\u2013", "\u2014", "\u2212"):
+        s = s.replace(dash, "-")
+    s = s.replace("\u00a0", " ").replace("\u00b7", ";")
+    return re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
+
+
+def dutch_to_osm(text: str) -> tuple[str, bool]:
+    """``(osm_text, was_dutch)``: a Dutch register text rewritten to OSM syntax.
+
+    OSM syntax passes through unchanged (apart from case and dashes); ``was_dutch`` says
+    whether Dutch words were found, which makes :func:`open_hours_mask` stricter (days and
+    hours must both be named).
+    """
+    s = _clean(text)
+    was_dutch = bool(_DUTCH_MARKERS.search(s))
+    if not was_dutch:
+        return s, False
+    s = _REMARK.sub("", s)
+    s = _EXCEPT_HOLIDAYS.sub("; ph off", s)
+    s = re.sub(r"\s+", " ", _FILLER.sub(" ", s)).strip(" ,;")
     if _ALWAYS.fullmatch(s):
-        return "24/7"
+        return "24/7", True
     if _HUISARTSENPOST.fullmatch(s):
-        return HUISARTSENPOST_OSM.lower()
+        return HUISARTSENPOST_OSM.lower(), True
     s = re.sub(r"zonsondergang", "sunset", s)
     s = re.sub(r"zonsop(?:komst|gang)", "sunrise", s)
-    s = re.sub(r"\b(?:dagelijks|elke dag|alle dagen|daily)\b", "mo-su", s)
+    s = re.sub(r"\b(?:dagelijks|elke dag|alle dagen)\b", "mo-su", s)
     s = re.sub(r"\bweekend\b", "sa-su", s)
     s = re.sub(r"\b(?:feestdag(?:en)?|feest- en gedenkdagen)\b", "ph", s)
     s = re.sub(r"\bgesloten\b", "off", s)
     s = _DAY_WORDS.sub(lambda m: _DUTCH_DAYS[m[1]], s)
-    # times: 08.00 / 8h00 / 8:00 uur / 8u / 8 uur → 08:00
-    s = re.sub(r"\b(\d{1,2})[.h](\d{2})\b", r"\1:\2", s)
-    s = re.sub(r"\b(\d{1,2})(:\d{2})?\s*(?:uur|u)\b", lambda m: m[1] + (m[2] or ":00"), s)
+    s = _dutch_times(s)
     s = re.sub(r"\bt/m\b|\btot en met\b|\btot\b", "-", s)
     s = re.sub(r"\bvan\b", " ", s)
     s = re.sub(r"\ben\b", ",", s)
     s = re.sub(r"\s*-\s*", "-", s)
     s = re.sub(r"\s*,\s*", ",", s)
-    return re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"\b(mo|tu|we|th|fr|sa|su|ph),(?=\s*\d)", r"\1 ", s)  # "ma-vr, 9:00-17:00"
+    return re.sub(r"\s+", " ", s).strip(), True
 
 
-# ------------------------------------------------------------------------------ lexer
-_TOKEN = re.compile(
-    r"\s*(?:(?P<always>24/7)|(?P<sun>sunrise|sunset|dawn|dusk)"
-    r"|(?P<time>\d{1,2}(?::\d{2})?)|(?P<day>mo|tu|we|th|fr|sa|su)\b|(?P<hol>ph|sh)\b"
-    r"|(?P<off>off|closed)\b|(?P<open>open)\b|(?P<punct>[-,;:]))"
-)
-_SUN_MINUTE = {"sunrise": SUNRISE_MINUTE, "dawn": SUNRISE_MINUTE}
+def _dutch_times(s: str) -> str:
+    """08.00 / 8h00 / 8:00 uur / 8u / 8 uur → 08:00; a bare hour in a span gets ``:00``."""
+    s = re.sub(r"\b(\d{1,2})[.h](\d{2})\b", r"\1:\2", s)
+    s = re.sub(r"\b(\d{1,2})(:\d{2})?\s*(?:uur|u)\b", lambda m: m[1] + (m[2] or ":00"), s)
+
+    def span(m: re.Match[str]) -> str:
+        a = m[1] if ":" in m[1] else f"{m[1]}:00"
+        b = m[2] if ":" in m[2] else f"{m[2]}:00"
+        if _hm(b) <= _hm(a) and _hm(b) != 0:
+            return m[0]  # "8-6:30": no Dutch text means a night like that; left unreadable
+        return f"{a}-{b}"
+
+    return re.sub(
+        r"\b(\d{1,2}(?::\d{2})?)\s*(?:-|\btot\b)\s*(\d{1,2}(?::\d{2})?)(?![\d:])", span, s
+    )
 
 
-def _tokens(s: str, text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    while pos < len(s):
-        if s[pos:].strip() == "":
-            break
-        m = _TOKEN.match(s, pos)
-        if not m or m.end() == pos:
-            rest = s[pos:].strip()
-            raise OpeningHoursError(
-                f"cannot read opening hours {text!r}: unexpected {rest[:20]!r}; write OSM syntax "
-                "such as 'Mo-Fr 08:00-17:00; Sa 09:00-12:00' or Dutch such as "
-                "'ma-vr 08:00-17:00, za 09:00-12:00'"
-            )
-        kind = m.lastgroup
-        value = m[kind]
-        if kind == "punct":
-            kind = value
-        out.append((kind, value))
-        pos = m.end()
-    return out
-
-
-def _minute(tok: tuple[str, str], text: str, *, end: bool) -> int:
-    kind, value = tok
-    if kind == "sun":
-        return _SUN_MINUTE.get(value, SUNSET_MINUTE)
+def _hm(value: str) -> int:
     hh, _, mm = value.partition(":")
-    h, m = int(hh), int(mm or 0)
-    limit = 48 if end else 24
-    if m > 59 or h > limit or (h == limit and m > 0) or (not end and h == 24):
+    return int(hh) * 60 + int(mm or 0)
+
+
+# ------------------------------------------------------------------------ evaluation
+def _read(text: str, context: AvailabilityContext) -> tuple[np.ndarray, str]:
+    """Open minutes (7, 1440) of ``text`` in the context's week; raises OpeningHoursError."""
+    osm, was_dutch = dutch_to_osm(text)
+    try:
+        rules = _osm_hours.parse_rules(osm)
+        if was_dutch:
+            _check_dutch(rules)
+        place = _osm_hours.Place(context.lat, context.lon, context.timezone)
+        open_, unknown = _osm_hours.week_states(osm, week_start=context.week_start, place=place)
+    except _osm_hours.OsmHoursError as exc:
         raise OpeningHoursError(
-            f"cannot read opening hours {text!r}: time {value!r} is not a valid clock time; "
-            "use HH:MM between 00:00 and 24:00"
-        )
-    return h * 60 + m
-
-
-# ----------------------------------------------------------------------------- parser
-class _Parser:
-    def __init__(self, text: str, tokens: list[tuple[str, str]]) -> None:
-        self.text = text
-        self.toks = tokens
-        self.i = 0
-        # owned[d]: minutes from day d 00:00 to day d+1 24:00 claimed by the rules for day d
-        self.owned = np.zeros((7, 2 * MINUTES_PER_DAY), dtype=bool)
-
-    def peek(self, k: int = 0) -> str | None:
-        j = self.i + k
-        return self.toks[j][0] if j < len(self.toks) else None
-
-    def take(self) -> tuple[str, str]:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
-
-    def fail(self, problem: str) -> OpeningHoursError:
-        return OpeningHoursError(
-            f"cannot read opening hours {self.text!r}: {problem}; write OSM syntax such as "
+            f"cannot read opening hours {text!r}: {exc}; write OSM syntax such as "
             "'Mo-Fr 08:00-17:00; Sa 09:00-12:00' or Dutch such as 'ma-vr 08:00-17:00'"
+        ) from exc
+    if unknown.all():
+        raise OpeningHoursError(
+            f"cannot read opening hours {text!r}: it states no hours (unknown all week)"
         )
-
-    def parse(self) -> np.ndarray:
-        if not self.toks:
-            raise self.fail("the text is empty")
-        additional = False
-        while True:
-            self.rule(additional=additional)
-            nxt = self.peek()
-            if nxt is None:
-                break
-            if nxt == ";":
-                self.take()
-                additional = False
-                if self.peek() is None:  # trailing ';'
-                    break
-            elif nxt == "," and self.peek(1) in ("day", "hol"):
-                self.take()
-                additional = True
-            else:
-                raise self.fail(f"unexpected {self.toks[self.i][1]!r}")
-        week = np.zeros((7, MINUTES_PER_DAY), dtype=bool)
-        for d in range(7):
-            week[d] |= self.owned[d, :MINUTES_PER_DAY]
-            week[(d + 1) % 7] |= self.owned[d, MINUTES_PER_DAY:]
-        return week
-
-    def selector(self) -> tuple[list[int] | None, bool]:
-        """Days named by the rule (None = no selector) and whether holidays were named."""
-        if self.peek() not in ("day", "hol"):
-            return None, False
-        days: list[int] = []
-        holidays = False
-        while True:
-            kind, value = self.take()
-            if kind == "hol":
-                holidays = True
-            else:
-                first = DAYS.index(value.capitalize())
-                if self.peek() == "-" and self.peek(1) == "day":
-                    self.take()
-                    last = DAYS.index(self.take()[1].capitalize())
-                    n = (last - first) % 7 + 1
-                    days.extend((first + k) % 7 for k in range(n))
-                else:
-                    days.append(first)
-            if self.peek() == "," and self.peek(1) in ("day", "hol"):
-                self.take()
-                continue
-            break
-        if self.peek() == ":":
-            self.take()
-        return sorted(set(days)), holidays
-
-    def rule(self, *, additional: bool) -> None:
-        start = self.i
-        days, holidays = self.selector()
-        mask = np.zeros(2 * MINUTES_PER_DAY, dtype=bool)
-        nxt = self.peek()
-        if nxt == "always":
-            self.take()
-            mask[:MINUTES_PER_DAY] = True
-        elif nxt == "off":
-            self.take()
-        elif nxt in ("time", "sun"):
-            while True:
-                a = _minute(self.take(), self.text, end=False)
-                if self.peek() != "-" or self.peek(1) not in ("time", "sun"):
-                    raise self.fail("a time needs a span such as 08:00-17:00")
-                self.take()
-                b = _minute(self.take(), self.text, end=True)
-                if b <= a:  # past midnight: spill into the next day
-                    b += MINUTES_PER_DAY
-                mask[a:b] = True
-                if self.peek() == "," and self.peek(1) in ("time", "sun"):
-                    self.take()
-                    continue
-                break
-            if self.peek() == "open":
-                self.take()
-        elif days is not None or holidays:
-            if nxt == "open":
-                self.take()
-            mask[:MINUTES_PER_DAY] = True  # "Mo-Fr" alone: open all day
-        else:
-            raise self.fail("expected days, times, 24/7 or off")
-        if holidays:
-            rule_text = " ".join(v for _, v in self.toks[start : self.i])
-            log.debug("opening hours %r: holiday part of rule %r ignored", self.text, rule_text)
-            if not days:
-                return
-        for d in days if days is not None else range(7):
-            if additional:
-                self.owned[d] |= mask
-            else:
-                self.owned[d] = mask
+    return open_ & ~unknown, osm
 
 
-def parse_opening_hours(text: str) -> WeeklySchedule:
-    """Parse an OSM ``opening_hours`` value or a Dutch register text.
+def _check_dutch(rules: list) -> None:
+    """A Dutch text must name days and hours in every rule that opens."""
+    if len(rules) == 1 and rules[0].always and not rules[0].has_date:
+        return
+    for rule in rules:
+        if not rule.meaning:
+            continue
+        if not rule.has_date and not _sun_only(rule):
+            raise _osm_hours.OsmHoursError("hours without days (which days?)")
+        if not rule.spans and not rule.always:
+            raise _osm_hours.OsmHoursError("days without hours (which hours?)")
+
+
+def _sun_only(rule) -> bool:
+    """``van zonsondergang tot zonsopkomst``: a nightly span needs no days."""
+    return bool(rule.spans) and all(
+        span.start[0] == "event" and span.end is not None and span.end[0] == "event"
+        for span in rule.spans
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _schedule(text: str, context: AvailabilityContext) -> WeeklySchedule:
+    minutes, _ = _read(text, context)
+    return WeeklySchedule.from_array(minutes)
+
+
+def parse_opening_hours(text: str, *, context: AvailabilityContext | None = None) -> WeeklySchedule:
+    """The open minutes of an OSM ``opening_hours`` value or a Dutch register text.
 
     Parameters
     ----------
     text
         E.g. ``"Mo-Fr 08:00-17:00; Sa 09:00-12:00"``, ``"ma-vr 08.00-17.00 uur"``,
         ``"24/7"``, ``"van zonsondergang tot zonsopkomst"`` (see the module docstring).
+    context
+        The week and location; default :data:`DEFAULT_CONTEXT` (the week of Monday
+        2 March 2026 at 52.9 N 6.6 E, Europe/Amsterdam).
 
     Returns
     -------
@@ -437,25 +401,38 @@ def parse_opening_hours(text: str) -> WeeklySchedule:
     Raises
     ------
     OpeningHoursError
-        The text states no readable hours; the message quotes it and shows the syntax.
+        The text cannot be read with confidence; the message quotes it and says why.
     """
     if not isinstance(text, str):
         raise OpeningHoursError(f"cannot read opening hours {text!r}: expected text")
-    normalised = _normalise(text)
-    parser = _Parser(text, _tokens(normalised, text))
-    return WeeklySchedule.from_array(parser.parse())
+    return _schedule(text, context or DEFAULT_CONTEXT)
 
 
-def availability_from_text(text: object) -> tuple[AvailabilityStatus, WeeklySchedule | None]:
+def open_hours_mask(text: str, *, week_start: dt.date, lat: float, lon: float) -> str | None:
+    """The 168-character ``0``/``1`` mask of ``text`` for one week, or None when unknown.
+
+    Hour ``weekday·24 + h`` (Monday 00:00 = hour 0) is ``1`` when open at ``h:30``
+    Europe/Amsterdam local time on that day of the week starting ``week_start`` (a Monday),
+    with sun times for ``lat``, ``lon`` (degrees).
+    """
+    context = AvailabilityContext(week_start=week_start, lat=lat, lon=lon)
+    _, schedule = availability_from_text(text, context=context)
+    return None if schedule is None else schedule.to_open_hours_string()
+
+
+def availability_from_text(
+    text: object, *, context: AvailabilityContext | None = None
+) -> tuple[AvailabilityStatus, WeeklySchedule | None]:
     """``("24/7" | "limited" | "unknown", schedule or None)`` for an availability text.
 
     Never raises: empty, missing or unreadable texts (``"op aanvraag"``) are ``"unknown"``.
     A readable text that is never open (``"off"``) is ``"limited"`` with no open hours.
+    ``context`` is the week and location (default :data:`DEFAULT_CONTEXT`).
     """
     if not isinstance(text, str) or not text.strip():
         return "unknown", None
     try:
-        schedule = parse_opening_hours(text)
+        schedule = parse_opening_hours(text, context=context)
     except OpeningHoursError as exc:
         log.debug("%s", exc)
         return "unknown", None

@@ -17,7 +17,8 @@ kind it matches (a bus hub tagged ``highway=bus_stop`` is both a ``bus_hub`` and
 ==================  ==============================================================================
 kind                tags
 ==================  ==============================================================================
-aed                 emergency=defibrillator
+aed                 emergency=defibrillator; also with a lifecycle prefix (``disused:emergency``,
+                    ``removed:``, ``was:``, ``demolished:``, ...), which the AED reader rejects
 gp                  amenity=doctors, or healthcare=doctor; general practice only: not when it is
                     a huisartsenpost, nor when ``healthcare:speciality`` names specialities
                     without ``general``
@@ -85,6 +86,7 @@ from bereikbaar.errors import InputError
 from bereikbaar.inputs.boundaries import area_geometry
 from bereikbaar.inputs.osmfile import readable_osm_path
 from bereikbaar.inputs.report import IssueLog, ReadResult
+from bereikbaar.inputs.vocabulary import LIFECYCLE_PREFIXES
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,12 @@ def _rule(name_pattern: str | None = None, **tags: str) -> TagRule:
 #: The tag rules per kind (see the module docstring); an object matches a kind when any
 #: of its rules matches, after the exclusions in :func:`classify_tags`.
 KIND_RULES: dict[str, tuple[TagRule, ...]] = {
-    "aed": (_rule(emergency="defibrillator"),),
+    "aed": (
+        _rule(emergency="defibrillator"),
+        # lifecycle-prefixed AEDs carry no ``emergency`` key: read them so that the AED
+        # reader can report them (bereikbaar.inputs.aeds.aed_exclusion) instead of losing them
+        *(_rule(**{f"{p}__emergency": "defibrillator"}) for p in LIFECYCLE_PREFIXES),
+    ),
     "gp": (_rule(amenity="doctors"), _rule(healthcare="doctor")),
     "huisartsenpost": (
         _rule(_HAP_NAME, amenity="doctors|clinic"),
@@ -213,6 +220,8 @@ class _Scan:
     relations: list[tuple[int, list[str], dict[str, str]]] = field(default_factory=list)
     #: relation id -> rings of the area libosmium assembled (empty when assembly failed)
     areas: dict[int, list[list[np.ndarray]]] = field(default_factory=dict)
+    #: the bounding box in the file's header (lon0, lat0, lon1, lat1), when it has one
+    header_box: tuple[float, float, float, float] | None = None
 
 
 _MISSING_MEMBERS = (
@@ -241,6 +250,7 @@ def _scan(
             .with_filter(_tag_filter(rules))
         )
         try:
+            scan.header_box = _header_box(processor)
             for obj in processor:
                 _scan_object(obj, classify, scan)
         except RuntimeError as exc:  # libosmium parse errors
@@ -251,6 +261,59 @@ def _scan(
             ) from exc
     _resolve_relations(scan)
     return scan
+
+
+#: How far beyond the matched objects' bounding box an area may lie before the extract is
+#: taken not to cover it.
+COVERAGE_MARGIN_M = 10_000.0
+
+
+def _header_box(processor: Any) -> tuple[float, float, float, float] | None:
+    box = processor.header.box()
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+
+
+def check_coverage(path: Path, scan: _Scan, points: np.ndarray, area: Any) -> None:
+    """Refuse an extract that does not reach ``area``.
+
+    The extract's reach is the bounding box in its header (when it has one) together with
+    the bounding box of the objects the scan matched, widened by :data:`COVERAGE_MARGIN_M`
+    (a small area just beside the matched objects is no sign of a wrong extract). When that
+    reach does not touch the area, every POI would silently be outside it: an :class:`~bereikbaar.errors.InputError`
+    naming the fix instead. Nothing is checked without an area, or without any reach.
+    """
+    if area is None:
+        return
+    boxes = []
+    if scan.header_box is not None:
+        lon0, lat0, lon1, lat1 = scan.header_box
+        xs, ys = _to_rd().transform([lon0, lon1, lon0, lon1], [lat0, lat0, lat1, lat1])
+        boxes.append(shapely.box(min(xs), min(ys), max(xs), max(ys)))
+    if len(points):
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.any():
+            boxes.append(shapely.box(x[ok].min(), y[ok].min(), x[ok].max(), y[ok].max()))
+    if not boxes:
+        log.warning("%s: no matching objects and no bounding box; coverage unknown", path.name)
+        return
+    reach = shapely.union_all(boxes).envelope
+    if not reach.buffer(COVERAGE_MARGIN_M).intersects(area):
+        x0, y0, x1, y1 = (round(v / 1000) for v in reach.bounds)
+        a0, b0, a1, b1 = (round(v / 1000) for v in area.bounds)
+        raise InputError(
+            f"the OSM extract does not cover the study area: its data lies in RD km "
+            f"x {x0}..{x1}, y {y0}..{y1}, the area in x {a0}..{a1}, y {b0}..{b1}",
+            path=path,
+            hint="set inputs.osm to an extract of the study area (e.g. Geofabrik's province "
+            "extract, or osmium extract -b <lon0,lat0,lon1,lat1> of a larger one)",
+        )
+
+
+def _to_rd() -> Transformer:
+    return Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
 
 
 def _area_rings(area: Any) -> list[list[np.ndarray]]:
@@ -447,7 +510,8 @@ def _log_rejections(scan: _Scan, issues: IssueLog) -> int:
     n_rows = 0
     for type_char, osm_id, kinds, reason, hint in scan.rejected:
         for _ in kinds:
-            issues.reject(None, "location", f"{type_char}{osm_id}", reason, hint)
+            ref = f"{type_char}{osm_id}"
+            issues.reject(None, "location", ref, reason, hint, record=f"osm:{ref}")
             n_rows += 1
     return n_rows
 
@@ -491,7 +555,9 @@ def read_osm_pois(
     scan = _scan(path, rules, lambda tags: classify_tags(tags, wanted))
     issues = IssueLog("osm_pois", path)
     points = _points_rd(scan)
-    keep = _select(scan, points, None if area is None else area_geometry(area))
+    polygon = None if area is None else area_geometry(area)
+    check_coverage(path, scan, points, polygon)
+    keep = _select(scan, points, polygon)
     n_rejected = _log_rejections(scan, issues)
     for pos, missing, total in scan.partial:
         if keep[pos]:
@@ -502,6 +568,7 @@ def read_osm_pois(
                     f"w{scan.osm_id[pos]}",
                     f"{missing} of {total} node locations missing; point from the others",
                     "use an extract made with complete ways",
+                    record=f"osm:w{scan.osm_id[pos]}",
                 )
     rows = []
     for pos in np.flatnonzero(keep):
@@ -574,7 +641,9 @@ def read_places(
     scan = _scan(path, [rule], lambda tags: ["place"] if rule.matches(tags) else [])
     issues = IssueLog("osm_places", path)
     points = _points_rd(scan)
-    keep = _select(scan, points, None if area is None else area_geometry(area))
+    polygon = None if area is None else area_geometry(area)
+    check_coverage(path, scan, points, polygon)
+    keep = _select(scan, points, polygon)
     n_rejected = _log_rejections(scan, issues)
     rows = []
     for pos in np.flatnonzero(keep):
@@ -582,7 +651,9 @@ def read_places(
         place_id = f"osm:{scan.osm_type[pos]}{scan.osm_id[pos]}"
         name = tags.get("name", "")
         if not name:
-            issues.flag(None, "name", place_id, "place without a name", "add name=* in OSM")
+            issues.flag(
+                None, "name", place_id, "place without a name", "add name=* in OSM", record=place_id
+            )
         population = _parse_population(tags.get("population"), place_id, issues)
         rows.append((place_id, name, tags["place"], population, points[pos]))
     data = _frame(rows, PLACE_COLUMNS)
@@ -615,6 +686,7 @@ def _parse_population(value: str | None, place_id: str, issues: IssueLog) -> int
             f"{place_id} population={value}",
             f"thousands separator removed: {number}",
             "tag population=* as a plain whole number",
+            record=place_id,
         )
         return number
     issues.flag(
@@ -623,6 +695,7 @@ def _parse_population(value: str | None, place_id: str, issues: IssueLog) -> int
         f"{place_id} population={value}",
         "population is not a whole number; left empty",
         "tag population=* as a plain whole number (e.g. 300)",
+        record=place_id,
     )
     return None
 

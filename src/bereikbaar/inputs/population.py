@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +115,78 @@ def _pick_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """A CBS grid as read: the frame (index = fid) and the columns that matter."""
+
+    frame: gpd.GeoDataFrame
+    res_col: str
+    old_col: str | None
+    id_col: str | None
+
+    @property
+    def fids(self) -> np.ndarray:
+        return np.asarray(self.frame.index, dtype="int64")
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Cell ids, centres (RD metres) and size; ``located``: cells with a usable centre."""
+
+    ids: pd.Series
+    cx: np.ndarray
+    cy: np.ndarray
+    cell_size_m: float
+
+    @property
+    def located(self) -> np.ndarray:
+        return np.isfinite(self.cx) & np.isfinite(self.cy)
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Residents and residents 65+ with privacy codes imputed, and the masks per cell."""
+
+    residents: np.ndarray
+    res_imputed: np.ndarray
+    res_bad: np.ndarray
+    residents_65: np.ndarray
+    old_imputed: np.ndarray
+    old_bad: np.ndarray
+
+
 def _read_cbs_grid(path: Path, settings: PopulationSettings, area) -> ReadResult:
+    grid = _open_grid(path)
+    issues = IssueLog("population", path)
+    cells = _cell_centres(grid, issues, path)
+    in_area = _select_cells(grid, cells, area, issues)
+    counts = _resident_counts(grid, settings)
+    use = in_area & ~counts.res_bad
+    _log_count_issues(grid, cells, counts, in_area, settings, issues)
+    data = _table(
+        cells.ids.to_numpy(dtype=object)[use],
+        counts.residents[use],
+        counts.residents_65[use],
+        (counts.res_imputed | counts.old_imputed)[use],
+        cells.cx[use],
+        cells.cy[use],
+        cells.cell_size_m,
+    )
+    rows_read = int(in_area.sum() + (~cells.located).sum())
+    _log_summary(path, data, rows_read)
+    return ReadResult("population", path, data, rows_read, issues.to_frame())
+
+
+def _open_grid(path: Path) -> _Grid:
+    """Read the grid, find its columns and bring it to RD New; a damaged file is an InputError."""
     try:
         frame = pyogrio.read_dataframe(path, fid_as_index=True)
-    except Exception as exc:  # pyogrio's DataSourceError and friends
-        raise InputError(f"cannot read as a vector grid: {exc}", path=path) from exc
+    except Exception as exc:  # pyogrio's DataSourceError, sqlite errors of a damaged file ...
+        raise InputError(
+            f"cannot read as a vector grid: {exc}",
+            path=path,
+            hint="the file is damaged or incomplete (an interrupted download?); fetch it again",
+        ) from exc
     columns = [str(c) for c in frame.columns if c != "geometry"]
     res_col = _pick_column(columns, RESIDENT_COLUMNS)
     if res_col is None:
@@ -138,52 +206,54 @@ def _read_cbs_grid(path: Path, settings: PopulationSettings, area) -> ReadResult
         frame = frame.to_crs(RD_NEW)
     old_col = _pick_column(columns, RESIDENT_65_COLUMNS)
     id_col = next((c for c in columns if _ID_COLUMN_RE.match(c)), None)
-    issues = IssueLog("population", path)
-    fids = np.asarray(frame.index, dtype="int64")
-    n = len(frame)
+    return _Grid(frame, res_col, old_col, id_col)
 
-    # cell size, lower-left corner and centroid
+
+def _cell_centres(grid: _Grid, issues: IssueLog, path: Path) -> _Cells:
+    """Cell size, lower-left corner (from the CBS id, else the geometry) and centre."""
+    frame, n = grid.frame, len(grid.frame)
     geom = frame.geometry.values
     xmin, ymin, xmax, ymax = shapely.bounds(geom).T if n else (np.empty(0),) * 4
-    if id_col is not None:
-        cell_size_m = float(_ID_COLUMN_RE.match(id_col).group(1))
-        ids = frame[id_col].astype("string").str.strip().str.upper()
-        parts = ids.str.extract(_CELL_ID_RE)
-        x0 = pd.to_numeric(parts[0]).to_numpy(dtype=float) * 100.0
-        y0 = pd.to_numeric(parts[1]).to_numpy(dtype=float) * 100.0
-        bad_id = np.isnan(x0)
-        # a cell with an unreadable id still has its geometry
-        x0[bad_id], y0[bad_id] = xmin[bad_id], ymin[bad_id]
-        for pos in np.flatnonzero(bad_id):
-            issues.flag(
-                int(fids[pos]),
-                id_col,
-                ids.iloc[pos],
-                "cell id is not E####N####; the corner comes from the geometry",
-                "CBS ids give the lower-left corner in hectometres, e.g. E1969N5378",
-            )
-        disagree = ~bad_id & ~shapely.is_empty(geom) & (np.hypot(x0 - xmin, y0 - ymin) > 1.0)
-        if disagree.any():
-            log.warning(
-                "%s: %d cells have an id that disagrees with their geometry; the id is used",
-                path.name,
-                int(disagree.sum()),
-            )
-    else:
+    if grid.id_col is None:
         sizes = np.round(np.maximum(xmax - xmin, ymax - ymin), 3)
-        if n == 0 or not np.isfinite(sizes).any():
-            cell_size_m = float("nan")
-        else:
-            cell_size_m = float(np.median(sizes[np.isfinite(sizes)]))
-        x0, y0 = xmin, ymin
-        ids = pd.Series(_cell_ids(x0, y0, cell_size_m), index=frame.index, dtype="string")
-    cx, cy = x0 + cell_size_m / 2, y0 + cell_size_m / 2
+        finite = sizes[np.isfinite(sizes)]
+        cell_size_m = float(np.median(finite)) if len(finite) else float("nan")
+        ids = pd.Series(_cell_ids(xmin, ymin, cell_size_m), index=frame.index, dtype="string")
+        return _Cells(ids, xmin + cell_size_m / 2, ymin + cell_size_m / 2, cell_size_m)
+    cell_size_m = float(_ID_COLUMN_RE.match(grid.id_col).group(1))
+    ids = frame[grid.id_col].astype("string").str.strip().str.upper()
+    parts = ids.str.extract(_CELL_ID_RE)
+    x0 = pd.to_numeric(parts[0]).to_numpy(dtype=float) * 100.0
+    y0 = pd.to_numeric(parts[1]).to_numpy(dtype=float) * 100.0
+    bad_id = np.isnan(x0)
+    x0[bad_id], y0[bad_id] = xmin[bad_id], ymin[bad_id]  # an unreadable id: use the geometry
+    for pos in np.flatnonzero(bad_id):
+        issues.flag(
+            int(grid.fids[pos]),
+            grid.id_col,
+            ids.iloc[pos],
+            "cell id is not E####N####; the corner comes from the geometry",
+            "CBS ids give the lower-left corner in hectometres, e.g. E1969N5378",
+        )
+    disagree = ~bad_id & ~shapely.is_empty(geom) & (np.hypot(x0 - xmin, y0 - ymin) > 1.0)
+    if disagree.any():
+        log.warning(
+            "%s: %d cells have an id that disagrees with their geometry; the id is used",
+            path.name,
+            int(disagree.sum()),
+        )
+    return _Cells(ids, x0 + cell_size_m / 2, y0 + cell_size_m / 2, cell_size_m)
 
-    # area selection before validation: cells outside the area are not read
-    located = np.isfinite(cx) & np.isfinite(cy)
+
+def _select_cells(grid: _Grid, cells: _Cells, area, issues: IssueLog) -> np.ndarray:
+    """Cells inside ``area`` (all located cells without one); unlocated cells are rejected.
+
+    The area is applied before validation: cells outside it are not read at all.
+    """
+    located = cells.located
     for pos in np.flatnonzero(~located):
         issues.reject(
-            int(fids[pos]),
+            int(grid.fids[pos]),
             "geometry",
             None,
             "cell without id or geometry",
@@ -191,66 +261,74 @@ def _read_cbs_grid(path: Path, settings: PopulationSettings, area) -> ReadResult
         )
     in_area = located.copy()
     if area is not None:
-        in_area[located] = shapely.intersects_xy(area, cx[located], cy[located])
+        in_area[located] = shapely.intersects_xy(area, cells.cx[located], cells.cy[located])
+    return in_area
 
+
+def _resident_counts(grid: _Grid, settings: PopulationSettings) -> _Counts:
+    frame = grid.frame
     residents, res_imputed, res_bad = _counts(
-        frame[res_col], settings.privacy_code, settings.privacy_residents
+        frame[grid.res_col], settings.privacy_code, settings.privacy_residents
     )
-    if old_col is not None:
+    if grid.old_col is not None:
         residents_65, old_imputed, old_bad = _counts(
-            frame[old_col], settings.privacy_code, settings.privacy_residents_65_plus
+            frame[grid.old_col], settings.privacy_code, settings.privacy_residents_65_plus
         )
     else:
-        residents_65 = np.full(n, np.nan)
-        old_imputed = old_bad = np.zeros(n, dtype=bool)
+        residents_65 = np.full(len(frame), np.nan)
+        old_imputed = old_bad = np.zeros(len(frame), dtype=bool)
+    residents_65[old_bad] = np.nan
+    return _Counts(residents, res_imputed, res_bad, residents_65, old_imputed, old_bad)
 
-    use = in_area & ~res_bad
-    for pos in np.flatnonzero(in_area & res_bad):
+
+def _log_count_issues(
+    grid: _Grid,
+    cells: _Cells,
+    counts: _Counts,
+    in_area: np.ndarray,
+    settings: PopulationSettings,
+    issues: IssueLog,
+) -> None:
+    """Reject unreadable resident counts; flag imputed privacy codes and bad 65+ counts."""
+    fids, frame, res_col, old_col = grid.fids, grid.frame, grid.res_col, grid.old_col
+    use = in_area & ~counts.res_bad
+    ids = cells.ids.to_numpy(dtype=object)
+    for pos in np.flatnonzero(in_area & counts.res_bad):
         issues.reject(
             int(fids[pos]),
             res_col,
             frame[res_col].iloc[pos],
             "resident count is negative or not a number",
             f"only whole numbers >= 0 or the privacy code {settings.privacy_code} are valid",
+            record=str(ids[pos]),
         )
-    for pos in np.flatnonzero(use & res_imputed):
+    for pos in np.flatnonzero(use & counts.res_imputed):
         issues.flag(
             int(fids[pos]),
             res_col,
             settings.privacy_code,
             f"privacy code (1-4 residents): imputed {settings.privacy_residents}",
             "change population.privacy_residents in the config to impute another value",
+            record=str(ids[pos]),
         )
-    for pos in np.flatnonzero(use & old_imputed):
+    for pos in np.flatnonzero(use & counts.old_imputed):
         issues.flag(
             int(fids[pos]),
             old_col,
             settings.privacy_code,
             f"privacy code: imputed {settings.privacy_residents_65_plus} residents 65+",
             "change population.privacy_residents_65_plus in the config",
+            record=str(ids[pos]),
         )
-    for pos in np.flatnonzero(use & old_bad):
+    for pos in np.flatnonzero(use & counts.old_bad):
         issues.flag(
             int(fids[pos]),
             old_col,
             frame[old_col].iloc[pos],
             "65+ count is negative or not a number; left empty",
             "only whole numbers >= 0 or the privacy code are valid",
+            record=str(ids[pos]),
         )
-    residents_65[old_bad] = np.nan
-
-    data = _table(
-        ids.to_numpy(dtype=object)[use],
-        residents[use],
-        residents_65[use],
-        (res_imputed | old_imputed)[use],
-        cx[use],
-        cy[use],
-        cell_size_m,
-    )
-    rows_read = int(in_area.sum() + (~located).sum())
-    _log_summary(path, data, rows_read)
-    return ReadResult("population", path, data, rows_read, issues.to_frame())
 
 
 def _counts(values: pd.Series, privacy_code: int, impute: float):
@@ -314,10 +392,11 @@ def _read_raster(path: Path, area) -> ReadResult:
     import rasterio
     from pyproj import CRS, Transformer
 
+    damaged = "the file is damaged or incomplete (an interrupted download?); fetch it again"
     try:
         src = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"cannot open as a raster: {exc}", path=path) from exc
+    except rasterio.errors.RasterioError as exc:
+        raise InputError(f"cannot open as a raster: {exc}", path=path, hint=damaged) from exc
     with src:
         if src.crs is None:
             raise CrsError(
@@ -326,7 +405,10 @@ def _read_raster(path: Path, area) -> ReadResult:
             )
         if src.count > 1:
             log.info("%s has %d bands; band 1 is read as residents", path.name, src.count)
-        band = src.read(1, masked=True)
+        try:
+            band = src.read(1, masked=True)
+        except rasterio.errors.RasterioError as exc:
+            raise InputError(f"cannot read band 1: {exc}", path=path, hint=damaged) from exc
         transform = src.transform
         crs = CRS.from_user_input(src.crs.to_wkt())
     values = np.ma.filled(band.astype(float), np.nan)

@@ -6,6 +6,19 @@ Each reader takes a :class:`~bereikbaar.config.RegisterInput` (path, delimiter, 
 EPSG:28992 with a ``source_row`` column (the 1-based line number in the file; the header is
 line 1). Every repair, flag and rejection is in ``issues``.
 
+What happens to the file first (:func:`_read_csv`):
+
+* it is decoded with the configured ``encoding``; an undecodable byte, or control
+  characters after decoding (C1 controls U+0080–U+009F are what a cp1252 export read as
+  latin-1 gives), refuse the file naming the line and the encoding to set;
+* the header must not repeat a column name, and a header that only another delimiter
+  (``;``, tab, ``|``) would split refuses the file with the ``delimiter`` to set;
+* the text is split **by line**: a line with an unclosed quote is rejected on its own
+  (``unbalanced_quote``) instead of swallowing the rest of the file, a quoted field may
+  span a few lines (an address with a line break), and a line longer than
+  :data:`MAX_LINE_CHARS` is rejected with its number (``field_too_long``). So the rows
+  read are the data lines of the file.
+
 What happens to a row, in order:
 
 1. **Exact duplicates** (every field equal to an earlier row) are rejected (``duplicate``;
@@ -48,9 +61,15 @@ import shapely
 from bereikbaar._crs import RD_NEW
 from bereikbaar.config import RegisterInput
 from bereikbaar.errors import ConfigError, InputError, MissingInputError, check_crs
-from bereikbaar.inputs.coordinates import lat_lon_to_rd, parse_decimal, repair_lat_lon
-from bereikbaar.inputs.opening_hours import availability_from_text
+from bereikbaar.inputs.coordinates import (
+    lat_lon_to_rd,
+    parse_decimal,
+    plain_lat_lon_to_rd,
+    repair_lat_lon,
+)
+from bereikbaar.inputs.opening_hours import AvailabilityContext, availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog, ReadResult
+from bereikbaar.inputs.vocabulary import ACTIVE_VALUES, parse_active, parse_indoor
 
 log = logging.getLogger(__name__)
 
@@ -101,22 +120,6 @@ HUB_KINDS = {
     "ov-hub": "bus_hub",
     "bus_hub": "bus_hub",
 }
-INDOOR_VALUES = {
-    "binnen": True,
-    "indoor": True,
-    "inside": True,
-    "yes": True,
-    "ja": True,
-    "true": True,
-    "1": True,
-    "buiten": False,
-    "outdoor": False,
-    "outside": False,
-    "no": False,
-    "nee": False,
-    "false": False,
-    "0": False,
-}
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ _AED_SPEC = _Spec(
         "availability",
         "indoor",
         "owner",
+        "active",
     ),
 )
 _GP_SPEC = _Spec(
@@ -160,14 +164,21 @@ _HUB_SPEC = _Spec(
 
 # ------------------------------------------------------------------------ public API
 def read_aed_register(
-    reg: RegisterInput, *, study_area, postcodes: Path | None = None
+    reg: RegisterInput,
+    *,
+    study_area,
+    postcodes: Path | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> ReadResult:
     """Read an AED register export.
 
     Canonical columns: ``lat``, ``lon`` (required); ``id``, ``name`` (location text),
     ``street``, ``housenumber``, ``postcode``, ``place``, ``gemeente``, ``availability``
     (Dutch or OSM text), ``indoor`` (``binnen``/``buiten``, indoor/outdoor, yes/no),
-    ``owner`` (optional; ``owner`` is accepted but not kept).
+    ``owner`` (optional; ``owner`` is accepted but not kept), ``active`` (optional: when
+    mapped, a row whose value means not in use — ``inactief``, ``verwijderd``, ``buiten
+    gebruik``, ``defect``, ... see :data:`~bereikbaar.inputs.vocabulary.ACTIVE_VALUES` —
+    is rejected as ``inactive``; an unknown value is kept and flagged ``unknown_active``).
 
     Parameters
     ----------
@@ -179,6 +190,9 @@ def read_aed_register(
     postcodes
         The GeoNames postal-code table (``cfg.inputs.postcodes``) for rows without
         coordinates; ``None`` rejects such rows.
+    availability_context
+        The week and place the ``availability`` texts are evaluated for (sun times,
+        holidays); default the opening-hours module's ``DEFAULT_CONTEXT``.
 
     Returns
     -------
@@ -193,10 +207,13 @@ def read_aed_register(
     ids_seen: dict[str, int] = {}
     records = []
     for line, row in ctx.unique_rows():
+        if _inactive(ctx, line, row):
+            continue
         loc = ctx.locate(line, row)
         if loc is None:
             continue
         pending = loc.pending
+        _flag_unknown_active(ctx, row, pending)
         raw_id = row.get("id", "").strip()
         if not raw_id:
             aed_id = f"{ctx.path.stem}:row{line}"
@@ -216,8 +233,8 @@ def read_aed_register(
         else:
             aed_id = raw_id
             ids_seen[raw_id] = line
-        avail = ctx.availability(line, row, pending, what="AED")
-        indoor = _indoor(row.get("indoor", ""))
+        avail = ctx.availability(line, row, pending, what="AED", context=availability_context)
+        indoor = parse_indoor(row.get("indoor", ""))
         if indoor is None:
             pending.append(
                 (
@@ -243,7 +260,8 @@ def read_aed_register(
                 "location_quality": loc.quality,
                 "provenance": "register",
                 "source_row": line,
-                "geometry": shapely.Point(loc.x, loc.y),
+                "x": loc.x,
+                "y": loc.y,
             }
         )
     data = _frame(records, AED_COLUMNS, bool_columns=("indoor",))
@@ -251,7 +269,11 @@ def read_aed_register(
 
 
 def read_gp_register(
-    reg: RegisterInput, *, study_area, postcodes: Path | None = None
+    reg: RegisterInput,
+    *,
+    study_area,
+    postcodes: Path | None = None,
+    availability_context: AvailabilityContext | None = None,
 ) -> ReadResult:
     """Read a GP register (practices and huisartsenposten, the out-of-hours GP service).
 
@@ -285,7 +307,7 @@ def read_gp_register(
         if loc is None:
             continue
         pending = loc.pending
-        avail = ctx.availability(line, row, pending, what="GP")
+        avail = ctx.availability(line, row, pending, what="GP", context=availability_context)
         ctx.check_gemeente(row, pending)
         ctx.commit(line, pending)
         records.append(
@@ -299,7 +321,8 @@ def read_gp_register(
                 **avail,
                 "location_quality": loc.quality,
                 "source_row": line,
-                "geometry": shapely.Point(loc.x, loc.y),
+                "x": loc.x,
+                "y": loc.y,
             }
         )
     return ctx.result(_frame(records, GP_COLUMNS))
@@ -371,10 +394,39 @@ def read_hubs_register(
                 "departures_per_hour": float(dep),
                 "location_quality": loc.quality,
                 "source_row": line,
-                "geometry": shapely.Point(loc.x, loc.y),
+                "x": loc.x,
+                "y": loc.y,
             }
         )
     return ctx.result(_frame(records, HUB_COLUMNS, float_columns=("departures_per_hour",)))
+
+
+def _inactive(ctx: _Reader, line: int, row: dict[str, str]) -> bool:
+    """Reject a row whose mapped ``active`` column says the AED is not in use."""
+    if "active" not in ctx.colmap or parse_active(row["active"]) is not False:
+        return False
+    ctx.issues.reject(
+        line,
+        ctx.col("active"),
+        row["active"],
+        "inactive",
+        "the register marks this AED as not in use; it is not counted",
+    )
+    return True
+
+
+def _flag_unknown_active(ctx: _Reader, row: dict[str, str], pending: Pending) -> None:
+    if "active" in ctx.colmap and parse_active(row["active"]) is None:
+        words = ", ".join(sorted(ACTIVE_VALUES))
+        pending.append(
+            (
+                ctx.col("active"),
+                row["active"],
+                "unknown_active",
+                f"the status is not understood; the AED is counted as active; write one of {words}",
+                "flagged",
+            )
+        )
 
 
 def load_pc4_centroids(path: Path) -> pd.DataFrame:
@@ -449,12 +501,31 @@ class _Reader:
         self.area = _area_geometry(study_area)
         self.postcodes_path = postcodes
         self._pc4: pd.DataFrame | None = None
-        self.header, self.rows = _read_csv(reg)
+        self._availability: dict[tuple[str, object], tuple[str, str]] = {}
+        table = _read_csv(reg)
+        self.header, self.rows = table.header, table.rows
         self.colmap = _resolve_columns(reg, spec, self.header, self.path)
-        self.rows_read = len(self.rows)
+        for line, value, reason, hint in table.refused:
+            self.issues.reject(line, None, value, reason, hint)
+        self.rows_read = len(self.rows) + len(table.refused)
+        self._fast_xy = self._vector_locations()
 
     def col(self, canonical: str) -> str:
         return self.colmap.get(canonical, canonical)
+
+    def _vector_locations(self) -> dict[int, tuple[float, float]]:
+        """RD points of the rows with plain lat/lon inside the area, computed at once
+        (:func:`~bereikbaar.inputs.coordinates.plain_lat_lon_to_rd`); :meth:`locate` sends
+        the other rows through ``repair_lat_lon`` one by one."""
+        i_lat = self.header.index(self.colmap["lat"])
+        i_lon = self.header.index(self.colmap["lon"])
+        n = len(self.header)
+        good = [(line, f[i_lat], f[i_lon]) for line, f in self.rows if len(f) == n]
+        if not good:
+            return {}
+        lines, lats, lons = zip(*good, strict=True)
+        x, y, ok = plain_lat_lon_to_rd(lats, lons, study_area=self.area)
+        return {lines[k]: (float(x[k]), float(y[k])) for k in map(int, np.flatnonzero(ok))}
 
     def unique_rows(self):
         """Canonical-name dicts of the rows, exact duplicates rejected."""
@@ -493,6 +564,9 @@ class _Reader:
 
     def locate(self, line: int, row: dict[str, str]) -> _Location | None:
         """The point of a row in RD metres, or None when it was rejected."""
+        fast = self._fast_xy.get(line)
+        if fast is not None:
+            return _Location(fast[0], fast[1], "exact", [])
         lat_col, lon_col = self.col("lat"), self.col("lon")
         res = repair_lat_lon(row["lat"], row["lon"], study_area=self.area)
         cols = {"lat": lat_col, "lon": lon_col, "lat,lon": f"{lat_col},{lon_col}"}
@@ -562,7 +636,9 @@ class _Reader:
         )
         return _Location(x, y, "postcode", [flag])
 
-    def availability(self, line: int, row: dict[str, str], pending: Pending, *, what: str):
+    def availability(
+        self, line: int, row: dict[str, str], pending: Pending, *, what: str, context=None
+    ):
         text = row.get("availability", "")
         if "availability" not in self.colmap:
             return {
@@ -570,7 +646,14 @@ class _Reader:
                 "availability_status": "unknown",
                 "open_hours": "",
             }
-        status, schedule = availability_from_text(text)
+        key = (text, context)  # registers repeat a few texts many times
+        if key not in self._availability:
+            status, schedule = availability_from_text(text, context=context)
+            self._availability[key] = (
+                status,
+                "" if schedule is None else schedule.to_open_hours_string(),
+            )
+        status, open_hours = self._availability[key]
         if status == "unknown":
             hint = (
                 "availability is empty"
@@ -590,7 +673,7 @@ class _Reader:
         return {
             "availability": text.strip(),
             "availability_status": status,
-            "open_hours": "" if schedule is None else schedule.to_open_hours_string(),
+            "open_hours": open_hours,
         }
 
     def check_gemeente(self, row: dict[str, str], pending: Pending) -> None:
@@ -609,10 +692,19 @@ class _Reader:
         for column, value, reason, hint, action in pending:
             self.issues.add(line, column, value, reason, hint, action)
 
+    def record_ids(self, issues: pd.DataFrame) -> pd.Series:
+        """The register's own id of each issue's row (``id``, else ``name``; empty if none)."""
+        key = next((k for k in ("id", "name") if k in self.colmap), None)
+        if key is None or len(issues) == 0:
+            return pd.Series(None, index=issues.index, dtype="object")
+        pos = self.header.index(self.colmap[key])
+        by_line = {line: f[pos].strip() for line, f in self.rows if len(f) > pos and f[pos].strip()}
+        return issues["row"].map(by_line).astype("object")
+
     def result(self, data: gpd.GeoDataFrame) -> ReadResult:
-        result = ReadResult(
-            self.spec.input, self.path, data, self.rows_read, self.issues.to_frame()
-        )
+        issues = self.issues.to_frame()
+        issues["record_id"] = self.record_ids(issues)
+        result = ReadResult(self.spec.input, self.path, data, self.rows_read, issues)
         if result.rows_read != result.rows_used + result.rows_rejected:  # pragma: no cover
             raise AssertionError(f"{self.path.name}: rows read != used + rejected")
         log.info(
@@ -640,41 +732,195 @@ def _area_geometry(study_area):
     return study_area
 
 
-def _read_csv(reg: RegisterInput) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and ``(line number, fields)`` per record; blank lines are skipped."""
+#: Longest line (and so field) read: Python's csv module refuses longer fields; such a
+#: line is rejected with its number instead of refusing the whole file.
+MAX_LINE_CHARS = 131_072
+#: A quoted field may span this many lines at most (an address with a line break).
+MAX_RECORD_LINES = 20
+_DELIMITERS = (",", ";", "\t", "|")
+# C0 controls other than tab/newline/return, and C1 controls (U+0080-U+009F): text never
+# holds them; they mean the file was decoded with the wrong encoding.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f]")
+_LATIN1 = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "8859", "cp819", "iso-ir-100"}
+
+
+@dataclass(frozen=True)
+class _Csv:
+    """A register file split into records: header, ``(line, fields)`` per record, and the
+    lines refused as structure errors ``(line, value, reason, hint)``."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    refused: list[tuple[int, str, str, str]]
+
+
+def _read_csv(reg: RegisterInput) -> _Csv:
+    """Decode and split a register by line (see :func:`_split_records`); blank lines skipped."""
     path = Path(reg.path)
     if not path.is_file():
         raise MissingInputError(
             "register file not found", path=path, hint="check the path in the config's [inputs]"
         )
-    encoding = (
-        "utf-8-sig" if reg.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else reg.encoding
-    )
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        with path.open(encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=reg.delimiter)
-            header: list[str] | None = None
-            last = 0
-            for fields in reader:
-                start, last = last + 1, reader.line_num
-                if not fields or all(not f.strip() for f in fields):
-                    continue
-                if header is None:
-                    header = [f.strip() for f in fields]
-                    continue
-                rows.append((start, fields))
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"cannot decode the file as {reg.encoding}: {exc.reason} at byte {exc.start}",
-            path=path,
-            hint='set encoding = "latin-1" (or the file\'s encoding) for this register',
-        ) from None
-    except csv.Error as exc:
-        raise InputError(f"not a readable CSV file: {exc}", path=path) from None
-    if header is None:
+    text = _decode(path, reg.encoding)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
         raise InputError("the file is empty (no header line)", path=path)
-    return header, rows
+    header = [f.strip() for f in next(csv.reader([lines[first]], delimiter=reg.delimiter))]
+    _check_header(header, lines[first], reg, path, first + 1)
+    rows, refused = _split_records(lines, first + 1, reg.delimiter, len(header))
+    return _Csv(header, rows, refused)
+
+
+def _decode(path: Path, encoding: str) -> str:
+    """The file's text in ``encoding``; refused when it holds bytes or characters that mean
+    the encoding is wrong (an undecodable byte, or control characters)."""
+    data = path.read_bytes()
+    norm = encoding.lower().replace("_", "-")
+    codec = "utf-8-sig" if norm in ("utf-8", "utf8") else encoding
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        hint = (
+            'set encoding = "cp1252" (Windows/Excel exports) for this register'
+            if norm in ("utf-8", "utf8")
+            else "set encoding to the file's encoding for this register"
+        )
+        raise InputError(
+            f"cannot decode the file as {encoding}: {exc.reason} at byte {exc.start}",
+            path=path,
+            row=line,
+            hint=hint,
+        ) from None
+    bad = _CONTROL_RE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        char = bad.group()
+        if "\x80" <= char <= "\x9f":
+            hint = (
+                'the file is Windows text: set encoding = "cp1252" (latin-1 turns its quotes, '
+                "dashes and euro signs into control characters)"
+                if norm in _LATIN1
+                else 'set encoding = "cp1252" or the encoding the file was written in'
+            )
+        elif char == "\x00":
+            hint = 'NUL bytes: the file is probably UTF-16; set encoding = "utf-16"'
+        else:
+            hint = "remove the control character, or set the file's real encoding"
+        raise InputError(
+            f"control character U+{ord(char):04X} after decoding as {encoding}: the encoding "
+            "is wrong or the file is damaged",
+            path=path,
+            row=line,
+            hint=hint,
+        )
+    return text
+
+
+def _check_header(header: list[str], raw: str, reg: RegisterInput, path: Path, line: int) -> None:
+    """Refuse a duplicated column name, and a header that another delimiter would split."""
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(header, start=1):
+        if name in seen and name:
+            raise InputError(
+                f"column {name!r} appears twice in the header (columns {seen[name]} and {pos})",
+                path=path,
+                row=line,
+                column=name,
+                hint="rename or remove one of them; a duplicated column would silently win",
+            )
+        seen[name] = pos
+    if len(header) > 1:
+        return
+    counts = {d: raw.count(d) for d in _DELIMITERS if d != reg.delimiter}
+    best = max(counts, key=counts.get)
+    if counts[best] > 0:
+        raise InputError(
+            f"the header splits into 1 column with delimiter {reg.delimiter!r} but into "
+            f"{counts[best] + 1} with {best!r}",
+            path=path,
+            row=line,
+            hint=f"set delimiter = {best!r} for this register in the config",
+        )
+
+
+def _split_records(
+    lines: list[str], start: int, delimiter: str, n_fields: int
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str, str, str]]]:
+    """Records of ``lines[start:]`` with their 1-based line numbers.
+
+    A line with an even number of ``"`` is one record. A line with an odd number opens a
+    quoted field: the record runs to the line that closes it (at most
+    :data:`MAX_RECORD_LINES`) if that gives the header's number of fields; else, if the line
+    alone has the header's number of fields, the quote is text inside a field
+    (``Scherm 5"``); otherwise only this line is refused (``unbalanced_quote``) and reading goes on at the next line, so
+    one stray quote never swallows the rest of the file. Over-long lines are refused
+    (``field_too_long``). Each data line ends up in exactly one record or refusal.
+    """
+    singles: list[int] = []
+    blocks: list[tuple[int, int]] = []  # (first line index, end index exclusive)
+    refused: list[tuple[int, str, str, str]] = []
+    i, n = start, len(lines)
+    while i < n:
+        line = lines[i]
+        if not line.strip():
+            i += 1
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            refused.append(_too_long(i + 1, line))
+            i += 1
+            continue
+        if line.count('"') % 2 == 0:
+            singles.append(i)
+            i += 1
+            continue
+        end, quotes = i + 1, line.count('"')
+        while end < n and end - i < MAX_RECORD_LINES and quotes % 2:
+            quotes += lines[end].count('"')
+            end += 1
+        block = "\n".join(lines[i:end])
+        if quotes % 2 == 0 and len(block) <= MAX_LINE_CHARS:
+            fields = next(csv.reader([block], delimiter=delimiter))
+            if len(fields) == n_fields:
+                blocks.append((i, end))
+                i = end
+                continue
+        if len(next(csv.reader([line], delimiter=delimiter))) == n_fields:
+            singles.append(i)  # a stray quote inside an unquoted field: plain text
+            i += 1
+            continue
+        refused.append(
+            (
+                i + 1,
+                line[:200],
+                "unbalanced_quote",
+                'a quote (") opens a field that is not closed on this line; close it or '
+                'double it ("") inside a quoted value',
+            )
+        )
+        i += 1
+    records = dict(
+        zip(
+            singles,
+            csv.reader((lines[k] for k in singles), delimiter=delimiter),
+            strict=True,
+        )
+    )
+    for first, end in blocks:
+        records[first] = next(csv.reader(["\n".join(lines[first:end])], delimiter=delimiter))
+    rows = [(k + 1, records[k]) for k in sorted(records)]
+    return rows, refused
+
+
+def _too_long(line_no: int, line: str) -> tuple[int, str, str, str]:
+    return (
+        line_no,
+        line[:200],
+        "field_too_long",
+        f"the line holds {len(line):,} characters (at most {MAX_LINE_CHARS:,} are read); "
+        "a register field is short text: check the export",
+    )
 
 
 def _resolve_columns(
@@ -699,6 +945,9 @@ def _resolve_columns(
         if canonical in spec.required or canonical in reg.columns:
             close = difflib.get_close_matches(name, header, n=2, cutoff=0.5)
             guess = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+            other = [d for d in _DELIMITERS if d != reg.delimiter and any(d in h for h in header)]
+            if other:
+                guess += f"the header holds {other[0]!r}: set delimiter = {other[0]!r}? "
             raise InputError(
                 f"column {name!r} ({canonical}) not found; the file has columns "
                 f"{', '.join(header)}",
@@ -708,14 +957,6 @@ def _resolve_columns(
                 f'{canonical} = "<column name>"',
             )
     return colmap
-
-
-def _indoor(value: str) -> Any:
-    """True/False, pd.NA when empty, None when the text is not understood."""
-    text = value.strip().lower()
-    if not text:
-        return pd.NA
-    return INDOOR_VALUES.get(text)
 
 
 def _street(row: Mapping[str, str]) -> str:
@@ -737,7 +978,13 @@ def _frame(
     bool_columns: tuple[str, ...] = (),
     float_columns: tuple[str, ...] = (),
 ) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame = pd.DataFrame.from_records(
+        records, columns=[c for c in columns if c != "geometry"] + ["x", "y"]
+    )
+    frame["geometry"] = shapely.points(
+        frame.pop("x").to_numpy(float), frame.pop("y").to_numpy(float)
+    )
+    frame = frame[columns]
     dtypes: dict[str, Any] = {c: "str" for c in columns if c not in ("geometry", "source_row")}
     dtypes.update({c: "boolean" for c in bool_columns})
     dtypes.update({c: "float64" for c in float_columns})

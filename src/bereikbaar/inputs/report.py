@@ -36,7 +36,19 @@ AED_SCHEMA = [
     "provenance",
     "geometry",
 ]
-ISSUE_COLUMNS = ["input", "file", "row", "column", "value", "reason", "hint", "action"]
+#: ``record_id`` is the record's own id where it has one: the register's AED id (else the
+#: name of a practice or hub), ``osm:n123`` for OSM objects, the cell id for the population.
+ISSUE_COLUMNS = [
+    "input",
+    "file",
+    "row",
+    "record_id",
+    "column",
+    "value",
+    "reason",
+    "hint",
+    "action",
+]
 Action = Literal["rejected", "repaired", "flagged"]
 
 
@@ -57,12 +69,15 @@ class IssueLog:
         reason: str,
         hint: str,
         action: Action,
+        *,
+        record: str | None = None,
     ) -> None:
         self._rows.append(
             {
                 "input": self.input,
                 "file": str(self.file),
                 "row": row,
+                "record_id": record,
                 "column": column,
                 "value": None if value is None else str(value),
                 "reason": reason,
@@ -71,14 +86,14 @@ class IssueLog:
             }
         )
 
-    def reject(self, row, column, value, reason, hint) -> None:
-        self.add(row, column, value, reason, hint, "rejected")
+    def reject(self, row, column, value, reason, hint, *, record: str | None = None) -> None:
+        self.add(row, column, value, reason, hint, "rejected", record=record)
 
-    def repair(self, row, column, value, reason, hint) -> None:
-        self.add(row, column, value, reason, hint, "repaired")
+    def repair(self, row, column, value, reason, hint, *, record: str | None = None) -> None:
+        self.add(row, column, value, reason, hint, "repaired", record=record)
 
-    def flag(self, row, column, value, reason, hint) -> None:
-        self.add(row, column, value, reason, hint, "flagged")
+    def flag(self, row, column, value, reason, hint, *, record: str | None = None) -> None:
+        self.add(row, column, value, reason, hint, "flagged", record=record)
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._rows, columns=ISSUE_COLUMNS)
@@ -146,3 +161,77 @@ class ReadResult:
             "rejected_reasons": dict(self.reasons("rejected")),
             "repaired_reasons": dict(self.reasons("repaired")),
         }
+
+
+# ---------------------------------------------------------------- the data-check report
+#: Order of the inputs in the report: the registers people maintain first, then OSM, then
+#: the population grid (whose privacy rows are many and expected).
+REPORT_ORDER = (
+    "aed_register",
+    "gp_register",
+    "hubs_register",
+    "osm_aeds",
+    "osm_pois",
+    "osm_places",
+    "population",
+)
+REPORT_COLUMNS = ["input", "row", "record_id", "column", "value", "reason", "hint", "action",
+                  "count", "file"]  # fmt: skip
+#: Issues summarised into one line per (input, column, reason) unless ``all_rows``: the
+#: population grid's privacy-code imputations (one per small cell, thousands of them).
+SUMMARISED_REASON_PREFIX = "privacy code"
+
+
+def issues_report(results, *, all_rows: bool = False) -> pd.DataFrame:
+    """Every repair, flag and rejection of several inputs as one table for people to read.
+
+    Parameters
+    ----------
+    results
+        :class:`ReadResult` objects (``check_inputs(cfg)``).
+    all_rows
+        Keep every population privacy imputation as its own line (the CLI's ``--all-rows``);
+        by default they are summarised into one line per column with their ``count``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`REPORT_COLUMNS`: the issue columns with ``record_id`` (the AED id, OSM id or
+        cell id) in its own column, and ``count`` (1, or the number of lines a summary line
+        stands for). Register inputs come first (:data:`REPORT_ORDER`), then by row, record
+        and reason; the order is deterministic.
+    """
+    frames = [r.issues for r in results if len(r.issues)]
+    if not frames:
+        return pd.DataFrame(columns=REPORT_COLUMNS)
+    table = pd.concat(frames, ignore_index=True).reindex(columns=ISSUE_COLUMNS)
+    table["count"] = 1
+    if not all_rows:
+        table = _summarise(table)
+    rank = {name: i for i, name in enumerate(REPORT_ORDER)}
+    table["_rank"] = table["input"].map(rank).fillna(len(rank)).astype(int)
+    table["_record"] = table["record_id"].fillna("").astype(str)
+    table = table.sort_values(
+        ["_rank", "input", "row", "_record", "reason"], kind="stable", na_position="last"
+    )
+    return table[REPORT_COLUMNS].reset_index(drop=True)
+
+
+def _summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Population privacy imputations → one line per (input, file, column, reason, action)."""
+    many = (table["input"] == "population") & table["reason"].astype(str).str.startswith(
+        SUMMARISED_REASON_PREFIX
+    )
+    if not many.any():
+        return table
+    keys = ["input", "file", "column", "reason", "hint", "action"]
+    groups = table[many].groupby(keys, sort=True, dropna=False)
+    summary = groups.agg(value=("value", "first"), count=("reason", "size")).reset_index()
+    summary["row"] = pd.NA
+    summary["record_id"] = None
+    summary["value"] = (
+        summary["count"].map(lambda n: f"{n} cells") + ", value " + summary["value"].astype(str)
+    )
+    return pd.concat([table[~many], summary[table.columns]], ignore_index=True).astype(
+        {"row": "Int64"}
+    )

@@ -1,0 +1,288 @@
+"""The Dorpshub orchestrator and the public functions on its result."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from bereikbaar._crs import RD_NEW
+from bereikbaar.config import DorpshubSettings, TravelProfile
+from bereikbaar.dorpshub._cores import rank_villages
+from bereikbaar.dorpshub._phases import (
+    RoadTravelTimes,
+    assign_cells_to_villages,
+    choose_hubs,
+    hub_reach,
+    networks_used,
+    norm_shares,
+    service_times,
+    snap_inputs,
+)
+from bereikbaar.dorpshub._prepare import as_polygon, prepare_inputs
+from bereikbaar.dorpshub._tables import (
+    assumptions_nl,
+    build_summary,
+    build_tables,
+    what_if_from_tables,
+)
+from bereikbaar.dorpshub._types import (
+    CellAssignment,
+    DorpshubResult,
+    PreparedInputs,
+    Tables,
+    WhatIfHub,
+)
+from bereikbaar.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def compute_dorpshub(
+    *,
+    gemeente: str,
+    gemeente_geometry,
+    villages: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    networks: Mapping[str, Any],
+    settings: DorpshubSettings,
+    profiles: Mapping[str, TravelProfile],
+    max_snap_m: float = 500.0,
+    outline: gpd.GeoDataFrame | None = None,
+    sources_note: str = "",
+) -> DorpshubResult:
+    """Village access per service and mode, norms, scores and hub choice.
+
+    Parameters
+    ----------
+    gemeente
+        Name of the municipality (for labels).
+    gemeente_geometry
+        The municipality polygon (EPSG:28992). Only places inside it are villages, and
+        only cells whose centroid lies inside it are counted.
+    villages
+        Places (``read_places``): ``name``, ``geometry`` and optionally ``place_id``,
+        ``place`` (kept when in ``settings.place_kinds``).
+    cells
+        Population cells (``read_population``): ``cell_id``, ``residents``,
+        ``residents_65_plus``, ``geometry`` (centroid).
+    services
+        Service points for the municipality plus a halo: ``kind``, ``name``,
+        ``departures_per_hour`` (optional; trains/buses per hour), ``geometry``.
+    networks
+        ``Network`` per network name (``walk``, ``bike``, ``drive``); every profile used
+        needs its network.
+    settings
+        :class:`~bereikbaar.config.DorpshubSettings`.
+    profiles
+        Travel profiles by name (``cfg.profiles``).
+    max_snap_m
+        Points farther than this (metres) from any edge are not routed.
+    outline
+        The municipality as a one-row GeoDataFrame (``gemeente``, geometry), kept on the
+        result for maps and reports; None: made from ``gemeente_geometry``.
+    sources_note
+        Data sources text kept on the result for maps and reports.
+
+    Returns
+    -------
+    DorpshubResult
+    """
+    geom = as_polygon(gemeente_geometry)
+    road = {"networks": networks, "settings": settings, "profiles": profiles}
+    prep = prepare_inputs(villages=villages, cells=cells, services=services, geometry=geom, **road)
+    log.info("%s: %d villages, %d cells", gemeente, prep.n_villages, prep.n_cells)
+    modes = networks_used(settings, profiles)
+    snaps = snap_inputs(prep, networks=networks, modes=modes, max_snap_m=max_snap_m)
+    nearest = RoadTravelTimes(networks=networks, profiles=profiles, snaps=snaps)
+    cell_villages = assign_cells_to_villages(prep, snaps, **road)
+    _log_unplaced(gemeente, prep, cell_villages, max_snap_m=max_snap_m)
+    times = service_times(prep, nearest)
+    shares = norm_shares(prep, times, cell_villages)
+    reach = hub_reach(prep, snaps, nearest, **road)
+    hubs = choose_hubs(prep, cell_villages, reach, settings=settings)
+    tables = build_tables(
+        gemeente,
+        prep,
+        snaps=snaps,
+        cells=cell_villages,
+        times=times,
+        shares=shares,
+        reach=reach,
+        village_network=profiles[settings.village_profile].network,
+    )
+    what_if = _configured_what_if(gemeente, prep, tables, reach.frame, settings)
+    assumptions = assumptions_nl(
+        prep, times, settings=settings, profiles=profiles, max_snap_m=max_snap_m
+    )
+    summary = build_summary(
+        gemeente,
+        prep,
+        cells=cell_villages,
+        shares=shares,
+        tables=tables,
+        hubs=hubs,
+        what_if=what_if,
+        settings=settings,
+        assumptions=assumptions,
+    )
+    return DorpshubResult(
+        gemeente=gemeente,
+        villages=tables.villages,
+        table=tables.table,
+        services=tables.services,
+        hubs=hubs,
+        cells=tables.cells,
+        buitengebied=cell_villages.buitengebied,
+        summary=summary,
+        assumptions=assumptions,
+        hub_reach=reach.frame,
+        settings=settings,
+        what_if=what_if,
+        outline=outline if outline is not None else _outline(gemeente, geom),
+        sources_note=sources_note,
+        norms=prep.norms,
+        profiles=tuple(dict.fromkeys(p for _, p in prep.pairs)),
+        service_kinds=tuple(dict.fromkeys(s for s, _ in prep.pairs)),
+    )
+
+
+def _outline(gemeente: str, geom) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"gemeente": [gemeente]}, geometry=[geom], crs=RD_NEW)
+
+
+def _log_unplaced(
+    gemeente: str, prep: PreparedInputs, cells: CellAssignment, *, max_snap_m: float
+) -> None:
+    flagged = cells.cell_flagged
+    if flagged.any():
+        log.warning(
+            "%s: %d cell(s) with %.0f residents lie more than %g m from the village network; "
+            "counted as buitengebied",
+            gemeente,
+            int(flagged.sum()),
+            float(prep.cells["residents"].to_numpy(float)[flagged].sum()),
+            max_snap_m,
+        )
+    if cells.village_flagged.any():
+        log.warning(
+            "%s: village(s) %s lie more than %g m from the village network and get no cells",
+            gemeente,
+            ", ".join(prep.villages["village"].to_numpy()[cells.village_flagged]),
+            max_snap_m,
+        )
+
+
+def _configured_what_if(
+    gemeente: str,
+    prep: PreparedInputs,
+    tables: Tables,
+    hub_reach_frame: pd.DataFrame,
+    settings: DorpshubSettings,
+) -> WhatIfHub | None:
+    """The what-if for ``settings.what_if_village`` when it is a village here, else None."""
+    names = prep.villages["village"].astype(str).tolist()
+    village = settings.what_if_village
+    if village is None:
+        return None
+    if village not in names:
+        log.debug("%s: what-if village %s is not in this municipality", gemeente, village)
+        return None
+    return what_if_from_tables(
+        gemeente=gemeente,
+        village=village,
+        village_names=names,
+        cells=tables.cells,
+        hub_reach=hub_reach_frame,
+        settings=settings,
+    )
+
+
+# ------------------------------------------------------------------------- what-if
+def what_if_hub(
+    result_or_inputs: DorpshubResult | Mapping[str, Any], village_name: str
+) -> WhatIfHub:
+    """Add a hub at ``village_name`` and report who newly reaches a hub within the norm.
+
+    A new hub is assumed to offer the hub service level (at least
+    ``hub_min_departures_per_hour`` departures); a resident *gains* when their cell lies
+    within ``hub_max_min`` of the new hub by ``hub_profile`` and was not within that time
+    of an existing station or bus hub with that service level. Uses the result's stored
+    ``hub_reach``: no routing.
+
+    Parameters
+    ----------
+    result_or_inputs
+        A :class:`DorpshubResult`, or the keyword arguments of :func:`compute_dorpshub`
+        (computed first; prefer passing the result you already have).
+    village_name
+        A village of the municipality, e.g. ``"Grolloo"``.
+
+    Returns
+    -------
+    WhatIfHub
+    """
+    if isinstance(result_or_inputs, DorpshubResult):
+        result = result_or_inputs
+    else:
+        result = compute_dorpshub(**dict(result_or_inputs))
+    names = result.villages["village"].astype(str).tolist()
+    if village_name not in names:
+        close = difflib.get_close_matches(village_name, names, n=3)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ConfigError(
+            f"{village_name!r} is not a village of {result.gemeente}{hint} (villages: "
+            f"{', '.join(sorted(names)[:20])}{', ...' if len(names) > 20 else ''})"
+        )
+    return what_if_from_tables(
+        gemeente=result.gemeente,
+        village=village_name,
+        village_names=names,
+        cells=result.cells,
+        hub_reach=result.hub_reach,
+        settings=result.settings,
+    )
+
+
+RANK_ACROSS_COLUMNS = [
+    "gemeente",
+    "village_id",
+    "village",
+    "residents",
+    "score",
+    "n_failed_norms",
+    "rank_gemeente",
+    "rank_across",
+]
+
+
+def rank_villages_across(results: Iterable[DorpshubResult]) -> pd.DataFrame:
+    """Rank the villages of several municipalities together (1 = worst access).
+
+    Returns a DataFrame ``gemeente``, ``village_id``, ``village``, ``residents``,
+    ``score``, ``n_failed_norms``, ``rank_gemeente``, ``rank_across``, worst first. Scores
+    are comparable because every municipality uses the same norms (check
+    ``settings.norms``).
+    """
+    cols = RANK_ACROSS_COLUMNS[1:-1]
+    parts = []
+    for r in results:
+        v = pd.DataFrame(r.villages[cols])
+        v.insert(0, "gemeente", r.gemeente)
+        parts.append(v)
+    if not parts:
+        return pd.DataFrame(columns=RANK_ACROSS_COLUMNS)
+    allv = pd.concat(parts, ignore_index=True)
+    key = (allv["gemeente"] + "\x00" + allv["village"]).to_numpy(str)
+    allv["rank_across"] = rank_villages(
+        allv["score"].to_numpy(float),
+        allv["n_failed_norms"].to_numpy(),
+        allv["residents"].to_numpy(float),
+        key,
+    )
+    return allv.sort_values("rank_across", ignore_index=True)
