@@ -368,7 +368,9 @@ def test_ov_minutes_hand_worked_with_walking_fallback():
     net, feed, origins, dest, deps = _line_feed()
     walk = TravelProfile("walk", "walk", speed_kmh=3.6)  # 1 m/s: metres are seconds
     window = TransitWindow("m", "We", "07:00", "08:00")
-    ts = TransitSettings(service_date="2026-03-02", windows=(window,), max_travel_min=180)
+    ts = TransitSettings(
+        service_date="2026-03-02", windows=(window,), max_travel_min=180, norm_window="m"
+    )
     legs = walk_legs(
         net, stops=feed.stops, origins=origins, destinations=dest, profile=walk, settings=ts
     )

@@ -691,7 +691,7 @@ def config_from_dict(
         dorpshub=_build(DorpshubSettings, dict(raw.get("dorpshub", {})), f"{where} [dorpshub]"),
         transit=_build(
             TransitSettings,
-            _resolved(raw.get("transit", {}), "gtfs", resolve),
+            _resolved(raw.get("transit", {}), "gtfs", data_root),
             f"{where} [transit]",
         ),
         data_root=data_root,
@@ -745,11 +745,12 @@ def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile
     return prof
 
 
-def _resolved(raw: Mapping[str, Any], key: str, resolve) -> dict[str, Any]:
+def _resolved(raw: Mapping[str, Any], key: str, data_root: Path) -> dict[str, Any]:
     """``raw`` with the path under ``key`` resolved against the data root."""
     raw = dict(raw)
     if raw.get(key) is not None:
-        raw[key] = resolve(raw[key])
+        q = Path(raw[key]).expanduser()
+        raw[key] = q if q.is_absolute() else data_root / q
     return raw
 
 
