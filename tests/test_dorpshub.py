@@ -1016,6 +1016,7 @@ def test_hand_without_car_and_hub_departures_from_the_feed(hand_ov: DorpshubResu
     # the bus hub at x = 2000 has no stop within 300 m: 0 departures from the feed
     hub = hand_ov.services[hand_ov.services["kind"] == "bus_hub"]
     assert list(hub["departures_per_hour"]) == [0.0]
+    assert list(hub["departures_source"]) == ["gtfs"]
 
 
 def test_without_a_feed_ov_norms_are_left_out():

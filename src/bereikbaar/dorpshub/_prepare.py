@@ -236,8 +236,9 @@ def _prepare_services(services: gpd.GeoDataFrame, kinds: set[str]) -> gpd.GeoDat
         geometry=s.geometry.to_numpy(),
         crs=RD_NEW,
     )
-    if "source" in s.columns:
-        out["source"] = s["source"].astype(object).to_numpy(object)
+    for col in ("source", "departures_source"):
+        if col in s.columns:
+            out[col] = s[col].astype(object).to_numpy(object)
     out = out.sort_values(["kind", "name", "_x", "_y"], kind="stable", ignore_index=True)
     out = out.drop(columns=["_x", "_y"])
     out["departures_per_hour"] = fill_departures(out, radius_m=SAME_HUB_M)

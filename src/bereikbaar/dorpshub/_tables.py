@@ -180,6 +180,8 @@ def _service_table(prep: PreparedInputs, snapped) -> gpd.GeoDataFrame:
     )
     if "source" in svc.columns:
         out.insert(3, "source", svc["source"].to_numpy(object))
+    if "departures_source" in svc.columns:  # "gtfs" when the departures come from the feed
+        out.insert(3, "departures_source", svc["departures_source"].to_numpy(object))
     return out
 
 
