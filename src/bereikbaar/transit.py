@@ -66,7 +66,9 @@ class Timetable:
     ``departure_s[pattern_time_ptr[p] + t * n_stops_p + i]`` (likewise ``arrival_s``,
     ``pickup``, ``drop_off``). ``stop_pattern_*`` list the (pattern, position) pairs at each
     stop; ``transfer_*`` the walking transfers from each stop (``transfer_s`` already at
-    least ``min_transfer_s``); ``min_transfer_s`` also applies at the same stop.
+    least ``min_transfer_s``); ``min_transfer_s`` also applies at the same stop;
+    ``stop_board_*`` the sorted times a vehicle can be boarded at each stop (a departure
+    minute that catches no new one at the access stops changes no label and is skipped).
     """
 
     n_stops: int
@@ -85,6 +87,8 @@ class Timetable:
     transfer_to: np.ndarray
     transfer_s: np.ndarray
     min_transfer_s: float
+    stop_board_ptr: np.ndarray
+    stop_board_s: np.ndarray
 
     @property
     def n_patterns(self) -> int:
@@ -143,7 +147,21 @@ def build_timetable(
         transfer_to=tr["to_stop"].to_numpy(np.int64),
         transfer_s=np.maximum(tr["time_s"].to_numpy(np.float64), float(min_transfer_s)),
         min_transfer_s=float(min_transfer_s),
+        **_boarding_times(stop_times, n_stops),
     )
+
+
+def _boarding_times(stop_times: pd.DataFrame, n_stops: int) -> dict[str, np.ndarray]:
+    """Per stop, the sorted times at which a vehicle can be boarded there."""
+    board = stop_times[stop_times["pickup"].to_numpy(bool)]
+    stop = board["stop"].to_numpy(np.int64)
+    dep = board["departure_s"].to_numpy(np.float64)
+    order = np.lexsort((dep, stop))
+    counts = np.bincount(stop, minlength=n_stops) if len(stop) else np.zeros(n_stops, int)
+    return {
+        "stop_board_ptr": np.r_[0, np.cumsum(counts)].astype(np.int64),
+        "stop_board_s": dep[order],
+    }
 
 
 def _patterns(stop_times: pd.DataFrame) -> dict:
@@ -310,9 +328,45 @@ def _rounds(tt_arrays, sp_ptr, sp_pat, sp_pos, tr, marked, ready, tau, n_rounds)
 
 
 @numba.njit(cache=True)
-def _range_raptor(tt_arrays, stop_idx, tr, acc_ptr, acc_stop, acc_s, eg, departures, n_rounds):
+def _new_boarding(acc_ptr, acc_stop, acc_s, o, t0, ready, board_ptr, board_s):
+    """True if leaving at ``t0`` catches a departure at an access stop that the current
+    labels (from a later departure minute) could not: else every label, and so every
+    arrival, stays the same and the rounds can be skipped."""
+    for j in range(acc_ptr[o], acc_ptr[o + 1]):
+        s = acc_stop[j]
+        r = t0 + acc_s[j]
+        old = ready[0, s]
+        if r >= old:
+            continue
+        lo, hi = board_ptr[s], board_ptr[s + 1]
+        while lo < hi:  # first boardable departure at or after r
+            mid = (lo + hi) // 2
+            if board_s[mid] < r:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < board_ptr[s + 1] and board_s[lo] < old:
+            return True
+    return False
+
+
+@numba.njit(cache=True)
+def _best_arrivals(tau, k, eg_ptr, eg_group, eg_s, best):
+    for s in range(tau.shape[1]):
+        a = tau[k, s]
+        if a == np.inf:
+            continue
+        for j in range(eg_ptr[s], eg_ptr[s + 1]):
+            v = a + eg_s[j]
+            if v < best[eg_group[j]]:
+                best[eg_group[j]] = v
+
+
+@numba.njit(cache=True)
+def _range_raptor(tt_arrays, stop_idx, tr, acc, eg, departures, n_rounds):
     """Earliest arrival per origin, group and departure (departures sorted descending)."""
-    (sp_ptr, sp_pat, sp_pos) = stop_idx
+    (sp_ptr, sp_pat, sp_pos, board_ptr, board_s) = stop_idx
+    (acc_ptr, acc_stop, acc_s) = acc
     (eg_ptr, eg_group, eg_s, n_groups) = eg
     n_stops = len(sp_ptr) - 1
     n_orig = len(acc_ptr) - 1
@@ -321,22 +375,18 @@ def _range_raptor(tt_arrays, stop_idx, tr, acc_ptr, acc_stop, acc_s, eg, departu
         ready = np.full((n_rounds + 1, n_stops), np.inf)
         tau = np.full((n_rounds + 1, n_stops), np.inf)
         marked = np.zeros(n_stops, np.bool_)
+        best = np.full(n_groups, np.inf)
         for d in range(len(departures)):
             t0 = departures[d]
-            for j in range(acc_ptr[o], acc_ptr[o + 1]):
-                if _improve(ready, 0, acc_stop[j], t0 + acc_s[j]):
-                    marked[acc_stop[j]] = True
-            _rounds(tt_arrays, sp_ptr, sp_pat, sp_pos, tr, marked, ready, tau, n_rounds)
-            marked[:] = False
-            for s in range(n_stops):
-                a = tau[n_rounds, s]
-                if a == np.inf:
-                    continue
-                for j in range(eg_ptr[s], eg_ptr[s + 1]):
-                    g = eg_group[j]
-                    v = a + eg_s[j] - t0
-                    if v < out[o, g, d]:
-                        out[o, g, d] = v
+            if _new_boarding(acc_ptr, acc_stop, acc_s, o, t0, ready, board_ptr, board_s):
+                for j in range(acc_ptr[o], acc_ptr[o + 1]):
+                    if _improve(ready, 0, acc_stop[j], t0 + acc_s[j]):
+                        marked[acc_stop[j]] = True
+                _rounds(tt_arrays, sp_ptr, sp_pat, sp_pos, tr, marked, ready, tau, n_rounds)
+                marked[:] = False
+                _best_arrivals(tau, n_rounds, eg_ptr, eg_group, eg_s, best)
+            for g in range(n_groups):
+                out[o, g, d] = best[g] - t0
     return out
 
 
@@ -398,11 +448,15 @@ def transit_times(
             tt.pickup,
             tt.drop_off,
         ),
-        (tt.stop_pattern_ptr, tt.stop_pattern, tt.stop_pattern_pos),
+        (
+            tt.stop_pattern_ptr,
+            tt.stop_pattern,
+            tt.stop_pattern_pos,
+            tt.stop_board_ptr,
+            tt.stop_board_s,
+        ),
         (tt.transfer_ptr, tt.transfer_to, tt.transfer_s, tt.min_transfer_s),
-        acc_ptr,
-        acc["stop"].to_numpy(np.int64),
-        acc["time_s"].to_numpy(np.float64),
+        (acc_ptr, acc["stop"].to_numpy(np.int64), acc["time_s"].to_numpy(np.float64)),
         (eg_ptr, eg["group"].to_numpy(np.int64), eg["time_s"].to_numpy(np.float64), n_groups),
         deps[order],
         int(max_transfers) + 1,
