@@ -483,9 +483,9 @@ def order_percentiles(times: np.ndarray, percentiles: Sequence[float] = PERCENTI
     least time within which at least p % of the departures arrive.
     """
     n = times.shape[-1]
-    srt = np.sort(times, axis=-1)
     ks = [max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in percentiles]
-    out = np.stack([srt[..., k] for k in ks], axis=-1)
+    part = np.partition(times, sorted(set(ks)), axis=-1)
+    out = np.stack([part[..., k] for k in ks], axis=-1)
     return np.where(np.isfinite(out), out, np.nan)
 
 
@@ -637,6 +637,7 @@ def ov_minutes(
     groups: Sequence | None = None,
     windows: Sequence[TransitWindow] | None = None,
     walk_group_s: Mapping[Any, np.ndarray] | None = None,
+    keep_minutes: bool = True,
 ) -> OvTimes:
     """Public transport door to door for each window (see the module docstring).
 
@@ -656,6 +657,9 @@ def ov_minutes(
     walk_group_s
         Walking all the way to the nearest destination of each group, seconds per origin
         (NaN: not reached), by group label; default: from ``legs.walk_s``.
+    keep_minutes
+        Keep the per-minute arrays in :attr:`OvTimes.minutes` (False saves memory when
+        only the table is needed).
     """
     n_o, n_d = legs.n_origins, legs.n_destinations
     labels = np.arange(n_d) if groups is None else np.asarray(groups)
@@ -684,11 +688,8 @@ def ov_minutes(
         )
         summary = summarize_window(tr, walk_g, max_travel_s=settings.max_travel_min * 60.0)
         frames.append(_long_table(summary, origin_index, uniq, w.name))
-        max_s = settings.max_travel_min * 60.0
-        ov = np.minimum(
-            np.where(tr <= max_s, tr, np.inf), np.where(walk_g <= max_s, walk_g, np.inf)[..., None]
-        )
-        minutes[w.name] = ov / 60.0
+        if keep_minutes:
+            minutes[w.name] = _ov_per_minute(tr, walk_g, settings.max_travel_min * 60.0) / 60.0
         log.info(
             "ov %s (%s): %d origins x %d groups x %d minutes",
             w.name,
@@ -698,6 +699,13 @@ def ov_minutes(
             len(deps),
         )
     return OvTimes(table=pd.concat(frames, ignore_index=True), minutes=minutes, groups=tuple(uniq))
+
+
+def _ov_per_minute(tr: np.ndarray, walk_g: np.ndarray, max_s: float) -> np.ndarray:
+    """min(ov, walking) per departure minute, seconds; inf where neither is within max_s."""
+    with np.errstate(invalid="ignore"):
+        walk = np.where(walk_g <= max_s, walk_g, np.inf)
+    return np.minimum(np.where(tr <= max_s, tr, np.inf), walk[..., None])
 
 
 def _walk_by_group(legs: WalkLegs, walk_group_s, uniq, gidx) -> np.ndarray:

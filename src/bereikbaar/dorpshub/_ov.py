@@ -214,6 +214,7 @@ def ov_service_times(prep: PreparedInputs, ov: OvInputs) -> OvRun:
         groups=groups,
         windows=[norm_w],
         walk_group_s=walk,
+        keep_minutes=False,
     )
     tab = everyone.table
     time_by_rows = {}
@@ -271,6 +272,7 @@ def _village_detail(prep, ov: OvInputs, legs, groups, walk, everyone) -> pd.Data
                 groups=groups,
                 windows=[w],
                 walk_group_s={g: v[:n_v] for g, v in walk.items()},
+                keep_minutes=False,
             ).table
         )
     t = pd.concat(frames, ignore_index=True)
