@@ -229,3 +229,35 @@ def test_every_range_rule_names_a_real_field():
     for cls, rules in RANGE_RULES.items():
         names = {f.name for f in dataclasses.fields(cls)}
         assert set(rules) <= names, cls
+
+
+def test_choice_settings_are_checked_after_notebook_overrides(cfg):
+    with pytest.raises(ConfigError, match=r"approximate_aeds = 'maybe' must be one of"):
+        cfg.with_hartveilig(approximate_aeds="maybe")
+    with pytest.raises(ConfigError, match=r"unknown_availability = 'gesloten'"):
+        cfg.with_hartveilig(unknown_availability="gesloten")
+
+
+def test_every_sensitivity_speed_must_be_positive(cfg):
+    with pytest.raises(
+        ConfigError, match=r"sensitivity_speeds_mps\[0\] = 0.0 must be a number > 0"
+    ):
+        cfg.with_hartveilig(sensitivity_speeds_mps=(0.0, 2.3))
+    assert cfg.with_hartveilig(sensitivity_speeds_mps=(1.5,)).hartveilig.sensitivity_speeds_mps == (
+        1.5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("crs", "expected"),
+    [
+        ("EPSG:99999", "is not a CRS pyproj knows"),
+        ("EPSG:4326", "is not a projected CRS in metres"),
+    ],
+)
+def test_study_area_crs_must_be_a_metric_projection(data_dir, crs, expected):
+    raw = _set(_raw(), "study_area.crs", crs)
+    with pytest.raises(ConfigError, match=expected):
+        _load(raw, data_dir)
+    ok = _load(_set(_raw(), "study_area.crs", "EPSG:32632"), data_dir)
+    assert ok.study_area.crs == "EPSG:32632"

@@ -479,6 +479,7 @@ RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
         "n_proposals": (">=", 0),
         "weight_65_plus": (">=", 0),
         "relocate_k": (">=", 0),
+        "sensitivity_speeds_mps": (">", 0),
     },
     Norm: {"max_min": (">", 0), "min_departures_per_hour": (">=", 0)},
     DorpshubSettings: {
@@ -509,6 +510,8 @@ def validate_config(cfg: Config, *, where: str = "config") -> Config:
     ]
     for key, section in sections:
         _check_ranges(section, key, where)
+        _check_choices(section, key, where)
+    _check_crs_setting(cfg.study_area.crs, where)
     for key in ("aed_register", "gp_register", "hubs_register"):
         reg = getattr(cfg.inputs, key)
         if reg is not None:
@@ -522,11 +525,17 @@ def _check_ranges(section: Any, key: str, where: str) -> None:
     defaults = {f.name: f.default for f in dataclasses.fields(section)}
     for name, (op, bound) in RANGE_RULES.get(type(section), {}).items():
         value = getattr(section, name)
-        items = value.items() if isinstance(value, Mapping) else [(None, value)]
+        if isinstance(value, Mapping):
+            items = list(value.items())
+        elif isinstance(value, tuple | list):
+            items = [(f"[{i}]", v) for i, v in enumerate(value)]
+        else:
+            items = [(None, value)]
         for sub, v in items:
             if v is None:
                 continue
-            full = f"{key}.{name}" + (f".{sub}" if sub is not None else "")
+            sep = "" if sub is None or str(sub).startswith("[") else "."
+            full = f"{key}.{name}" + (f"{sep}{sub}" if sub is not None else "")
             ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
             if ok and (v > bound if op == ">" else v >= bound):
                 continue
@@ -538,6 +547,44 @@ def _check_ranges(section: Any, key: str, where: str) -> None:
                 f"{where}: {full} = {v!r} must be a number {op} {bound:g}; "
                 f"set {full} to a number {op} {bound:g}{example}"
             )
+
+
+def _check_choices(section: Any, key: str, where: str) -> None:
+    """Fields typed ``Literal[...]`` hold one of their values, also after ``with_*``."""
+    hints = typing.get_type_hints(type(section))
+    for f in dataclasses.fields(section):
+        hint = hints.get(f.name)
+        if typing.get_origin(hint) is not Literal:
+            continue
+        value = getattr(section, f.name)
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ConfigError(
+                f"{where}: {key}.{f.name} = {value!r} must be one of "
+                f"{', '.join(map(repr, choices))}{_did_you_mean(str(value), choices)}"
+            )
+
+
+def _check_crs_setting(crs: str | None, where: str) -> None:
+    """``study_area.crs`` must name a projected CRS in metres that pyproj knows."""
+    if crs is None:
+        return
+    import pyproj
+
+    try:
+        parsed = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise ConfigError(
+            f"{where}: study_area.crs = {crs!r} is not a CRS pyproj knows; give an EPSG code "
+            'such as "EPSG:32632" (bereikbaar.network.working_crs_for(lon, lat) names the '
+            "local UTM zone)"
+        ) from None
+    units = {a.unit_name for a in parsed.axis_info}
+    if not parsed.is_projected or units != {"metre"}:
+        raise ConfigError(
+            f"{where}: study_area.crs = {crs!r} is not a projected CRS in metres; distances "
+            'need one, e.g. the local UTM zone "EPSG:32632"'
+        )
 
 
 def _check_register(reg: RegisterInput, key: str, where: str) -> None:
