@@ -289,6 +289,97 @@ class DorpshubSettings:
     what_if_village: str | None = None
 
 
+# --------------------------------------------------------------------------- transit
+@dataclass(frozen=True)
+class TransitWindow:
+    """A window of departure minutes, e.g. weekday 07:00–09:00 (``day="We"``).
+
+    Every minute from ``start`` up to (not including) ``end`` is a departure time; the day
+    is taken in the week of :attr:`TransitSettings.service_date`.
+    """
+
+    name: str
+    day: str
+    start: str
+    end: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.day not in WEEKDAYS:
+            raise ConfigError(
+                f"transit window {self.name!r}: day {self.day!r} must be one of {WEEKDAYS}"
+            )
+        for key in ("start", "end"):
+            hh, _, mm = getattr(self, key).partition(":")
+            if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) <= 24 and 0 <= int(mm) < 60):
+                raise ConfigError(
+                    f"transit window {self.name!r}: {key} {getattr(self, key)!r} must be HH:MM"
+                )
+        if self.end_s <= self.start_s:
+            raise ConfigError(
+                f"transit window {self.name!r}: end {self.end} must lie after start {self.start}"
+            )
+
+    @property
+    def weekday(self) -> int:
+        """0 = Monday ... 6 = Sunday."""
+        return WEEKDAYS.index(self.day)
+
+    @property
+    def start_s(self) -> int:
+        hh, _, mm = self.start.partition(":")
+        return int(hh) * 3600 + int(mm) * 60
+
+    @property
+    def end_s(self) -> int:
+        hh, _, mm = self.end.partition(":")
+        return int(hh) * 3600 + int(mm) * 60
+
+
+#: The profile name of public transport in Dorpshub norms; it is not a road profile (it
+#: needs a GTFS feed, ``[transit] gtfs``) and norms with it are skipped without one.
+OV_PROFILE = "ov"
+
+DEFAULT_WINDOWS = (
+    TransitWindow("weekday_morning", "We", "07:00", "09:00", "Werkdag 07:00–09:00"),
+    TransitWindow("saturday", "Sa", "10:00", "12:00", "Zaterdag 10:00–12:00"),
+    TransitWindow("weekday_evening", "We", "19:00", "21:00", "Werkdag 19:00–21:00"),
+)
+
+
+@dataclass(frozen=True)
+class TransitSettings:
+    """Public transport (ov) from a GTFS feed (see :mod:`bereikbaar.transit`).
+
+    ``service_date`` (``YYYY-MM-DD``) picks the timetable week: each window's ``day`` is
+    that weekday in the Monday–Sunday week of the date. Walking legs (to the stop, between
+    stops, from the stop) use ``walk_profile`` over the walk network. Dorpshub's ``ov``
+    minutes and norms use ``norm_statistic`` (``p05``/``p50``/``p95`` over the departure
+    minutes) of ``norm_window``.
+    """
+
+    gtfs: Path | None = None
+    service_date: str = ""
+    windows: tuple[TransitWindow, ...] = DEFAULT_WINDOWS
+    walk_profile: str = "walk"
+    max_access_walk_m: float = 1_200.0
+    max_transfer_walk_m: float = 400.0
+    min_transfer_min: float = 2.0
+    max_transfers: int = 3
+    max_travel_min: float = 180.0
+    halo_m: float = 15_000.0
+    norm_window: str = "weekday_morning"
+    norm_statistic: Literal["p05", "p50", "p95"] = "p50"
+
+    def __post_init__(self) -> None:
+        names = [w.name for w in self.windows]
+        if self.norm_window not in names:
+            raise ConfigError(
+                f"[transit] norm_window {self.norm_window!r} must name one of the windows "
+                f"({', '.join(names)})"
+            )
+
+
 # ---------------------------------------------------------------------------- config
 @dataclass(frozen=True)
 class Config:
@@ -301,6 +392,7 @@ class Config:
     population: PopulationSettings = PopulationSettings()
     hartveilig: HartveiligSettings = HartveiligSettings()
     dorpshub: DorpshubSettings = DorpshubSettings()
+    transit: TransitSettings = TransitSettings()
     data_root: Path = Path(".")
     source: Path | None = None
 
@@ -644,6 +736,11 @@ def config_from_dict(
             HartveiligSettings, dict(raw.get("hartveilig", {})), f"{where} [hartveilig]"
         ),
         dorpshub=_build(DorpshubSettings, dict(raw.get("dorpshub", {})), f"{where} [dorpshub]"),
+        transit=_build(
+            TransitSettings,
+            _resolved(raw.get("transit", {}), "gtfs", data_root),
+            f"{where} [transit]",
+        ),
         data_root=data_root,
         source=source,
     )
@@ -695,6 +792,15 @@ def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile
     return prof
 
 
+def _resolved(raw: Mapping[str, Any], key: str, data_root: Path) -> dict[str, Any]:
+    """``raw`` with the path under ``key`` resolved against the data root."""
+    raw = dict(raw)
+    if raw.get(key) is not None:
+        q = Path(raw[key]).expanduser()
+        raw[key] = q if q.is_absolute() else data_root / q
+    return raw
+
+
 def _check_profile_references(cfg: Config, where: str) -> None:
     hv, dh = cfg.hartveilig, cfg.dorpshub
     refs = [
@@ -702,8 +808,13 @@ def _check_profile_references(cfg: Config, where: str) -> None:
         ("hartveilig.route_profile", hv.route_profile),
         ("dorpshub.village_profile", dh.village_profile),
         ("dorpshub.hub_profile", dh.hub_profile),
+        ("transit.walk_profile", cfg.transit.walk_profile),
         *[(f"dorpshub.profiles[{i}]", p) for i, p in enumerate(dh.profiles)],
-        *[(f"dorpshub.norms[{i}].profile", n.profile) for i, n in enumerate(dh.norms)],
+        *[
+            (f"dorpshub.norms[{i}].profile", n.profile)
+            for i, n in enumerate(dh.norms)
+            if n.profile != OV_PROFILE
+        ],
     ]
     for key, name in refs:
         if name not in cfg.profiles:

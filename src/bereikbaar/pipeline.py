@@ -494,9 +494,32 @@ def run_dorpshub(
         max_snap_m=cfg.network.max_snap_m,
         outline=area.boundary(name),
         sources_note=area.sources_note(),
+        ov=_ov_inputs(area, cfg),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result
+
+
+def _ov_inputs(area: StudyAreaData, cfg: Config):
+    """Public transport for Dorpshub when ``[transit] gtfs`` is set (the feed read once)."""
+    ts = cfg.transit
+    if ts.gtfs is None:
+        return None
+    from bereikbaar.dorpshub import OvInputs
+    from bereikbaar.inputs.gtfs import read_gtfs
+    from bereikbaar.transit import service_dates
+
+    feed = area._read(
+        "gtfs",
+        lambda: read_gtfs(ts.gtfs, dates=service_dates(ts), area=area.province, halo_m=ts.halo_m),
+    ).data
+    return OvInputs(
+        feed=feed,
+        walk_network=area.network("walk"),
+        walk_profile=cfg.profile(ts.walk_profile),
+        settings=ts,
+        max_snap_m=cfg.network.max_snap_m,
+    )
 
 
 # ------------------------------------------------------------------------- outputs
