@@ -163,7 +163,8 @@ def responder_rates(settings: HartveiligSettings) -> ResponderRates:
 class ViaTriples:
     """Responder cell → AED (or site) → victim cell trips within the longest trip.
 
-    ``length_m[k]`` is ℓ(responder, aed) + ℓ(aed, victim) along the walk network.
+    ``length_m[k]`` is ℓ(responder, aed) + ℓ(aed, victim) along the walk network. Sorted
+    by :meth:`key` (victim, then responder), so selections keep pairs together.
     """
 
     responder: np.ndarray
@@ -177,8 +178,8 @@ class ViaTriples:
         )
 
     def key(self, n_cells: int) -> np.ndarray:
-        """One int64 per (responder, victim) pair."""
-        return self.responder.astype(np.int64) * n_cells + self.victim
+        """One int64 per (victim, responder) pair, victim-major."""
+        return self.victim.astype(np.int64) * n_cells + self.responder
 
 
 def via_triples(
@@ -220,12 +221,19 @@ def via_triples(
     first, second, total = first[ok], second[ok], total[ok]
     gap = cell_xy[cell[first]] - cell_xy[cell[second]]
     alerted = np.einsum("ij,ij->i", gap, gap) <= alert_radius_m**2
-    return ViaTriples(
+    out = ViaTriples(
         responder=cell[first][alerted],
         aed=src[first][alerted],
         victim=cell[second][alerted],
         length_m=total[alerted],
     )
+    return out.select(np.argsort(out.key(len(residents)), kind="stable"))
+
+
+def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unique keys, run number of every element) of an already sorted key array."""
+    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(sorted_keys) else sorted_keys
+    return sorted_keys[new.astype(bool)], np.cumsum(new) - 1
 
 
 # ------------------------------------------------------------ residents within reach
@@ -265,7 +273,7 @@ def residents_in_reach(
     key_all = triples.key(n_cells)
     for m in range(len(MODES)):
         sel = triples.length_m <= rates.max_length_m(m)
-        keys, pair = np.unique(key_all[sel], return_inverse=True)
+        keys, pair = _runs(key_all[sel])
         n_pairs = len(keys)
         T = sp.csr_array(
             (np.ones(int(sel.sum()), np.float32), (pair.reshape(-1), triples.aed[sel])),
@@ -273,7 +281,7 @@ def residents_in_reach(
         )
         reach = (T @ open_by_pattern) > 0  # (n_pairs, n_patterns)
         W = sp.csr_array(
-            (residents[keys // n_cells], (keys % n_cells, np.arange(n_pairs))),
+            (residents[keys % n_cells], (keys // n_cells, np.arange(n_pairs))),
             shape=(n_cells, n_pairs),
         )
         out.append(np.asarray(W @ reach.astype(np.float64)))
@@ -289,10 +297,11 @@ def probability(expected: np.ndarray) -> np.ndarray:
 def _pair_min(triples: ViaTriples, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
     """(keys, shortest via length) per (responder, victim) pair."""
     key = triples.key(n_cells)
-    order = np.lexsort((triples.length_m, key))
-    key, length = key[order], triples.length_m[order]
-    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    return key[first], length[first]
+    if len(key) == 0:
+        return key, triples.length_m
+    keys, _ = _runs(key)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return keys, np.minimum.reduceat(triples.length_m, starts)
 
 
 def median_minutes(
@@ -308,7 +317,7 @@ def median_minutes(
     (the time at which the expected number arrived reaches ln 2); NaN beyond the budget."""
     n = len(residents)
     keys, length = _pair_min(triples.select(available_now[triples.aed]), n)
-    victim, resp = keys % n, keys // n
+    victim, resp = keys // n, keys % n
     times, weights, victims = [], [], []
     for m in range(len(MODES)):
         t = rates.delay_s + length / rates.speed_mps[m]
@@ -325,11 +334,9 @@ def median_minutes(
     start = np.searchsorted(v, np.arange(n))
     before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
     within = cum - before[v]  # running Λ within each victim's trips
-    hit = within >= LN2 * (1 - 1e-12)
-    first_hit = np.full(n, len(t))
-    np.minimum.at(first_hit, v[hit], np.flatnonzero(hit))
-    found = first_hit < len(t)
-    out[found] = t[first_hit[found]] / 60.0
+    hit = np.flatnonzero(within >= LN2 * (1 - 1e-12))
+    first = np.r_[True, v[hit][1:] != v[hit][:-1]] if len(hit) else np.zeros(0, bool)
+    out[v[hit][first]] = t[hit][first] / 60.0  # sorted by victim and time: the first hit
     return out
 
 
@@ -449,14 +456,39 @@ class GreedyGain:
     gain_residents_65_plus: np.ndarray
 
 
+class _KeySet:
+    """A set of (victim, responder) keys: a bool table over all n² keys when that is small,
+    else a sorted array."""
+
+    def __init__(self, n_cells: int, keys: np.ndarray):
+        self.table = n_cells * n_cells <= 50_000_000
+        if self.table:
+            self.member = np.zeros(n_cells * n_cells, dtype=bool)
+            self.member[keys] = True
+        else:
+            self.member = np.unique(keys)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        if self.table:
+            return self.member[keys]
+        return np.isin(keys, self.member)
+
+    def add(self, keys: np.ndarray) -> None:
+        if self.table:
+            self.member[keys] = True
+        else:
+            self.member = np.union1d(self.member, keys)
+
+
 def _new_trips(cand: ViaTriples, base: ViaTriples, limit_m: float, n_cells: int):
     """The candidates' trips within ``limit_m`` whose (responder, victim) pair the base
-    trips within the limit do not already connect: (candidate, key, victim, responder)."""
+    trips within the limit do not already connect: (candidate, key, victim, responder),
+    and the set of connected keys."""
     c = cand.select(cand.length_m <= limit_m)
     key = c.key(n_cells)
-    reached = np.unique(base.key(n_cells)[base.length_m <= limit_m])
-    new = ~np.isin(key, reached)
-    return c.aed[new], key[new], c.victim[new], c.responder[new]
+    reached = _KeySet(n_cells, base.key(n_cells)[base.length_m <= limit_m])
+    new = ~reached.contains(key)
+    return [c.aed[new], key[new], c.victim[new], c.responder[new]], reached
 
 
 def greedy_expected_gain(
@@ -477,11 +509,12 @@ def greedy_expected_gain(
     (AEDs available then) and their Λ ``base_expected`` (per cell)."""
     n_cells = len(residents)
     lam = np.asarray(base_expected, dtype=float).copy()
-    modes = []
+    modes, reached = [], []
     for m in range(len(MODES)):
-        site, key, victim, resp = _new_trips(cand, base, rates.max_length_m(m), n_cells)
+        (site, key, victim, resp), done = _new_trips(cand, base, rates.max_length_m(m), n_cells)
         w = rates.rate_by_hour[hour] * rates.mode_share[m] * residents[resp]
         modes.append([site, key, victim, w])
+        reached.append(done)
     picks, g_w, g_r, g_65 = [], [], [], []
     r65 = np.nan_to_num(residents_65_plus)
     for _ in range(min(n, n_candidates)):
@@ -500,9 +533,9 @@ def greedy_expected_gain(
         picks.append(best), g_w.append(float(gains[best]))
         g_r.append(float(residents @ step)), g_65.append(float(r65 @ step))
         lam += delta[best]
-        for mode in modes:  # the pick's pairs are reached now: drop them everywhere
-            taken = np.unique(mode[1][mode[0] == best])
-            keep = ~np.isin(mode[1], taken)
+        for mode, done in zip(modes, reached, strict=True):  # the pick's pairs are reached
+            done.add(mode[1][mode[0] == best])
+            keep = ~done.contains(mode[1])
             mode[:] = [x[keep] for x in mode]
     return GreedyGain(
         picks=np.asarray(picks, dtype=np.int64), gain_weight=np.asarray(g_w),
@@ -652,7 +685,9 @@ def responders_or_aeds(
     rows = [("now", "huidige situatie", now)]
     for extra in EXTRA_RESPONDERS:
         e = float(r @ probability(cov.expected[:, h] * (1.0 + extra)))
-        rows.append((f"responders_plus_{round(100 * extra)}", f"{extra:.0%} meer burgerhulpverleners", e))
+        rows.append(
+            (f"responders_plus_{round(100 * extra)}", f"{extra:.0%} meer burgerhulpverleners", e)
+        )
     for k in EXTRA_AEDS:
         e = now + float(sites.new_aed_gains[:k].sum())
         n_placed = min(k, len(sites.new_aed_gains))
