@@ -1011,11 +1011,18 @@ def _assumptions(run: _Run, pm: Moment, aeds: AedSet, cells: CellSet) -> tuple[s
         "" if minutes_prof.speed_mps is None else f" met {_num(minutes_prof.speed_mps, 2)} m/s"
     )
     cutoff = _num(MINUTES_CUTOFF_MIN, 0)
-    out.append(
-        f"Minuten = looptijd over de weg van de dichtstbijzijnde beschikbare AED naar het midden "
-        f"van de cel (enkele reis, {minutes_prof.name}{speed_txt}); meer dan {cutoff} min wordt "
-        f"getoond als '> {cutoff} min'."
-    )
+    if run.rates is None:
+        out.append(
+            f"Minuten = looptijd over de weg van de dichtstbijzijnde beschikbare AED naar het "
+            f"midden van de cel (enkele reis, {minutes_prof.name}{speed_txt}); meer dan "
+            f"{cutoff} min wordt getoond als '> {cutoff} min'."
+        )
+    else:
+        out.append(
+            f"Minuten = mediane tijd vanaf de melding tot de eerste AED bij het slachtoffer "
+            f"(de kans is dan 50%); langer dan {_num(settings.budget_min)} min wordt getoond "
+            f"als leeg. Kansklassen op de kaart: < 25%, 25–50%, 50–75%, ≥ 75%."
+        )
     flagged = cells.flagged
     out.append(
         f"Cellen verder dan {_num(run.max_snap_m, 0)} m van een weg ({int(flagged.sum())} cellen, "
