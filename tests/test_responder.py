@@ -274,3 +274,33 @@ def test_region_responders_at_the_victim_equal_the_fetch_model(region):
     ok = cells.routable & (cells.residents > 0)
     assert fetch.covered[ok].any() and (~fetch.covered[ok]).any()
     np.testing.assert_array_equal(p[ok] > 0, fetch.covered[ok])
+
+
+def test_cli_model_responder(monkeypatch, cache_dir, data_dir, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from bereikbaar.cli import main
+
+    from .conftest import CONFIG_PATH
+
+    monkeypatch.setenv("BEREIKBAAR_CACHE", str(cache_dir))
+    monkeypatch.setenv("BEREIKBAAR_DATA", str(data_dir))
+    args = ["hartveilig", "--config", str(CONFIG_PATH), "--gemeente", "Westerveld"]
+    r = CliRunner().invoke(main, [*args, "--out", str(tmp_path), "--model", "responder"])
+    assert r.exit_code == 0, r.output
+    folder = next(p for p in tmp_path.iterdir() if p.is_dir())
+    summary = json.loads((folder / "hartveilig_summary.json").read_text())
+    assert summary["settings"]["model"] == "responder"
+    scenarios = summary["responders_or_aeds"]["scenarios"]
+    assert scenarios["now"]["gain_residents"] == 0
+    # more responders never lose coverage; +10 AEDs gain at least what +5 gain
+    assert scenarios["responders_plus_25"]["gain_residents"] > 0
+    assert (
+        scenarios["responders_plus_25"]["gain_residents"]
+        <= scenarios["responders_plus_50"]["gain_residents"]
+    )
+    assert scenarios["aeds_plus_5"]["gain_residents"] <= scenarios["aeds_plus_10"]["gain_residents"]
+    night = summary["moments"]["night"]
+    assert 0 <= night["share_covered"] <= 1 and "share_above_threshold" in night

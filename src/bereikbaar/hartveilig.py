@@ -1040,6 +1040,7 @@ def _assumptions(run: _Run, pm: Moment, aeds: AedSet, cells: CellSet) -> tuple[s
     )
     out.append(
         f"Voorstellen: nieuwe AED's in een 24/7 buitenkast, gekozen (gretig) om de meeste "
+        f"{'verwachte ' if run.rates is not None else ''}"
         f"inwoners extra te dekken op moment '{pm.label or pm.name}'{w}; verplaatsing: AED's "
         f"met beperkte openingstijden die naar een 24/7 buitenkast op dezelfde plek gaan."
     )
