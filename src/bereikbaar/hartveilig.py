@@ -23,6 +23,11 @@ Coverage models (``HartveiligSettings.model``)
 ``radius``
     The straight-line distance from the AED to the cell centre is at most ``radius_m``
     (HartslagNu's 500 m circles); roads are ignored.
+``responder``
+    Registered citizen responders are alerted from home and bring an AED: the probability
+    that an AED is on scene within the budget (see :mod:`bereikbaar.responder`). A cell is
+    covered when that probability is at least ``responders.white_spot_probability``;
+    ``minutes_<moment>`` is then the median time from the call to the first AED.
 
 A cell is *covered at an hour* when at least one counted AED that is available in that
 hour lies within the limit. Cells farther than ``max_snap_m`` from any road (*flagged*) are
