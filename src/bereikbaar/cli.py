@@ -201,7 +201,10 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
 )
 @out_option
 @click.option(
-    "--model", type=click.Choice(["fetch", "route", "radius"]), default=None, help="Coverage model."
+    "--model",
+    type=click.Choice(["fetch", "route", "radius", "responder"]),
+    default=None,
+    help="Coverage model.",
 )
 @click.option(
     "--budget-min", type=float, default=None, help="Time budget in minutes (fetch model)."

@@ -215,11 +215,46 @@ DEFAULT_MOMENTS = (
 )
 
 
+#: Share of registered responders near home by hour of the day (0 = 00:00–01:00): at home
+#: at night, partly away (work, school) by day. An assumption to calibrate with HartslagNu data.
+DEFAULT_RESPONDER_PRESENCE: tuple[float, ...] = (
+    (0.9,) * 7 + (0.7,) + (0.5,) * 9 + (0.7,) + (0.85,) * 5 + (0.9,)
+)
+
+
+@dataclass(frozen=True)
+class ResponderSettings:
+    """Citizen responders for ``hartveilig.model = "responder"`` (see
+    :mod:`bereikbaar.responder`; every default and its source is in ``data/drenthe.toml``).
+
+    ``presence_by_hour`` has 24 values (hour of the day, every day alike) or 168 (hour of
+    the week, Monday 00:00 = 0), each the share of registered responders near home.
+    """
+
+    share_of_residents: float = 0.015
+    presence_by_hour: tuple[float, ...] = DEFAULT_RESPONDER_PRESENCE
+    alert_radius_m: float = 1000.0
+    acceptance: float = 0.3
+    alert_delay_min: float = 1.0
+    setoff_delay_min: float = 0.0
+    via_aed_share: float = 2.0 / 3.0
+    walk_share: float = 0.5
+    walk_speed_mps: float = 1.8
+    bike_speed_mps: float = 3.1
+    white_spot_probability: float = 0.5
+    source: str = (
+        "speeds: dispatched lay responders measured by GPS (Resuscitation 2020), 1,8 m/s low "
+        "(dense areas) and 3,1 m/s high (sparse areas), reaction time included; via-AED share "
+        "2/3 (HartslagNu dispatch); share registered, presence and acceptance are assumptions "
+        "to calibrate with HartslagNu data"
+    )
+
+
 @dataclass(frozen=True)
 class HartveiligSettings:
     """AED coverage settings (see :mod:`bereikbaar.hartveilig` for the models)."""
 
-    model: Literal["fetch", "route", "radius"] = "fetch"
+    model: Literal["fetch", "route", "radius", "responder"] = "fetch"
     budget_min: float = 6.0
     alert_delay_min: float = 1.0
     responder_profile: str = "aed_responder"
@@ -246,6 +281,7 @@ class HartveiligSettings:
         "low, median and high speed of dispatched lay responders bringing an AED, measured "
         "by GPS (Resuscitation 2020): 1,8 m/s dense areas, 2,3 m/s median, 3,1 m/s sparse areas"
     )
+    responders: ResponderSettings = ResponderSettings()
 
 
 # -------------------------------------------------------------------------- dorpshub
@@ -481,6 +517,18 @@ RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
         "relocate_k": (">=", 0),
         "sensitivity_speeds_mps": (">", 0),
     },
+    ResponderSettings: {
+        "share_of_residents": (">=", 0),
+        "alert_radius_m": (">", 0),
+        "acceptance": (">=", 0),
+        "alert_delay_min": (">=", 0),
+        "setoff_delay_min": (">=", 0),
+        "via_aed_share": (">=", 0),
+        "walk_share": (">=", 0),
+        "walk_speed_mps": (">", 0),
+        "bike_speed_mps": (">", 0),
+        "white_spot_probability": (">", 0),
+    },
     Norm: {"max_min": (">", 0), "min_departures_per_hour": (">=", 0)},
     DorpshubSettings: {
         "village_max_min": (">", 0),
@@ -504,6 +552,7 @@ def validate_config(cfg: Config, *, where: str = "config") -> Config:
         ("population", cfg.population),
         ("network", cfg.network),
         ("hartveilig", cfg.hartveilig),
+        ("hartveilig.responders", cfg.hartveilig.responders),
         ("dorpshub", cfg.dorpshub),
         *[(f"profiles.{n}", p) for n, p in cfg.profiles.items()],
         *[(f"dorpshub.norms[{i}]", n) for i, n in enumerate(cfg.dorpshub.norms)],
