@@ -84,7 +84,7 @@ def _table(fig, rect, headers, rows, *, widths, right=(), title="", note="", fon
         ax.text(0, 1 + 0.6 * line, title, fontsize=11, weight="bold", color=_INK, va="bottom")
     edges = np.concatenate([[0.0], np.cumsum(widths)]) / sum(widths)
     width_pt = rect[2] * A4_IN[0] * 72
-    capacity = [int(w * width_pt / (0.62 * fontsize)) for w in np.diff(edges)]
+    capacity = [int(w * width_pt / (0.58 * fontsize)) for w in np.diff(edges)]
     for r, row in enumerate([headers, *rows]):
         y = 1 - (r + 0.5) * line
         if r % 2 == 0 and r > 0:
@@ -324,7 +324,8 @@ def _hartveilig_page(hv, *, max_rows: int = 8):
     rows = [[str(r.rank), r.name, r.address or "–", r.near or "", r.current_availability,
              int_nl(r.gain_residents)] for r in rel.itertuples()]  # fmt: skip
     headers = ["Rang", "AED", "Adres", "Bij plaats", "Nu beschikbaar", "Extra inwoners"]
-    _table(fig, (0.07, 0.06, 0.86, 0.22), headers, rows, widths=[0.5, 2.0, 1.7, 2.3, 3.0, 1.3],
+    _table(fig, (0.07, 0.06, 0.86, 0.22), headers, rows, widths=[0.45, 1.9, 1.6, 1.95, 3.7, 1.4],
+           fontsize=7,
            right=(5,), title="Verplaatsen: bestaande AED naar een 24/7-buitenkast op dezelfde plek")  # fmt: skip
     return fig
 
@@ -365,8 +366,10 @@ def _dorpshub_pages(dh) -> list:
         fig.text(0.07, 0.91, _wrap("Normen: " + norms, 120), fontsize=8, color=_INK, va="top")
         headers = ["Dorp", "Soort", "Inwoners", "65+", "Aantal", "Normen niet gehaald"]
         part = f" ({start + 1}–{start + len(chunk)} van {len(rows)}, slechtst bereikbaar eerst)"
-        _table(fig, (0.07, 0.06, 0.86, 0.76), headers, chunk, widths=[2.9, 1.2, 1, 0.7, 0.8, 5.7],
-               right=(2, 3, 4), title="Dorpen" + part, fontsize=7,
+        height = 0.0215 * (len(chunk) + 1)
+        _table(fig, (0.07, 0.82 - height, 0.86, height), headers, chunk, min_lines=len(chunk) + 1,
+               widths=[2.6, 1.1, 0.9, 0.6, 0.7, 6.1], right=(2, 3, 4), title="Dorpen" + part,
+               fontsize=6.8,
                note="Alle reistijden per voorziening en vervoerswijze: tabellen.xlsx.")  # fmt: skip
         figs.append(fig)
     return figs
