@@ -6,10 +6,12 @@ and is kept as a test artifact (test-artifacts/, git-ignored)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
+from bereikbaar._json import dumps
 from bereikbaar._nl import int_nl, pct_nl
 from bereikbaar.errors import BereikbaarError
 from bereikbaar.pdf_report import LEGEND_COVERED, LEGEND_NOT_COVERED, write_pdf_report
@@ -43,7 +45,7 @@ def test_text_holds_the_numbers(report, results):
     pages = _pages_text(report)
     first = pages[0]
     assert GEMEENTE in first
-    night = hv.summary["moments"]["night"]
+    night = json.loads(dumps(hv.summary))["moments"]["night"]  # as in the summary JSON
     # the night share of the summary JSON, formatted the Dutch way, next to its label
     assert f"{night['label']}: {pct_nl(night['share_covered'])} binnen bereik" in first
     assert f"{int_nl(night['residents_covered'])} {pct_nl(night['share_covered'])}" in first

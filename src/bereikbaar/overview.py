@@ -310,6 +310,8 @@ def _province_map(municipalities, stored, numbers, moments, out_dir: Path, *, wi
     shapes, labels = [], []
     for code, name, geom in zip(gdf["statcode"].astype(str), gdf["statnaam"], gdf.geometry,
                                 strict=True):  # fmt: skip
+        if geom is None or geom.is_empty:
+            continue
         row, nums = stored.get(code), numbers.get(code)
         data = [f"data-statcode='{_esc(code)}'", f"data-name='{_esc(name)}'"]
         if nums is not None:

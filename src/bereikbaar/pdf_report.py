@@ -113,6 +113,8 @@ def _coverage_raster(hv, moment):
     from matplotlib.colors import to_rgba
 
     cells = hv.cells[hv.cells["residents"] > 0]
+    if cells.empty:
+        return None, None
     size = float(hv.cell_size_m)
     x, y = cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()
     x0, y0 = x.min() - size / 2, y.min() - size / 2
@@ -184,7 +186,8 @@ def _coverage_map(fig, rect, hv, moment, *, labels, basemap) -> None:
     roads = None if basemap is None else basemap.get("roads")
     if roads is not None and len(roads):
         roads.plot(ax=ax, color="#bbbbbb", lw=0.4, zorder=1)
-    ax.imshow(img, extent=extent, origin="lower", interpolation="nearest", zorder=2)
+    if img is not None:
+        ax.imshow(img, extent=extent, origin="lower", interpolation="nearest", zorder=2)
     if hv.outline is not None and len(hv.outline):
         hv.outline.boundary.plot(ax=ax, color=_INK, lw=0.8, zorder=3)
         bx0, by0, bx1, by1 = hv.outline.total_bounds
@@ -454,7 +457,7 @@ def write_pdf_report(
     gemeente = (hartveilig or dorpshub).gemeente
     path = Path(path)
     meta = {"Title": f"Bereikbaarheid {gemeente}", "Creator": "bereikbaar", "CreationDate": None}
-    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"}):
+    with matplotlib.rc_context({"pdf.fonttype": 3, "font.family": "DejaVu Sans"}):
         pages = _pages(hartveilig, dorpshub, basemap)
         with atomic_path(path) as tmp, PdfPages(tmp, metadata=meta) as pdf:
             for fig in pages:
