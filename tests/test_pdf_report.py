@@ -124,3 +124,9 @@ def test_empty_tables_say_geen(results, tmp_path):
     empty = dataclasses.replace(hv, relocations=hv.relocations.iloc[:0])
     text = " ".join(_pages_text(write_pdf_report(tmp_path / "e.pdf", hartveilig=empty)))
     assert "Verplaatsen" in text and "geen" in text
+
+
+def test_same_results_same_bytes(results, report, tmp_path):
+    hv, dh = results
+    again = write_pdf_report(tmp_path / "again.pdf", hartveilig=hv, dorpshub=dh)
+    assert again.read_bytes() == report.read_bytes()

@@ -167,3 +167,10 @@ def test_only_the_given_result(results, tmp_path):
 def test_cell_value(value, kind, expected):
     got = cell_value(value, kind)
     assert got == expected and type(got) is type(expected)
+
+
+def test_same_tables_same_bytes(results, tmp_path):
+    hv, dh = results
+    a = write_workbook(tmp_path / "a.xlsx", hartveilig=hv, dorpshub=dh).read_bytes()
+    b = write_workbook(tmp_path / "b.xlsx", hartveilig=hv, dorpshub=dh).read_bytes()
+    assert a == b

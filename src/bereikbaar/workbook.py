@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import math
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,6 +267,22 @@ def _write_sheet(ws, sheet: Sheet) -> None:
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = min(width + 2, 50)
 
 
+_FIXED_TIME = "2000-01-01T00:00:00Z"
+_DCTERMS = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _make_reproducible(path: Path) -> None:
+    """Same tables, same bytes: fixed zip entry times and document dates."""
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info.filename, zin.read(info)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _DCTERMS.sub(rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<2>", data)
+            zout.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data,
+                          compress_type=zipfile.ZIP_DEFLATED)  # fmt: skip
+
+
 def write_workbook(path: str | Path, *, hartveilig=None, dorpshub=None) -> Path:
     """Write the municipality's tables as an Excel workbook (``tabellen.xlsx``).
 
@@ -297,5 +315,6 @@ def write_workbook(path: str | Path, *, hartveilig=None, dorpshub=None) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         wb.save(tmp)
+        _make_reproducible(tmp)
     log.info("wrote %s (%d sheets)", path, len(sheets))
     return path
