@@ -95,6 +95,9 @@ def test_one_result_only(results, tmp_path):
     assert GEMEENTE in only_dh[0] and LEGEND_COVERED not in " ".join(only_dh)
     only_hv = _pages_text(write_pdf_report(tmp_path / "h.pdf", hartveilig=hv))
     assert "Dorpshub" not in " ".join(only_hv)
+    # without villages the maps name the places of the AED addresses, most AEDs first
+    top = hv.aeds[hv.aeds["in_gemeente"]]["place"].value_counts().index[0]
+    assert top in only_hv[0]
     with pytest.raises(BereikbaarError):
         write_pdf_report(tmp_path / "x.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.pdf", "h.pdf"]

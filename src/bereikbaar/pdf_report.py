@@ -148,10 +148,23 @@ def _place_labels(hv, dh, basemap) -> list[tuple[str, float, float, float]]:
     elif dh is not None and len(dh.villages):
         places, weight, names = dh.villages, dh.villages["residents"], dh.villages["village"]
     else:
-        return []
+        return _aed_places(hv)
     pts = places.geometry.representative_point()
     rows = zip(names, pts.x, pts.y, np.asarray(weight, float), strict=True)
     return sorted(rows, key=lambda r: -np.nan_to_num(r[3]))
+
+
+def _aed_places(hv) -> list[tuple[str, float, float, float]]:
+    """Without villages: the place names of the AED addresses in the municipality, at the
+    median position of their AEDs, weighted by the number of AEDs."""
+    if hv is None or "place" not in hv.aeds or not len(hv.aeds):
+        return []
+    aeds = hv.aeds[hv.aeds["in_gemeente"].astype(bool)] if "in_gemeente" in hv.aeds else hv.aeds
+    frame = aeds.assign(x=aeds.geometry.x, y=aeds.geometry.y).dropna(subset=["place"])
+    frame = frame[frame["place"].astype(str).str.strip() != ""]
+    grouped = frame.groupby("place").agg(x=("x", "median"), y=("y", "median"), n=("x", "size"))
+    rows = [(str(p), float(r.x), float(r.y), float(r.n)) for p, r in grouped.iterrows()]
+    return sorted(rows, key=lambda r: (-r[3], r[0]))
 
 
 def _label_places(ax, labels, *, max_labels: int = 12) -> None:
