@@ -352,7 +352,8 @@ def _coverage_chart(rows_nums, moments) -> str:
             if share is None:
                 continue
             color = MOMENT_COLORS[i % len(MOMENT_COLORS)]
-            out.append(f"<circle class='dot' cx='{left + width * share:.1f}' cy='{y}' r='5' "
+            dy = (i - (len(moments) - 1) / 2) * 3.5  # equal shares stay visible
+            out.append(f"<circle class='dot' cx='{left + width * share:.1f}' cy='{y + dy:.1f}' r='4.5' "
                        f"fill='{color}' fill-opacity='0.85'><title>{_esc(name)}, "
                        f"{_esc(_moment_label(m))}: {pct_nl(share)}</title></circle>")  # fmt: skip
     return "".join(out) + "</svg>"
