@@ -16,7 +16,7 @@ from bereikbaar.config import slugify
 from bereikbaar.overview import STATE_FILE, load_overview_rows, update_overview
 from bereikbaar.pipeline import open_study_area, run_dorpshub, run_hartveilig
 
-from .test_maps import CHROMIUM_ARGS, _screenshot, browser  # noqa: F401 - browser is a fixture
+from .test_maps import CHROMIUM_ARGS, browser, screenshot  # noqa: F401 - browser is a fixture
 
 NAMES = ("Aa en Hunze", "Assen")
 
@@ -182,7 +182,7 @@ def test_overview_in_chromium(study, tmp_path, browser):  # noqa: F811
         assert page.locator("#chart circle.dot").count() == 2 * len(
             summaries[NAMES[0]][0]["moments"]
         )
-        _screenshot(page, "overview.png")
+        screenshot(page, "overview.png")
         names = "Array.from(document.querySelectorAll('#overview tbody tr')).map(r => r.cells[0].textContent)"
         residents = {n: summaries[n][0]["residents"] for n in NAMES}
         page.locator("#overview thead th", has_text="Inwoners").first.click()
