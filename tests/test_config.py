@@ -207,6 +207,17 @@ def test_speed_mps_as_text(data_dir):
         _load(raw, data_dir)
 
 
+@pytest.mark.parametrize("value", [-2.3, 0, float("nan"), float("inf")])
+def test_speed_mps_out_of_range_names_speed_mps(data_dir, value):
+    # the user wrote speed_mps; the message must not name the km/h it is converted to
+    raw = _set(_raw(), "profiles.aed_responder.speed_mps", value)
+    with pytest.raises(ConfigError, match=r"profiles\.aed_responder\.speed_mps = ") as exc:
+        _load(raw, data_dir)
+    assert "speed_kmh" not in str(exc.value) and "set profiles.aed_responder.speed_mps" in str(
+        exc.value
+    )
+
+
 def test_notebook_overrides_are_validated(cfg):
     with pytest.raises(ConfigError, match=r"with_hartveilig\(\): hartveilig\.budget_min"):
         cfg.with_hartveilig(budget_min=-1.0)

@@ -634,6 +634,11 @@ def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile
         if "speed_kmh" in spec:
             raise ConfigError(f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both")
         speed_mps = _convert(spec.pop("speed_mps"), float, f"{where} [profiles.{name}] speed_mps")
+        if not (math.isfinite(speed_mps) and speed_mps > 0):  # name the key the user wrote
+            key = f"profiles.{name}.speed_mps"
+            raise ConfigError(
+                f"{where}: {key} = {speed_mps!r} must be a number > 0; set {key} to a number > 0"
+            )
         spec["speed_kmh"] = speed_mps * 3.6
     prof = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
     if prof.network not in ("walk", "bike", "drive"):

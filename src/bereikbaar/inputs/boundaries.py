@@ -218,14 +218,17 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, path: Path | None, what: str) -> g
                 hint="the boundary is damaged; use the unchanged CBS gebiedsindelingen "
                 "GeoPackage, or repair the polygon in QGIS (Vector > Geometry Tools > Fix)",
             )
-        log.warning(
+        log.warning(  # m² too: a small repair of a large polygon rounds to 0.000%
             "%s %s: the polygon of %s was invalid (%s); repaired with make_valid, area "
-            "changed by %.3f%%",
+            "changed by %.2g%% (%.0f m², from %.6f to %.6f km²)",
             path.name if path else "",
             what,
             name,
             reason,
             100 * share,
+            abs(area1 - area0),
+            area0 / 1e6,
+            area1 / 1e6,
         )
         geoms[pos] = after
     return gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
