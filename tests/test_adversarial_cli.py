@@ -291,6 +291,43 @@ SETTINGS = [
         "hartveilig",
         ["case.toml", "hartveilig.moments[1]", "'weekday_day'", "its own name"],
     ),
+    # found by this pass: accepted by the config, then a late error or a wrong result
+    (
+        "budget_below_alert_delay",
+        [("budget_min = 6.0", "budget_min = 0.5")],
+        "hartveilig",
+        ["case.toml", "hartveilig.budget_min = 0.5", "must exceed hartveilig.alert_delay_min"],
+    ),
+    (
+        "sensitivity_speed_negative",
+        [("[1.8, 2.3, 3.1]", "[1.8, -2.3, 3.1]")],
+        "hartveilig",
+        ["case.toml", "hartveilig.sensitivity_speeds_mps[1]", "-2.3", "> 0"],
+    ),
+    (
+        "place_kind_unknown",
+        [('place_kinds = ["town", "village", "hamlet"]', 'place_kinds = ["castle"]')],
+        "dorpshub",
+        ["case.toml", "dorpshub.place_kinds[0]", "'castle'", "not a known kind", "village"],
+    ),
+    (
+        "place_kinds_empty",
+        [('place_kinds = ["town", "village", "hamlet"]', "place_kinds = []")],
+        "dorpshub",
+        ["case.toml", "dorpshub.place_kinds is empty", 'place_kinds = ["town"'],
+    ),
+    (
+        "norm_twice",
+        [
+            (
+                'source = "Hub met >= 2 vertrekken per uur binnen 10 minuten per fiets"',
+                'source = "Hub met >= 2 vertrekken per uur binnen 10 minuten per fiets"\n\n'
+                '[[dorpshub.norms]]\nservice = "gp"\nprofile = "bike"\nmax_min = 20',
+            )
+        ],
+        "dorpshub",
+        ["case.toml", "dorpshub.norms[8] repeats dorpshub.norms[2]", "keep one norm"],
+    ),
 ]
 
 
@@ -812,3 +849,41 @@ def test_empty_slug_falls_back_to_the_cbs_code(tmp_path, data_dir, qa_cache, bou
     assert result.exit_code == 0, result.output
     assert not list(out.glob("*.*")), "files written into the root of --out"
     assert (out / code.lower() / "hartveilig_summary.json").is_file()
+
+
+# ------------------------------------------- valid settings that the analyses mishandle
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="maps.py: a Dorpshub result without villages (place_kinds = ['city'] and no "
+    "city in the municipality) crashes folium's GeoJsonTooltip with an AssertionError "
+    "traceback; write the map without the village layer (or refuse with a message naming "
+    "dorpshub.place_kinds)",
+)
+def test_dorpshub_without_villages_is_a_result_or_a_message(tmp_path, data_dir, cache_dir):
+    config = _toml(
+        tmp_path, ('place_kinds = ["town", "village", "hamlet"]', 'place_kinds = ["city"]')
+    )
+    result = _analysis("dorpshub", config, data_dir, cache_dir, tmp_path / "out")
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        _exit2(result, "dorpshub.place_kinds")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline.py: run_dorpshub loads networks only for dorpshub.profiles and the "
+    "village/hub profiles, not for the norms' profiles (a car norm without 'car' in "
+    "dorpshub.profiles fails with 'pass networks={...}'); load "
+    "dorpshub.networks_used(cfg.dorpshub, cfg.profiles)",
+)
+def test_norm_profile_outside_dorpshub_profiles_gets_its_network(tmp_path, data_dir, cache_dir):
+    config = _toml(
+        tmp_path,
+        (
+            'profiles = ["walk", "bike", "ebike", "car"]',
+            'profiles = ["walk", "bike", "ebike"]',
+        ),
+    )
+    result = _analysis("dorpshub", config, data_dir, cache_dir, tmp_path / "out")
+    assert result.exit_code == 0, result.output

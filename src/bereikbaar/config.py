@@ -364,9 +364,25 @@ POI_KINDS: tuple[str, ...] = (
     "place",
 )
 
+#: OSM ``place=*`` values that name a settlement (``dorpshub.place_kinds`` must be among them).
+PLACE_KINDS: tuple[str, ...] = (
+    "city",
+    "town",
+    "village",
+    "hamlet",
+    "isolated_dwelling",
+    "farm",
+    "suburb",
+    "quarter",
+    "neighbourhood",
+    "borough",
+    "locality",
+)
+
 #: Range of every numeric setting, in one table: section → field → (comparison, bound).
 #: A field not listed here is not range-checked; ``None`` values (optional) are skipped.
-#: Mapping fields (``drive_speeds_kmh``) are checked value by value.
+#: Mapping and list fields (``drive_speeds_kmh``, ``sensitivity_speeds_mps``) are checked
+#: value by value.
 RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
     StudyArea: {"buffer_m": (">=", 0)},
     PopulationSettings: {"privacy_residents": (">=", 0), "privacy_residents_65_plus": (">=", 0)},
@@ -387,6 +403,7 @@ RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
         "n_proposals": (">=", 0),
         "weight_65_plus": (">=", 0),
         "relocate_k": (">=", 0),
+        "sensitivity_speeds_mps": (">", 0),
     },
     Norm: {"max_min": (">", 0), "min_departures_per_hour": (">=", 0)},
     DorpshubSettings: {
@@ -423,6 +440,7 @@ def validate_config(cfg: Config, *, where: str = "config") -> Config:
             _check_register(reg, f"inputs.{key}", where)
     _check_names(cfg, where)
     _check_profile_references(cfg, where)
+    _check_combinations(cfg, where)
     return cfg
 
 
@@ -430,11 +448,16 @@ def _check_ranges(section: Any, key: str, where: str) -> None:
     defaults = {f.name: f.default for f in dataclasses.fields(section)}
     for name, (op, bound) in RANGE_RULES.get(type(section), {}).items():
         value = getattr(section, name)
-        items = value.items() if isinstance(value, Mapping) else [(None, value)]
+        if isinstance(value, Mapping):
+            items = [(f".{k}", v) for k, v in value.items()]
+        elif isinstance(value, tuple | list):
+            items = [(f"[{i}]", v) for i, v in enumerate(value)]
+        else:
+            items = [(None, value)]
         for sub, v in items:
             if v is None:
                 continue
-            full = f"{key}.{name}" + (f".{sub}" if sub is not None else "")
+            full = f"{key}.{name}{sub or ''}"
             ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
             if ok and (v > bound if op == ">" else v >= bound):
                 continue
@@ -487,12 +510,39 @@ def _check_names(cfg: Config, where: str) -> None:
             (f"hartveilig.candidate_kinds[{i}]", k, POI_KINDS)
             for i, k in enumerate(hv.candidate_kinds)
         ],
+        *[(f"dorpshub.place_kinds[{i}]", k, PLACE_KINDS) for i, k in enumerate(dh.place_kinds)],
     ]
+    if not dh.place_kinds:
+        raise ConfigError(
+            f"{where}: dorpshub.place_kinds is empty; name the OSM place kinds that count as "
+            'villages, e.g. place_kinds = ["town", "village", "hamlet"]'
+        )
     for key, name, known in named:
         if name not in known:
             raise ConfigError(
                 f"{where}: {key} = {name!r} is not a known kind{_did_you_mean(name, known)} "
                 f"(known: {', '.join(known)})"
+            )
+
+
+def _check_combinations(cfg: Config, where: str) -> None:
+    """Rules between settings: the fetch model's spare time, one norm per service and mode."""
+    hv = cfg.hartveilig
+    if hv.model == "fetch" and hv.budget_min <= hv.alert_delay_min:
+        raise ConfigError(
+            f"{where}: hartveilig.budget_min = {hv.budget_min!r} must exceed "
+            f"hartveilig.alert_delay_min = {hv.alert_delay_min!r} (the fetch model leaves "
+            "budget_min - alert_delay_min for fetching the AED); raise budget_min or lower "
+            "alert_delay_min"
+        )
+    seen: dict[tuple[str, str], int] = {}
+    for i, norm in enumerate(cfg.dorpshub.norms):
+        first = seen.setdefault((norm.service, norm.profile), i)
+        if first != i:
+            raise ConfigError(
+                f"{where}: dorpshub.norms[{i}] repeats dorpshub.norms[{first}] (service "
+                f"{norm.service!r}, profile {norm.profile!r}); keep one norm per service and "
+                "profile"
             )
 
 
