@@ -511,6 +511,22 @@ def test_truncated_population_geotiff_is_exit_2(tmp_path, data_dir, qa_cache):
     _exit2(_analysis("hartveilig", config, data_dir, qa_cache, tmp_path / "out"), *needles)
 
 
+def test_population_raster_in_rd_metres_labelled_wgs84_is_exit_2(tmp_path, data_dir, qa_cache):
+    import rasterio
+
+    with rasterio.open(data_dir / "drenthe-synth" / "population_100m.tif") as src:
+        profile, values = src.profile, src.read()
+    bad = tmp_path / "population_100m.tif"
+    with rasterio.open(bad, "w", **dict(profile, crs="EPSG:4326")) as dst:
+        dst.write(values)
+    config = _toml(
+        tmp_path,
+        ('population = "drenthe-synth/population_100m.gpkg"', f'population = "{bad}"'),
+    )
+    needles = ("population_100m.tif", "labelled EPSG:4326", "RD New", "gdal_edit.py -a_srs")
+    _exit2(_check(config, data_dir, qa_cache), *needles)
+
+
 # ------------------------------------------------------------------- boundaries
 BOUNDARIES = "boundaries/cbsgebiedsindelingen2023.gpkg"
 
