@@ -888,8 +888,9 @@ def _walk_norms(config: Path) -> Path:
 @pytest.mark.xfail(
     strict=True,
     reason="maps.py: a Dorpshub result without villages (place_kinds = ['city'] and no "
-    "city in the municipality) crashes folium's GeoJsonTooltip with an AssertionError "
-    "traceback; write the map without the village layer (or refuse with a message naming "
+    "city in the municipality) crashes folium's GeoJsonTooltip ('The field village is not "
+    "available in the data') with an AssertionError traceback from write_dorpshub_map; skip "
+    "the empty village/norm layers (or refuse earlier with a message naming "
     "dorpshub.place_kinds)",
 )
 def test_dorpshub_without_villages_is_a_result_or_a_message(tmp_path, data_dir, qa_cache):
