@@ -492,9 +492,25 @@ POI_KINDS: tuple[str, ...] = (
     "place",
 )
 
+#: OSM ``place=*`` values that name a settlement (``dorpshub.place_kinds`` must be among them).
+PLACE_KINDS: tuple[str, ...] = (
+    "city",
+    "town",
+    "village",
+    "hamlet",
+    "isolated_dwelling",
+    "farm",
+    "suburb",
+    "quarter",
+    "neighbourhood",
+    "borough",
+    "locality",
+)
+
 #: Range of every numeric setting, in one table: section → field → (comparison, bound).
 #: A field not listed here is not range-checked; ``None`` values (optional) are skipped.
-#: Mapping fields (``drive_speeds_kmh``) are checked value by value.
+#: Mapping and list fields (``drive_speeds_kmh``, ``sensitivity_speeds_mps``) are checked
+#: value by value.
 RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
     StudyArea: {"buffer_m": (">=", 0)},
     PopulationSettings: {"privacy_residents": (">=", 0), "privacy_residents_65_plus": (">=", 0)},
@@ -567,6 +583,7 @@ def validate_config(cfg: Config, *, where: str = "config") -> Config:
             _check_register(reg, f"inputs.{key}", where)
     _check_names(cfg, where)
     _check_profile_references(cfg, where)
+    _check_combinations(cfg, where)
     return cfg
 
 
@@ -575,7 +592,7 @@ def _check_ranges(section: Any, key: str, where: str) -> None:
     for name, (op, bound) in RANGE_RULES.get(type(section), {}).items():
         value = getattr(section, name)
         if isinstance(value, Mapping):
-            items = list(value.items())
+            items = [(f".{k}", v) for k, v in value.items()]
         elif isinstance(value, tuple | list):
             items = [(f"[{i}]", v) for i, v in enumerate(value)]
         else:
@@ -583,8 +600,7 @@ def _check_ranges(section: Any, key: str, where: str) -> None:
         for sub, v in items:
             if v is None:
                 continue
-            sep = "" if sub is None or str(sub).startswith("[") else "."
-            full = f"{key}.{name}" + (f"{sep}{sub}" if sub is not None else "")
+            full = f"{key}.{name}{sub or ''}"
             ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
             if ok and (v > bound if op == ">" else v >= bound):
                 continue
@@ -675,12 +691,39 @@ def _check_names(cfg: Config, where: str) -> None:
             (f"hartveilig.candidate_kinds[{i}]", k, POI_KINDS)
             for i, k in enumerate(hv.candidate_kinds)
         ],
+        *[(f"dorpshub.place_kinds[{i}]", k, PLACE_KINDS) for i, k in enumerate(dh.place_kinds)],
     ]
+    if not dh.place_kinds:
+        raise ConfigError(
+            f"{where}: dorpshub.place_kinds is empty; name the OSM place kinds that count as "
+            'villages, e.g. place_kinds = ["town", "village", "hamlet"]'
+        )
     for key, name, known in named:
         if name not in known:
             raise ConfigError(
                 f"{where}: {key} = {name!r} is not a known kind{_did_you_mean(name, known)} "
                 f"(known: {', '.join(known)})"
+            )
+
+
+def _check_combinations(cfg: Config, where: str) -> None:
+    """Rules between settings: the fetch model's spare time, one norm per service and mode."""
+    hv = cfg.hartveilig
+    if hv.model == "fetch" and hv.budget_min <= hv.alert_delay_min:
+        raise ConfigError(
+            f"{where}: hartveilig.budget_min = {hv.budget_min!r} must exceed "
+            f"hartveilig.alert_delay_min = {hv.alert_delay_min!r} (the fetch model leaves "
+            "budget_min - alert_delay_min for fetching the AED); raise budget_min or lower "
+            "alert_delay_min"
+        )
+    seen: dict[tuple[str, str], int] = {}
+    for i, norm in enumerate(cfg.dorpshub.norms):
+        first = seen.setdefault((norm.service, norm.profile), i)
+        if first != i:
+            raise ConfigError(
+                f"{where}: dorpshub.norms[{i}] repeats dorpshub.norms[{first}] (service "
+                f"{norm.service!r}, profile {norm.profile!r}); keep one norm per service and "
+                "profile"
             )
 
 
@@ -827,6 +870,11 @@ def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile
         if "speed_kmh" in spec:
             raise ConfigError(f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both")
         speed_mps = _convert(spec.pop("speed_mps"), float, f"{where} [profiles.{name}] speed_mps")
+        if not (math.isfinite(speed_mps) and speed_mps > 0):  # name the key the user wrote
+            key = f"profiles.{name}.speed_mps"
+            raise ConfigError(
+                f"{where}: {key} = {speed_mps!r} must be a number > 0; set {key} to a number > 0"
+            )
         spec["speed_kmh"] = speed_mps * 3.6
     prof = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
     if prof.network not in ("walk", "bike", "drive"):
