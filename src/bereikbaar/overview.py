@@ -36,6 +36,8 @@ from bereikbaar._files import write_text_atomic
 from bereikbaar._json import dumps, jsonable
 from bereikbaar._nl import int_nl, pct_nl
 from bereikbaar.config import slugify
+from bereikbaar.maps._common import FAILED_COUNT_COLORS, SHARE_COLORS, UNKNOWN_COLOR
+from bereikbaar.maps._common import SHARE_BINS as _MAP_SHARE_BINS
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +57,8 @@ OUTPUT_LABELS = {
     "hartveilig_summary.json": "JSON Hartveilig",
     "dorpshub_summary.json": "JSON Dorpshub",
 }
-#: The maps' palettes (bereikbaar.maps): share classes of 20% (cividis), failed norms
-#: 0, 1, 2, 3, 4+ (ColorBrewer YlOrBr), no data grey.
-SHARE_BINS = (0.2, 0.4, 0.6, 0.8)
-SHARE_COLORS = ("#083370", "#4f576c", "#7d7c78", "#aea371", "#e5cf52")
-FAILED_COUNT_COLORS = ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404")
-UNKNOWN_COLOR = "#bdbdbd"
+#: Share classes of 20% (the maps' inner class edges).
+SHARE_BINS = _MAP_SHARE_BINS[1:-1]
 #: Okabe-Ito colours for the moments in the chart (colour-blind safe).
 MOMENT_COLORS = ("#0072B2", "#E69F00", "#000000", "#009E73", "#CC79A7", "#56B4E9")
 _OSM_ID = re.compile(r"\s*\((?:osm:)?[nwr]?\d+\)\s*$|\s*\(osm:[^)]*\)\s*$")

@@ -28,6 +28,7 @@ import numpy as np
 
 from bereikbaar._files import atomic_path
 from bereikbaar._nl import DAYS_NL, int_nl, mode_nl, num_nl, pct_nl, service_nl
+from bereikbaar.maps._common import COVERED_COLOR, NOT_COVERED_COLOR
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,6 @@ __all__ = [
     "write_pdf_report",
 ]
 
-#: The maps' colours (bereikbaar.maps: ColorBrewer RdYlBu's two ends; cividis for shares).
-COVERED_COLOR = "#2c7bb6"
-NOT_COVERED_COLOR = "#d7191c"
 SHARE_CMAP = "cividis"
 LEGEND_COVERED = "Binnen bereik"
 LEGEND_NOT_COVERED = "Niet binnen bereik"
