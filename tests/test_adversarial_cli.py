@@ -281,13 +281,13 @@ SETTINGS = [
     ),
     (
         "norm_service_misspelt",
-        [('service = "hospital"', 'service = "hospitaal"')],
+        [('service = "hospital"\nprofile = "car"', 'service = "hospitaal"\nprofile = "car"')],
         "dorpshub",
         ["case.toml", "dorpshub.norms[1].service", "'hospitaal'", "did you mean 'hospital'"],
     ),
     (
         "moment_name_twice",
-        [('name = "weekday_evening"', 'name = "weekday_day"')],
+        [('name = "weekday_evening"\nday = "We"\ntime', 'name = "weekday_day"\nday = "We"\ntime')],
         "hartveilig",
         ["case.toml", "hartveilig.moments[1]", "'weekday_day'", "its own name"],
     ),
@@ -885,14 +885,6 @@ def _walk_norms(config: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="maps.py: a Dorpshub result without villages (place_kinds = ['city'] and no "
-    "city in the municipality) crashes folium's GeoJsonTooltip ('The field village is not "
-    "available in the data') with an AssertionError traceback from write_dorpshub_map; skip "
-    "the empty village/norm layers (or refuse earlier with a message naming "
-    "dorpshub.place_kinds)",
-)
 def test_dorpshub_without_villages_is_a_result_or_a_message(tmp_path, data_dir, qa_cache):
     # everything on foot: the walk network is cached, the case stays cheap
     edits = ('place_kinds = ["town", "village", "hamlet"]', 'place_kinds = ["city"]')
