@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -161,6 +163,12 @@ def test_small_self_intersection_is_repaired_with_a_warning(tmp_path: Path, capl
     assert geom.is_valid and geom.geom_type in ("Polygon", "MultiPolygon")
     assert geom.area == pytest.approx(1e8, rel=1e-4)  # the square, computed by hand
     assert "repaired with make_valid" in caplog.text and "A" in caplog.text
+    # the change is reported in m² as well (0.005% would round away in a plain percentage)
+    xy = np.array(ring)
+    shoelace_m2 = abs(np.dot(xy[:-1, 0], xy[1:, 1]) - np.dot(xy[1:, 0], xy[:-1, 1])) / 2
+    assert shoelace_m2 == pytest.approx(1e8 - 4999)  # by hand: the square less a 1 m sliver
+    m2 = float(re.search(r"area changed by [\d.e+-]+% \((\d+) m²", caplog.text).group(1))
+    assert m2 == pytest.approx(abs(geom.area - shoelace_m2), abs=0.5)
 
 
 def test_rd_metres_labelled_wgs84_are_refused(tmp_path: Path):

@@ -207,6 +207,17 @@ def test_speed_mps_as_text(data_dir):
         _load(raw, data_dir)
 
 
+@pytest.mark.parametrize("value", [-2.3, 0, float("nan"), float("inf")])
+def test_speed_mps_out_of_range_names_speed_mps(data_dir, value):
+    # the user wrote speed_mps; the message must not name the km/h it is converted to
+    raw = _set(_raw(), "profiles.aed_responder.speed_mps", value)
+    with pytest.raises(ConfigError, match=r"profiles\.aed_responder\.speed_mps = ") as exc:
+        _load(raw, data_dir)
+    assert "speed_kmh" not in str(exc.value) and "set profiles.aed_responder.speed_mps" in str(
+        exc.value
+    )
+
+
 def test_notebook_overrides_are_validated(cfg):
     with pytest.raises(ConfigError, match=r"with_hartveilig\(\): hartveilig\.budget_min"):
         cfg.with_hartveilig(budget_min=-1.0)
@@ -261,3 +272,56 @@ def test_study_area_crs_must_be_a_metric_projection(data_dir, crs, expected):
         _load(raw, data_dir)
     ok = _load(_set(_raw(), "study_area.crs", "EPSG:32632"), data_dir)
     assert ok.study_area.crs == "EPSG:32632"
+
+
+# ------------------------------------------- rules between settings, lists (issue #14)
+@pytest.mark.parametrize(("budget", "alert"), [(1.0, 1.0), (0.5, 1.0), (6.0, 10.0)])
+def test_fetch_budget_must_exceed_the_alert_delay(data_dir, budget, alert):
+    raw = _set(_set(_raw(), "hartveilig.budget_min", budget), "hartveilig.alert_delay_min", alert)
+    with pytest.raises(
+        ConfigError, match=r"hartveilig\.budget_min = .* must exceed hartveilig\.alert_delay_min"
+    ):
+        _load(raw, data_dir)
+    # the route and radius models do not use the budget
+    assert _load(_set(raw, "hartveilig.model", "route"), data_dir).hartveilig.budget_min == budget
+    # just above the alert delay is fine: (budget - alert) / 2 minutes to fetch the AED
+    assert _load(_set(raw, "hartveilig.budget_min", alert + 0.1), data_dir)
+
+
+def test_sensitivity_speeds_are_checked_one_by_one(data_dir):
+    raw = _set(_raw(), "hartveilig.sensitivity_speeds_mps", [1.8, -2.3, 3.1])
+    with pytest.raises(
+        ConfigError, match=r"hartveilig\.sensitivity_speeds_mps\[1\] = -2\.3 must be a number > 0"
+    ):
+        _load(raw, data_dir)
+    raw = _set(_raw(), "hartveilig.sensitivity_speeds_mps", [])
+    assert _load(raw, data_dir).hartveilig.sensitivity_speeds_mps == ()  # no sensitivity
+
+
+def test_place_kinds_must_be_known_and_not_empty(data_dir):
+    raw = _set(_raw(), "dorpshub.place_kinds", ["village", "castle"])
+    with pytest.raises(ConfigError, match=r"place_kinds\[1\] = 'castle' is not a known kind"):
+        _load(raw, data_dir)
+    raw = _set(_raw(), "dorpshub.place_kinds", ["vilage"])
+    with pytest.raises(ConfigError, match="did you mean 'village'"):
+        _load(raw, data_dir)
+    raw = _set(_raw(), "dorpshub.place_kinds", [])
+    with pytest.raises(ConfigError, match=r"dorpshub\.place_kinds is empty"):
+        _load(raw, data_dir)
+
+
+def test_place_kinds_include_the_dutch_words_known_kinds():
+    from bereikbaar._nl import PLACE_KINDS_NL
+    from bereikbaar.config import PLACE_KINDS
+
+    assert set(PLACE_KINDS_NL) <= set(PLACE_KINDS)
+
+
+def test_two_norms_for_one_service_and_profile(data_dir):
+    raw = _raw()
+    raw["dorpshub"]["norms"].append(dict(raw["dorpshub"]["norms"][2], max_min=20))
+    last = len(raw["dorpshub"]["norms"]) - 1
+    with pytest.raises(
+        ConfigError, match=rf"dorpshub\.norms\[{last}\] repeats dorpshub\.norms\[2\] \(service 'gp'"
+    ):
+        _load(raw, data_dir)

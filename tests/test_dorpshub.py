@@ -654,7 +654,7 @@ def test_aa_en_hunze_on_shared_data(cfg, tmp_path):
     write_csv_atomic(tmp_path / "dorpshub_villages.csv", res.table)
     back = pd.read_csv(tmp_path / "dorpshub_villages.csv")
     assert list(back.columns) == TABLE_COLUMNS
-    assert len(back) == len(res.villages) * len(cfg.dorpshub.profiles) * len(cfg.dorpshub.services)
+    assert len(back) == len(res.villages) * len(res.profiles) * len(cfg.dorpshub.services)
     write_gpkg_atomic(
         tmp_path / "dorpshub.gpkg",
         {"villages": res.villages, "hubs": res.hubs, "cells": res.cells, "services": res.services},
@@ -883,3 +883,197 @@ def test_walking_never_faster_than_cycling_on_test_region(cfg, gemeente):
     speeds = cfg.profile("ebike").speed_kmh / cfg.profile("bike").speed_kmh
     np.testing.assert_allclose(ratio, speeds, rtol=1e-9)
     assert any("te voet (5 km/u)" in a for a in res.assumptions)
+
+
+# ------------------------------------------------------------------ ov (public transport)
+#
+# The hand-worked road, now also walked (1 m/s, so metres are seconds), with a bus from
+# stop S1 at Grolloo's centre (x = 3000) to stop S2 at x = 1000 (100 m from the GP),
+# leaving 07:10, 07:40, ... 09:40 (10 minutes' ride), weekday window 07:00-09:00.
+#   Grolloo centre: wait for the next bus + 10 min + 100 s walk; walking all the way 2100 s.
+#   c6 (x=2600) / c3 (x=3500): 400 s / 500 s walk to S1 first.
+#   Amen (x=0): S2 is 1000 m away but the bus only goes away from it: no trip; walking
+#   900 m = 15 min is its ov time.
+OV_NORM = Norm("gp", "ov", 30.0, source="test")
+OV_BUS_DEPS = [7 * 3600 + 600 + 1800 * k for k in range(6)]
+
+
+def hand_ov_inputs(**settings_changes):
+    import datetime as dt
+
+    from bereikbaar.config import TransitSettings, TransitWindow
+    from bereikbaar.dorpshub import OvInputs
+    from bereikbaar.inputs.gtfs import TransitFeed
+
+    inputs = hand_inputs(norms=(GP_NORM, SUPER_NORM, OV_NORM), **settings_changes)
+    stops = gdf(
+        [
+            {
+                "stop_id": "S1",
+                "stop_name": "Grolloo",
+                "station_id": "S1",
+                "station_name": "Grolloo",
+                "x": 3000.0,
+            },
+            {
+                "stop_id": "S2",
+                "stop_name": "Dokter",
+                "station_id": "S2",
+                "station_name": "Dokter",
+                "x": 1000.0,
+            },
+        ]
+    )
+    trips = pd.DataFrame(
+        {
+            "trip_id": [f"t{k}" for k in range(6)],
+            "route_id": "r",
+            "route_short_name": "1",
+            "route_type": "3",
+            "service_id": "wk",
+        }
+    )
+    rows = []
+    for k, d in enumerate(OV_BUS_DEPS):
+        rows += [(k, 0, 1, d, d, True, False, 0), (k, 1, 2, d + 600, d + 600, False, True, 0)]
+    stop_times = pd.DataFrame(
+        rows,
+        columns=[
+            "trip",
+            "stop",
+            "stop_sequence",
+            "arrival_s",
+            "departure_s",
+            "pickup",
+            "drop_off",
+            "row",
+        ],
+    )
+    wed = dt.date(2026, 3, 4)
+    feed = TransitFeed(
+        path=None,
+        dates=(wed,),
+        stops=stops,
+        trips=trips,
+        stop_times=stop_times,
+        services=pd.DataFrame({"service_id": ["wk"], "date": [wed]}),
+    )
+    xy = [(X0 + 1000.0 * i, Y0) for i in range(6)]
+    walk_net = network_from_arrays(xy, [(i, i + 1) for i in range(5)], mode="walk")
+    window = TransitWindow("weekday_morning", "We", "07:00", "09:00", "Werkdag 07–09")
+    ts = TransitSettings(service_date="2026-03-04", windows=(window,))
+    walk = TravelProfile("walk", "walk", speed_kmh=3.6)
+    inputs["ov"] = OvInputs(feed=feed, walk_network=walk_net, walk_profile=walk, settings=ts)
+    return inputs
+
+
+def _ov_median_min(access_s: float, egress_s: float, walk_s: float) -> float:
+    """By hand: the median over 07:00..08:59 of min(next bus + ride, walking), minutes."""
+    door = []
+    for t in range(7 * 3600, 9 * 3600, 60):
+        dep = min(d for d in OV_BUS_DEPS if d >= t + access_s)
+        door.append(min(dep + 600 + egress_s - t, walk_s) / 60.0)
+    return sorted(door)[59]  # the 60th of 120 minutes
+
+
+@pytest.fixture(scope="module")
+def hand_ov() -> DorpshubResult:
+    return compute_dorpshub(**hand_ov_inputs())
+
+
+def test_hand_ov_minutes_norm_and_fallback(hand_ov: DorpshubResult):
+    v = hand_ov.villages.set_index("village")
+    grolloo = _ov_median_min(0.0, 100.0, 2100.0)
+    assert v.loc["Grolloo", "minutes_gp_ov"] == pytest.approx(grolloo)
+    assert bool(v.loc["Grolloo", "within_gp_ov"]) == (grolloo <= 30)
+    assert v.loc["Amen", "minutes_gp_ov"] == pytest.approx(15.0)  # walking, no trip
+    t = hand_ov.ov.table.set_index(["village", "service"])
+    assert bool(t.loc[("Amen", "gp"), "no_trip"]) and t.loc[("Amen", "gp"), "ov_by"] == "walk"
+    assert not t.loc[("Grolloo", "gp"), "no_trip"]
+    assert t.loc[("Grolloo", "gp"), "ov_by"] == "transit"
+    cells = hand_ov.cells.set_index("cell_id")
+    assert cells.loc["c6", "minutes_gp_ov"] == pytest.approx(_ov_median_min(400.0, 100.0, 1700.0))
+    assert cells.loc["c3", "minutes_gp_ov"] == pytest.approx(_ov_median_min(500.0, 100.0, 2600.0))
+    # Grolloo's residents within the ov norm: c6 (100) and c3 (200) by the same rule
+    within = [_ov_median_min(a, 100.0, w) <= 30 for a, w in ((400.0, 1700.0), (500.0, 2600.0))]
+    assert v.loc["Grolloo", "share_within_gp_ov"] == pytest.approx(
+        (100 * within[0] + 200 * within[1]) / 300
+    )
+    ov_rows = hand_ov.table[hand_ov.table["mode"] == "ov"]
+    assert set(ov_rows["service"]) == {"gp", "supermarket"} and "ov" in hand_ov.profiles
+
+
+def test_hand_without_car_and_hub_departures_from_the_feed(hand_ov: DorpshubResult):
+    v = hand_ov.villages.set_index("village")
+    grolloo_gp = _ov_median_min(0.0, 100.0, 2100.0) <= 30  # gp by bike 8.4 min fails
+    assert v.loc["Amen", "n_services_without_car"] == 1  # gp by bike; supermarket 16 min
+    assert v.loc["Grolloo", "n_services_without_car"] == 1 + grolloo_gp  # supermarket 4 min
+    assert "supermarkt" in v.loc["Grolloo", "services_without_car"]
+    cells = hand_ov.cells.set_index("cell_id")
+    gp_ok = (cells["minutes_gp_bike"] <= 6) | (cells["minutes_gp_ov"] <= 30)
+    want = float(cells.loc[gp_ok, "residents"].sum() / cells["residents"].sum())
+    assert hand_ov.summary["without_car"]["share_residents"]["gp"] == pytest.approx(want, abs=1e-4)
+    # the bus hub at x = 2000 has no stop within 300 m: 0 departures from the feed
+    hub = hand_ov.services[hand_ov.services["kind"] == "bus_hub"]
+    assert list(hub["departures_per_hour"]) == [0.0]
+    assert list(hub["departures_source"]) == ["gtfs"]
+
+
+def test_without_a_feed_ov_norms_are_left_out():
+    inputs = hand_ov_inputs()
+    del inputs["ov"]
+    res = compute_dorpshub(**inputs)
+    assert res.ov is None and "ov" not in res.profiles
+    assert [n.key for n in res.norms] == ["gp_bike", "supermarket_bike"]
+    assert "without_car" in res.summary and "ov" not in res.summary
+
+
+@pytest.mark.slow
+def test_ov_on_the_test_region(cfg):
+    """Villages with no ov trip to the huisartsenpost (weekday morning) and the share of
+    residents reaching a GP within a norm without a car, checked for consistency."""
+    import shapely
+
+    from bereikbaar.dorpshub import villages_without_ov_trip
+    from bereikbaar.pipeline import open_study_area, run_dorpshub
+
+    area = open_study_area(cfg)
+    name = area.municipalities["statnaam"].iloc[0]
+    res = run_dorpshub(name, cfg, area=area)
+    ts = cfg.transit
+    t = res.ov.table
+    hap = t[(t["service"] == "huisartsenpost") & (t["window"] == ts.norm_window)]
+    no_trip = villages_without_ov_trip(res)
+    assert set(no_trip["village"]) == set(hap.loc[hap["no_trip"], "village"])
+    # a village with no stop within walking reach (straight line > max access walk) has no
+    # ov trip in any window, and its ov time is its walking time
+    stops = area._cache["gtfs"].data.stops
+    tree = shapely.STRtree(stops.geometry.to_numpy())
+    vil = res.villages.set_index("village")
+    far = [
+        n
+        for n, g in vil.geometry.items()
+        if not len(tree.query(g, predicate="dwithin", distance=ts.max_access_walk_m))
+    ]
+    assert far, "the test region has villages without a stop nearby"
+    sel = t[t["village"].isin(far)]
+    assert sel["no_trip"].all() and sel["transit_p50_min"].isna().all()
+    walk = sel["walk_min"].where(sel["walk_min"] <= ts.max_travel_min)
+    assert np.allclose(sel["ov_p50_min"], walk, equal_nan=True)
+    # ov (with walking) is never slower than walking, and p05 <= p50 <= p95
+    walk_any = t["walk_min"].where(t["walk_min"] <= ts.max_travel_min).fillna(np.inf)
+    assert (t["ov_p95_min"].fillna(np.inf) <= walk_any + 1e-9).all()
+    ok = t["ov_p05_min"].notna() & t["ov_p95_min"].notna()
+    assert (t.loc[ok, "ov_p05_min"] <= t.loc[ok, "ov_p50_min"]).all()
+    assert (t.loc[ok, "ov_p50_min"] <= t.loc[ok, "ov_p95_min"]).all()
+    # the share of residents reaching a GP within a norm without a car, from the cells
+    gp_norms = [
+        n for n in res.norms if n.service == "gp" and n.profile in ("walk", "bike", "ebike", "ov")
+    ]
+    cells = res.cells
+    ok_cells = np.zeros(len(cells), bool)
+    for n in gp_norms:
+        ok_cells |= (cells[n.minutes_column] <= n.max_min).to_numpy()
+    want = cells.loc[ok_cells, "residents"].sum() / res.summary["residents"]
+    got = res.summary["without_car"]["share_residents"]["gp"]
+    assert got == pytest.approx(want, abs=1e-4) and 0 < got < 1

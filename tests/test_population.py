@@ -257,3 +257,36 @@ def test_raster_total_matches_stats_and_config_path(raster, synth_dir: Path, cfg
     assert len(raster.data) == stats["population_grid_cells"]
     result = read_population(cfg.inputs.population, settings=cfg.population)
     assert result.rows_read == result.rows_used + result.rows_rejected == len(raster.data)
+
+
+# ------------------------------------------------- wrong CRS labels (issue #14)
+def test_grid_in_rd_metres_labelled_wgs84_is_refused(tmp_path: Path) -> None:
+    corners = [(230000, 550000), (230100, 550000)]
+    frame = pd.DataFrame(
+        {
+            "crs28992res100m": [f"E{x // 100:04d}N{y // 100:04d}" for x, y in corners],
+            "aantal_inwoners": [10, 20],
+        }
+    )
+    polys = [shapely.box(x, y, x + 100, y + 100) for x, y in corners]
+    path = _write_grid(tmp_path / "grid.gpkg", frame, polys, crs="EPSG:4326")
+    with pytest.raises(
+        InputError,
+        match=r"grid\.gpkg: the population grid is labelled EPSG:4326 .*RD New metres"
+        r".*ogr2ogr -a_srs EPSG:28992",
+    ):
+        read_population(path, settings=PopulationSettings())
+
+
+def test_raster_in_rd_metres_labelled_wgs84_is_refused(tmp_path: Path) -> None:
+    values = np.array([[5, 7]], dtype="int32")
+    path = _write_tif(
+        tmp_path / "pop.tif",
+        values,
+        crs="EPSG:4326",
+        transform=from_origin(230000, 550100, 100, 100),
+    )
+    with pytest.raises(
+        InputError, match=r"pop\.tif: the population raster is labelled EPSG:4326 .*gdal_edit\.py"
+    ):
+        read_population(path, settings=PopulationSettings())

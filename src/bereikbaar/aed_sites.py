@@ -235,7 +235,7 @@ def propose_sites(
     return Proposals(table, check)
 
 
-def _text_column(rows: pd.DataFrame, column: str) -> list[str]:
+def text_column(rows: pd.DataFrame, column: str) -> list[str]:
     if column not in rows:
         return [""] * len(rows)
     values = rows[column].astype(object).to_numpy()
@@ -267,9 +267,9 @@ def relocate_aeds(
             "rank": np.arange(1, len(picks) + 1, dtype=np.int64),
             "aed_id": rows["aed_id"].to_numpy() if "aed_id" in rows else movable[picks],
             "name": rows["name"].to_numpy() if "name" in rows else None,
-            "address": _text_column(rows, "street"),
+            "address": text_column(rows, "street"),
             "near": nearest_place_names(places, rows.geometry.to_numpy()),
-            "current_availability": _text_column(rows, "availability"),
+            "current_availability": text_column(rows, "availability"),
             "to": RELOCATION_TO,
             "gain_residents": g_res,
             "cumulative_residents": np.cumsum(g_res),

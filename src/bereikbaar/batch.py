@@ -4,7 +4,8 @@
 
 1. **plan** (:func:`plan_export`): resolve the names (a mistyped name is an error before
    anything runs), give each municipality its folder (:meth:`StudyAreaData.slug`: never
-   empty, never shared), prepare ``OUT`` and remove temporaries of processes that are gone;
+   empty, never shared); read the shared inputs once (an unusable one is an error before
+   anything runs), prepare ``OUT`` and remove temporaries of processes that are gone;
 2. **run**: one municipality after the other in this process, or in worker processes that
    die with the main process (:mod:`bereikbaar._workers`);
 3. **collect**: outcomes in the order asked for;
@@ -324,6 +325,22 @@ def plan_export(
     return ExportPlan(names, {n: area.slug(n) for n in names}, job)
 
 
+def _read_shared_inputs(area: StudyAreaData, analyses: Sequence[str]) -> None:
+    """Read the inputs every municipality shares, once, before anything runs.
+
+    An unusable shared input (an extract that does not cover the study area, a register
+    that cannot be read) then stops the export with one message instead of failing every
+    municipality with the same error.
+    """
+    area.pois()
+    area.places()
+    area.population()
+    if "hartveilig" in analyses:
+        area.aeds()
+    if "dorpshub" in analyses:
+        area.services()
+
+
 def _prepare_out(out: Path) -> None:
     """Create ``out`` and remove temporaries of processes that are gone (never a live one)."""
     try:
@@ -421,7 +438,8 @@ def export(
     Raises
     ------
     BereikbaarError
-        A bad setting or an unknown municipality, before anything runs.
+        A bad setting, an unknown municipality or an unusable shared input, before
+        anything runs.
     """
     area = area or open_study_area(cfg)
     plan = plan_export(
@@ -434,6 +452,7 @@ def export(
         force=force,
         offline=offline,
     )
+    _read_shared_inputs(area, plan.job.analyses)
     _prepare_out(plan.job.out)
     if workers <= 1 or len(plan.names) <= 1:
         outcomes = _run_serial(plan, cfg, area, progress, on_done)

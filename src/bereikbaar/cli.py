@@ -104,7 +104,15 @@ class _Group(click.Group):
 @click.option("-q", "--quiet", count=True, help="Less log output: errors only.")
 @click.version_option(package_name="bereikbaar")
 def main(verbose: int, quiet: int) -> None:
-    """bereikbaar: how reachable AEDs and everyday services are in rural areas."""
+    """bereikbaar: how reachable AEDs and everyday services are in rural areas.
+
+    \b
+    Exit codes:
+      0    ok: everything asked for is done
+      1    export: some municipalities failed (the others completed)
+      2    bad input or settings (one message naming the file, key or name)
+      130  interrupted
+    """
     _setup_logging(verbose, quiet)
     signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -219,7 +227,10 @@ def _single(analysis: str, config_path, data_dir, gemeente, out, offline, overri
 )
 @out_option
 @click.option(
-    "--model", type=click.Choice(["fetch", "route", "radius"]), default=None, help="Coverage model."
+    "--model",
+    type=click.Choice(["fetch", "route", "radius", "responder"]),
+    default=None,
+    help="Coverage model.",
 )
 @click.option(
     "--budget-min", type=float, default=None, help="Time budget in minutes (fetch model)."

@@ -215,11 +215,46 @@ DEFAULT_MOMENTS = (
 )
 
 
+#: Share of registered responders near home by hour of the day (0 = 00:00–01:00): at home
+#: at night, partly away (work, school) by day. An assumption to calibrate with HartslagNu data.
+DEFAULT_RESPONDER_PRESENCE: tuple[float, ...] = (
+    (0.9,) * 7 + (0.7,) + (0.5,) * 9 + (0.7,) + (0.85,) * 5 + (0.9,)
+)
+
+
+@dataclass(frozen=True)
+class ResponderSettings:
+    """Citizen responders for ``hartveilig.model = "responder"`` (see
+    :mod:`bereikbaar.responder`; every default and its source is in ``data/drenthe.toml``).
+
+    ``presence_by_hour`` has 24 values (hour of the day, every day alike) or 168 (hour of
+    the week, Monday 00:00 = 0), each the share of registered responders near home.
+    """
+
+    share_of_residents: float = 0.015
+    presence_by_hour: tuple[float, ...] = DEFAULT_RESPONDER_PRESENCE
+    alert_radius_m: float = 1000.0
+    acceptance: float = 0.3
+    alert_delay_min: float = 1.0
+    setoff_delay_min: float = 0.0
+    via_aed_share: float = 2.0 / 3.0
+    walk_share: float = 0.5
+    walk_speed_mps: float = 1.8
+    bike_speed_mps: float = 3.1
+    white_spot_probability: float = 0.5
+    source: str = (
+        "speeds: dispatched lay responders measured by GPS (Resuscitation 2020), 1,8 m/s low "
+        "(dense areas) and 3,1 m/s high (sparse areas), reaction time included; via-AED share "
+        "2/3 (HartslagNu dispatch); share registered, presence and acceptance are assumptions "
+        "to calibrate with HartslagNu data"
+    )
+
+
 @dataclass(frozen=True)
 class HartveiligSettings:
     """AED coverage settings (see :mod:`bereikbaar.hartveilig` for the models)."""
 
-    model: Literal["fetch", "route", "radius"] = "fetch"
+    model: Literal["fetch", "route", "radius", "responder"] = "fetch"
     budget_min: float = 6.0
     alert_delay_min: float = 1.0
     responder_profile: str = "aed_responder"
@@ -246,6 +281,7 @@ class HartveiligSettings:
         "low, median and high speed of dispatched lay responders bringing an AED, measured "
         "by GPS (Resuscitation 2020): 1,8 m/s dense areas, 2,3 m/s median, 3,1 m/s sparse areas"
     )
+    responders: ResponderSettings = ResponderSettings()
 
 
 # -------------------------------------------------------------------------- dorpshub
@@ -289,6 +325,97 @@ class DorpshubSettings:
     what_if_village: str | None = None
 
 
+# --------------------------------------------------------------------------- transit
+@dataclass(frozen=True)
+class TransitWindow:
+    """A window of departure minutes, e.g. weekday 07:00–09:00 (``day="We"``).
+
+    Every minute from ``start`` up to (not including) ``end`` is a departure time; the day
+    is taken in the week of :attr:`TransitSettings.service_date`.
+    """
+
+    name: str
+    day: str
+    start: str
+    end: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.day not in WEEKDAYS:
+            raise ConfigError(
+                f"transit window {self.name!r}: day {self.day!r} must be one of {WEEKDAYS}"
+            )
+        for key in ("start", "end"):
+            hh, _, mm = getattr(self, key).partition(":")
+            if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) <= 24 and 0 <= int(mm) < 60):
+                raise ConfigError(
+                    f"transit window {self.name!r}: {key} {getattr(self, key)!r} must be HH:MM"
+                )
+        if self.end_s <= self.start_s:
+            raise ConfigError(
+                f"transit window {self.name!r}: end {self.end} must lie after start {self.start}"
+            )
+
+    @property
+    def weekday(self) -> int:
+        """0 = Monday ... 6 = Sunday."""
+        return WEEKDAYS.index(self.day)
+
+    @property
+    def start_s(self) -> int:
+        hh, _, mm = self.start.partition(":")
+        return int(hh) * 3600 + int(mm) * 60
+
+    @property
+    def end_s(self) -> int:
+        hh, _, mm = self.end.partition(":")
+        return int(hh) * 3600 + int(mm) * 60
+
+
+#: The profile name of public transport in Dorpshub norms; it is not a road profile (it
+#: needs a GTFS feed, ``[transit] gtfs``) and norms with it are skipped without one.
+OV_PROFILE = "ov"
+
+DEFAULT_WINDOWS = (
+    TransitWindow("weekday_morning", "We", "07:00", "09:00", "Werkdag 07:00–09:00"),
+    TransitWindow("saturday", "Sa", "10:00", "12:00", "Zaterdag 10:00–12:00"),
+    TransitWindow("weekday_evening", "We", "19:00", "21:00", "Werkdag 19:00–21:00"),
+)
+
+
+@dataclass(frozen=True)
+class TransitSettings:
+    """Public transport (ov) from a GTFS feed (see :mod:`bereikbaar.transit`).
+
+    ``service_date`` (``YYYY-MM-DD``) picks the timetable week: each window's ``day`` is
+    that weekday in the Monday–Sunday week of the date. Walking legs (to the stop, between
+    stops, from the stop) use ``walk_profile`` over the walk network. Dorpshub's ``ov``
+    minutes and norms use ``norm_statistic`` (``p05``/``p50``/``p95`` over the departure
+    minutes) of ``norm_window``.
+    """
+
+    gtfs: Path | None = None
+    service_date: str = ""
+    windows: tuple[TransitWindow, ...] = DEFAULT_WINDOWS
+    walk_profile: str = "walk"
+    max_access_walk_m: float = 1_200.0
+    max_transfer_walk_m: float = 400.0
+    min_transfer_min: float = 2.0
+    max_transfers: int = 3
+    max_travel_min: float = 180.0
+    halo_m: float = 15_000.0
+    norm_window: str = "weekday_morning"
+    norm_statistic: Literal["p05", "p50", "p95"] = "p50"
+
+    def __post_init__(self) -> None:
+        names = [w.name for w in self.windows]
+        if self.norm_window not in names:
+            raise ConfigError(
+                f"[transit] norm_window {self.norm_window!r} must name one of the windows "
+                f"({', '.join(names)})"
+            )
+
+
 # ---------------------------------------------------------------------------- config
 @dataclass(frozen=True)
 class Config:
@@ -301,6 +428,7 @@ class Config:
     population: PopulationSettings = PopulationSettings()
     hartveilig: HartveiligSettings = HartveiligSettings()
     dorpshub: DorpshubSettings = DorpshubSettings()
+    transit: TransitSettings = TransitSettings()
     data_root: Path = Path(".")
     source: Path | None = None
 
@@ -364,9 +492,25 @@ POI_KINDS: tuple[str, ...] = (
     "place",
 )
 
+#: OSM ``place=*`` values that name a settlement (``dorpshub.place_kinds`` must be among them).
+PLACE_KINDS: tuple[str, ...] = (
+    "city",
+    "town",
+    "village",
+    "hamlet",
+    "isolated_dwelling",
+    "farm",
+    "suburb",
+    "quarter",
+    "neighbourhood",
+    "borough",
+    "locality",
+)
+
 #: Range of every numeric setting, in one table: section → field → (comparison, bound).
 #: A field not listed here is not range-checked; ``None`` values (optional) are skipped.
-#: Mapping fields (``drive_speeds_kmh``) are checked value by value.
+#: Mapping and list fields (``drive_speeds_kmh``, ``sensitivity_speeds_mps``) are checked
+#: value by value.
 RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
     StudyArea: {"buffer_m": (">=", 0)},
     PopulationSettings: {"privacy_residents": (">=", 0), "privacy_residents_65_plus": (">=", 0)},
@@ -388,6 +532,18 @@ RANGE_RULES: dict[type, dict[str, tuple[str, float]]] = {
         "weight_65_plus": (">=", 0),
         "relocate_k": (">=", 0),
         "sensitivity_speeds_mps": (">", 0),
+    },
+    ResponderSettings: {
+        "share_of_residents": (">=", 0),
+        "alert_radius_m": (">", 0),
+        "acceptance": (">=", 0),
+        "alert_delay_min": (">=", 0),
+        "setoff_delay_min": (">=", 0),
+        "via_aed_share": (">=", 0),
+        "walk_share": (">=", 0),
+        "walk_speed_mps": (">", 0),
+        "bike_speed_mps": (">", 0),
+        "white_spot_probability": (">", 0),
     },
     Norm: {"max_min": (">", 0), "min_departures_per_hour": (">=", 0)},
     DorpshubSettings: {
@@ -412,6 +568,7 @@ def validate_config(cfg: Config, *, where: str = "config") -> Config:
         ("population", cfg.population),
         ("network", cfg.network),
         ("hartveilig", cfg.hartveilig),
+        ("hartveilig.responders", cfg.hartveilig.responders),
         ("dorpshub", cfg.dorpshub),
         *[(f"profiles.{n}", p) for n, p in cfg.profiles.items()],
         *[(f"dorpshub.norms[{i}]", n) for i, n in enumerate(cfg.dorpshub.norms)],
@@ -426,6 +583,7 @@ def validate_config(cfg: Config, *, where: str = "config") -> Config:
             _check_register(reg, f"inputs.{key}", where)
     _check_names(cfg, where)
     _check_profile_references(cfg, where)
+    _check_combinations(cfg, where)
     return cfg
 
 
@@ -434,7 +592,7 @@ def _check_ranges(section: Any, key: str, where: str) -> None:
     for name, (op, bound) in RANGE_RULES.get(type(section), {}).items():
         value = getattr(section, name)
         if isinstance(value, Mapping):
-            items = list(value.items())
+            items = [(f".{k}", v) for k, v in value.items()]
         elif isinstance(value, tuple | list):
             items = [(f"[{i}]", v) for i, v in enumerate(value)]
         else:
@@ -442,8 +600,7 @@ def _check_ranges(section: Any, key: str, where: str) -> None:
         for sub, v in items:
             if v is None:
                 continue
-            sep = "" if sub is None or str(sub).startswith("[") else "."
-            full = f"{key}.{name}" + (f"{sep}{sub}" if sub is not None else "")
+            full = f"{key}.{name}{sub or ''}"
             ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
             if ok and (v > bound if op == ">" else v >= bound):
                 continue
@@ -534,12 +691,39 @@ def _check_names(cfg: Config, where: str) -> None:
             (f"hartveilig.candidate_kinds[{i}]", k, POI_KINDS)
             for i, k in enumerate(hv.candidate_kinds)
         ],
+        *[(f"dorpshub.place_kinds[{i}]", k, PLACE_KINDS) for i, k in enumerate(dh.place_kinds)],
     ]
+    if not dh.place_kinds:
+        raise ConfigError(
+            f"{where}: dorpshub.place_kinds is empty; name the OSM place kinds that count as "
+            'villages, e.g. place_kinds = ["town", "village", "hamlet"]'
+        )
     for key, name, known in named:
         if name not in known:
             raise ConfigError(
                 f"{where}: {key} = {name!r} is not a known kind{_did_you_mean(name, known)} "
                 f"(known: {', '.join(known)})"
+            )
+
+
+def _check_combinations(cfg: Config, where: str) -> None:
+    """Rules between settings: the fetch model's spare time, one norm per service and mode."""
+    hv = cfg.hartveilig
+    if hv.model == "fetch" and hv.budget_min <= hv.alert_delay_min:
+        raise ConfigError(
+            f"{where}: hartveilig.budget_min = {hv.budget_min!r} must exceed "
+            f"hartveilig.alert_delay_min = {hv.alert_delay_min!r} (the fetch model leaves "
+            "budget_min - alert_delay_min for fetching the AED); raise budget_min or lower "
+            "alert_delay_min"
+        )
+    seen: dict[tuple[str, str], int] = {}
+    for i, norm in enumerate(cfg.dorpshub.norms):
+        first = seen.setdefault((norm.service, norm.profile), i)
+        if first != i:
+            raise ConfigError(
+                f"{where}: dorpshub.norms[{i}] repeats dorpshub.norms[{first}] (service "
+                f"{norm.service!r}, profile {norm.profile!r}); keep one norm per service and "
+                "profile"
             )
 
 
@@ -644,6 +828,11 @@ def config_from_dict(
             HartveiligSettings, dict(raw.get("hartveilig", {})), f"{where} [hartveilig]"
         ),
         dorpshub=_build(DorpshubSettings, dict(raw.get("dorpshub", {})), f"{where} [dorpshub]"),
+        transit=_build(
+            TransitSettings,
+            _resolved(raw.get("transit", {}), "gtfs", data_root),
+            f"{where} [transit]",
+        ),
         data_root=data_root,
         source=source,
     )
@@ -681,6 +870,11 @@ def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile
         if "speed_kmh" in spec:
             raise ConfigError(f"{where} [profiles.{name}]: give speed_kmh or speed_mps, not both")
         speed_mps = _convert(spec.pop("speed_mps"), float, f"{where} [profiles.{name}] speed_mps")
+        if not (math.isfinite(speed_mps) and speed_mps > 0):  # name the key the user wrote
+            key = f"profiles.{name}.speed_mps"
+            raise ConfigError(
+                f"{where}: {key} = {speed_mps!r} must be a number > 0; set {key} to a number > 0"
+            )
         spec["speed_kmh"] = speed_mps * 3.6
     prof = _build(TravelProfile, {"name": name, **spec}, f"{where} [profiles.{name}]")
     if prof.network not in ("walk", "bike", "drive"):
@@ -695,6 +889,15 @@ def _build_profile(name: str, spec: dict[str, Any], where: str) -> TravelProfile
     return prof
 
 
+def _resolved(raw: Mapping[str, Any], key: str, data_root: Path) -> dict[str, Any]:
+    """``raw`` with the path under ``key`` resolved against the data root."""
+    raw = dict(raw)
+    if raw.get(key) is not None:
+        q = Path(raw[key]).expanduser()
+        raw[key] = q if q.is_absolute() else data_root / q
+    return raw
+
+
 def _check_profile_references(cfg: Config, where: str) -> None:
     hv, dh = cfg.hartveilig, cfg.dorpshub
     refs = [
@@ -702,8 +905,13 @@ def _check_profile_references(cfg: Config, where: str) -> None:
         ("hartveilig.route_profile", hv.route_profile),
         ("dorpshub.village_profile", dh.village_profile),
         ("dorpshub.hub_profile", dh.hub_profile),
+        ("transit.walk_profile", cfg.transit.walk_profile),
         *[(f"dorpshub.profiles[{i}]", p) for i, p in enumerate(dh.profiles)],
-        *[(f"dorpshub.norms[{i}].profile", n.profile) for i, n in enumerate(dh.norms)],
+        *[
+            (f"dorpshub.norms[{i}].profile", n.profile)
+            for i, n in enumerate(dh.norms)
+            if n.profile != OV_PROFILE
+        ],
     ]
     for key, name in refs:
         if name not in cfg.profiles:

@@ -54,7 +54,7 @@ class CoverageThreshold:
     Attributes
     ----------
     model
-        ``fetch``, ``route`` or ``radius``.
+        ``fetch``, ``route``, ``radius`` or ``responder``.
     profile
         The travel profile the route is timed with (None for ``radius``).
     max_time_s
@@ -93,7 +93,9 @@ def coverage_threshold(
 
     ``fetch``: ``(budget_min − alert_delay_min) · 60 / 2`` seconds at ``responder_profile``
     (6 min, 1 min, 2.3 m/s → 150 s, 345 m). ``route``: ``route_max_min · 60`` seconds at
-    ``route_profile``. ``radius``: ``radius_m`` metres in a straight line.
+    ``route_profile``. ``radius``: ``radius_m`` metres in a straight line. ``responder``:
+    the longest responder trip home → AED → victim (see :mod:`bereikbaar.responder`), as
+    time at ``responder_profile``; it bounds the routing, coverage is a probability.
     """
     if settings.model == "fetch":
         prof = profile_named(profiles, settings.responder_profile, "responder_profile")
@@ -103,13 +105,23 @@ def coverage_threshold(
         if settings.route_max_min <= 0:
             raise ConfigError("hartveilig: route_max_min must be > 0")
         time_s = settings.route_max_min * 60.0
+    elif settings.model == "responder":
+        prof = profile_named(profiles, settings.responder_profile, "responder_profile")
+        if prof.network != "walk" or prof.speed_mps is None:
+            raise ConfigError(
+                f"hartveilig.responder_profile {prof.name!r} must be a walking profile for "
+                "the responder model (its routes are measured in metres)"
+            )
+        longest_m = responder_trip_m(settings)
+        return CoverageThreshold("responder", prof.name, longest_m / prof.speed_mps, longest_m)
     elif settings.model == "radius":
         if settings.radius_m <= 0:
             raise ConfigError("hartveilig: radius_m must be > 0")
         return CoverageThreshold("radius", None, None, float(settings.radius_m))
     else:
         raise ConfigError(
-            f"hartveilig: model {settings.model!r} must be 'fetch', 'route' or 'radius'"
+            f"hartveilig: model {settings.model!r} must be 'fetch', 'route', 'radius' or "
+            "'responder'"
         )
     speed = prof.speed_mps
     dist = None if speed is None or prof.network == "drive" else time_s * speed
@@ -127,11 +139,25 @@ def fetch_limit_s(settings: HartveiligSettings) -> float:
     return spare_min * 60.0 / 2.0
 
 
+def responder_trip_m(settings: HartveiligSettings) -> float:
+    """The responder model's longest trip home → AED → victim (m): the time left after the
+    alert and set-off delays at the faster of the walking and cycling speeds."""
+    rs = settings.responders
+    spare_s = (settings.budget_min - rs.alert_delay_min - rs.setoff_delay_min) * 60.0
+    if spare_s <= 0:
+        raise ConfigError(
+            f"hartveilig: budget_min ({settings.budget_min}) must exceed responders."
+            "alert_delay_min + responders.setoff_delay_min; nothing is left for the trip"
+        )
+    return spare_s * max(rs.walk_speed_mps, rs.bike_speed_mps)
+
+
 def minutes_profile(
     settings: HartveiligSettings, profiles: Mapping[str, TravelProfile]
 ) -> TravelProfile:
-    """The profile ``minutes_<moment>`` is timed with (responder for fetch, else route)."""
-    if settings.model == "fetch":
+    """The profile the one-way AED→cell minutes are timed with (responder for fetch and
+    responder, else route)."""
+    if settings.model in ("fetch", "responder"):
         return profile_named(profiles, settings.responder_profile, "responder_profile")
     return profile_named(profiles, settings.route_profile, "route_profile")
 

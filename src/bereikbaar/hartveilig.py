@@ -23,6 +23,11 @@ Coverage models (``HartveiligSettings.model``)
 ``radius``
     The straight-line distance from the AED to the cell centre is at most ``radius_m``
     (HartslagNu's 500 m circles); roads are ignored.
+``responder``
+    Registered citizen responders are alerted from home and bring an AED: the probability
+    that an AED is on scene within the budget (see :mod:`bereikbaar.responder`). A cell is
+    covered when that probability is at least ``responders.white_spot_probability``;
+    ``minutes_<moment>`` is then the median time from the call to the first AED.
 
 A cell is *covered at an hour* when at least one counted AED that is available in that
 hour lies within the limit. Cells farther than ``max_snap_m`` from any road (*flagged*) are
@@ -105,6 +110,14 @@ from bereikbaar.coverage import (
     straight_vs_route,
 )
 from bereikbaar.errors import ConfigError, InputError, check_crs
+from bereikbaar.responder import (
+    ResponderCoverage,
+    ResponderRates,
+    responder_coverage,
+    responder_rates,
+    responder_sites,
+    responders_or_aeds,
+)
 from bereikbaar.white_spots import WHITE_SPOT_COLUMNS, find_white_spots, label_grid_clusters
 
 log = logging.getLogger(__name__)
@@ -155,6 +168,8 @@ def describe_model(
         if nl:
             return f"Gedekt: een AED binnen {r} m hemelsbreed van het midden van de cel."
         return f"Covered: an AED within {r} m in a straight line of the cell centre."
+    if thr.model == "responder":
+        return _describe_responder(settings, nl=nl)
     prof = profiles[thr.profile]
     speed = prof.speed_mps
     dist = "" if thr.max_distance_m is None else f" ≈ {_num(thr.max_distance_m, 0, nl=nl)} m"
@@ -187,6 +202,24 @@ def describe_model(
     )
 
 
+def _describe_responder(settings: HartveiligSettings, *, nl: bool) -> str:
+    rs = settings.responders
+    budget = _num(settings.budget_min, 1, nl=nl)
+    p = f"{rs.white_spot_probability:.0%}"
+    walk, bike = _num(rs.walk_speed_mps, 1, nl=nl), _num(rs.bike_speed_mps, 1, nl=nl)
+    if nl:
+        return (
+            f"Gedekt: de kans is minstens {p} dat een burgerhulpverlener binnen {budget} min "
+            f"na de melding een AED bij het slachtoffer heeft (van huis via een beschikbare "
+            f"AED, lopend {walk} m/s of fietsend {bike} m/s)."
+        )
+    return (
+        f"Covered: a chance of at least {p} that a citizen responder brings an AED to the "
+        f"victim within {budget} min of the call (from home via an available AED, on foot "
+        f"at {walk} m/s or by bike at {bike} m/s)."
+    )
+
+
 @dataclass(frozen=True)
 class CoverageModel:
     """What "binnen bereik" means, for maps and reports.
@@ -194,10 +227,11 @@ class CoverageModel:
     Attributes
     ----------
     name
-        ``fetch``, ``route`` or ``radius``.
+        ``fetch``, ``route``, ``radius`` or ``responder``.
     threshold_min
         A cell is covered iff its ``minutes_<moment>`` ≤ ``threshold_min`` (unrounded);
-        None for ``radius`` (straight line, not minutes).
+        None for ``radius`` (straight line, not minutes) and ``responder`` (covered iff
+        ``probability_<moment>`` ≥ ``responders.white_spot_probability``).
     budget_min
         ``fetch``: the budget from the 112 call (6 min); ``route``: ``route_max_min``;
         ``radius``: None.
@@ -227,6 +261,14 @@ def coverage_model(
             f"{speed} m/s)."
         )
         budget = float(settings.budget_min)
+    elif thr.model == "responder":
+        text = (
+            f"Binnen bereik: de kans is minstens "
+            f"{settings.responders.white_spot_probability:.0%} dat een burgerhulpverlener "
+            f"binnen {_num(settings.budget_min)} minuten na de melding een AED bij het "
+            f"slachtoffer heeft (van huis via een beschikbare AED, lopend of fietsend)."
+        )
+        budget = float(settings.budget_min)
     elif thr.model == "route":
         prof = profiles[thr.profile]
         text = (
@@ -242,7 +284,9 @@ def coverage_model(
         budget = None
     return CoverageModel(
         name=thr.model,
-        threshold_min=None if thr.max_time_s is None else thr.max_time_s / 60.0,
+        threshold_min=None
+        if thr.max_time_s is None or thr.model == "responder"
+        else thr.max_time_s / 60.0,
         budget_min=budget,
         description_nl=text,
         unknown_availability=settings.unknown_availability,
@@ -300,6 +344,13 @@ class HartveiligResult:
         ``(168,)`` residents covered per hour of the week.
     hourly_residents_covered_with_approximate
         ``(168,)`` the same when AEDs placed only by postcode also count.
+    hourly_probability
+        ``responder`` model only (else None): float32 ``(n_cells, 168)`` probability that an
+        AED is on scene within the budget; ``hourly_covered`` is it ≥ the threshold.
+    responders_or_aeds
+        ``responder`` model only (else None): expected residents covered at the proposal
+        moment now, with +25% / +50% responders and with +5 / +10 new 24/7 AEDs
+        (:data:`bereikbaar.responder.RESPONDERS_OR_AEDS_COLUMNS`).
     """
 
     gemeente: str
@@ -318,6 +369,8 @@ class HartveiligResult:
     hourly_covered: np.ndarray | None = None
     hourly_residents_covered: np.ndarray | None = None
     hourly_residents_covered_with_approximate: np.ndarray | None = None
+    hourly_probability: np.ndarray | None = None
+    responders_or_aeds: pd.DataFrame | None = None
 
 
 # ------------------------------------------------------------------------- the phases
@@ -343,6 +396,7 @@ class _Run:
     minutes_profile: TravelProfile
     places: gpd.GeoDataFrame | None
     max_snap_m: float
+    rates: ResponderRates | None  # the responder model's rates (None for other models)
 
     @classmethod
     def make(cls, net, settings, profiles, *, places, max_snap_m: float) -> _Run:
@@ -360,13 +414,14 @@ class _Run:
             minutes_profile=minutes_profile(settings, profiles),
             places=places,
             max_snap_m=float(max_snap_m),
+            rates=responder_rates(settings) if settings.model == "responder" else None,
         )
 
 
 def _responder(settings: HartveiligSettings, profiles) -> TravelProfile | None:
     """The responder profile; the fetch model needs it, the others only for the speed
     sensitivity, which is skipped when the profile is missing or not a walking one."""
-    if settings.model == "fetch":
+    if settings.model in ("fetch", "responder"):
         return profile_named(profiles, settings.responder_profile, "responder_profile")
     prof = profiles.get(settings.responder_profile)
     if prof is None or prof.network != "walk" or prof.speed_mps is None:
@@ -417,6 +472,7 @@ def _cell_table(
     hourly: HourlyCoverage,
     minutes: MomentMinutes,
     moments,
+    resp: ResponderCoverage | None = None,
 ) -> gpd.GeoDataFrame:
     columns: dict[str, Any] = {
         "cell_id": cells_in["cell_id"].to_numpy() if "cell_id" in cells_in else np.arange(cells.n),
@@ -426,9 +482,16 @@ def _cell_table(
         "flagged": cells.flagged,
     }
     for m in moments:
-        columns[f"minutes_{m.name}"] = minutes.minutes[m.name]
-        columns[f"covered_{m.name}"] = hourly.covered[:, hour_of_week(m)].copy()
+        h = hour_of_week(m)
+        if resp is None:
+            columns[f"minutes_{m.name}"] = minutes.minutes[m.name]
+        else:
+            columns[f"minutes_{m.name}"] = resp.minutes[m.name]
+            columns[f"probability_{m.name}"] = resp.probability[:, h].astype(float)
+        columns[f"covered_{m.name}"] = hourly.covered[:, h].copy()
     columns["weekly_share"] = hourly.weekly_share
+    if resp is not None:
+        columns["probability_weekly_mean"] = resp.probability.mean(axis=1, dtype=float)
     return gpd.GeoDataFrame(
         columns, geometry=cells_in.geometry.to_numpy(), index=cells_in.index, crs=RD_NEW
     )
@@ -479,6 +542,30 @@ def _weights(cells: CellSet, settings: HartveiligSettings) -> np.ndarray:
     return np.where(cells.routable, w, 0.0)
 
 
+@dataclass(frozen=True, eq=False)
+class Coverage:
+    """Coverage by the hour, the fetch model's wider pairs (for the speed sensitivity) and,
+    for the responder model, its probabilities and minutes."""
+
+    hourly: HourlyCoverage
+    wide_pairs: Any
+    responder: ResponderCoverage | None
+
+
+def _coverage(run: _Run, cells: CellSet, aeds: AedSet) -> Coverage:
+    """Phase: the AED→cell pairs and coverage by the hour, for the chosen model."""
+    pairs, wide = _coverage_pairs(run, cells, aeds)
+    log.debug("%d AED→cell pairs within the limit", len(pairs.source))
+    if run.thr.model != "responder":
+        return Coverage(hourly_coverage(pairs, cells, aeds), wide, None)
+    resp = responder_coverage(
+        pairs, cells, aeds, run.moments, rates=run.rates,
+        metres_per_s=run.profiles[run.thr.profile].speed_mps,
+        threshold=run.settings.responders.white_spot_probability,
+    )  # fmt: skip
+    return Coverage(resp.hourly, wide, resp)
+
+
 def _coverage_pairs(run: _Run, cells: CellSet, aeds: AedSet):
     """The model's AED→cell pairs and, for the fetch model, the wider pairs the speed
     sensitivity needs (one routing for both; None for other models)."""
@@ -497,14 +584,31 @@ class Sites:
     moment: Moment
     proposals: Proposals
     relocations: gpd.GeoDataFrame
+    table: pd.DataFrame | None = None  # responder model: the "responders or AEDs" table
 
 
-def _sites(run: _Run, candidates, cells: CellSet, aeds: AedSet, hourly, *, moment, ilp) -> Sites:
+def _responder_sites(run: _Run, candidates, cells, aeds, resp, pm: Moment, weights) -> Sites:
+    """The responder model's proposals and relocations (largest expected gain) and its
+    "responders or AEDs" table."""
+    found = responder_sites(
+        run.net, candidates, settings=run.settings, profile=run.profiles[run.thr.profile],
+        cells=cells, aeds=aeds, cov=resp, rates=run.rates, weights=weights,
+        hour=hour_of_week(pm), places=run.places, max_snap_m=run.max_snap_m,
+    )  # fmt: skip
+    table = responders_or_aeds(resp, cells, found, gemeente="", moment=pm)
+    return Sites(pm, Proposals(found.proposals, None), found.relocations, table)
+
+
+def _sites(
+    run: _Run, candidates, cells: CellSet, aeds: AedSet, hourly, *, moment, ilp, resp=None
+) -> Sites:
     """Phase: new 24/7 AED sites and relocations at the proposal moment."""
     covered_at = {m.name: float(hourly.residents_covered[hour_of_week(m)]) for m in run.moments}
     pm = _pick_moment(run.moments, moment, covered_at)
     base = hourly.covered[:, hour_of_week(pm)].copy()
     weights = _weights(cells, run.settings)
+    if resp is not None:
+        return _responder_sites(run, candidates, cells, aeds, resp, pm, weights)
     proposals = propose_sites(
         run.net, candidates, settings=run.settings, thr=run.thr, profiles=run.profiles,
         cells=cells, weights=weights, base=base, places=run.places,
@@ -595,26 +699,29 @@ def compute_hartveilig(
     aed_set = prepare_aeds(
         walk_network, aeds, gemeente=gemeente, area=area, settings=settings, max_snap_m=max_snap_m
     )
-    pairs, wide_pairs = _coverage_pairs(run, cell_set, aed_set)
-    log.debug("%s: %d AED→cell pairs within the limit", gemeente, len(pairs.source))
-    hourly = hourly_coverage(pairs, cell_set, aed_set)
+    cov = _coverage(run, cell_set, aed_set)
+    hourly, resp = cov.hourly, cov.responder
     minutes = minutes_per_moment(
         walk_network, cell_set, aed_set, run.moments, profile=run.minutes_profile
     )
-    cell_table = _cell_table(cells, cell_set, hourly, minutes, run.moments)
+    cell_table = _cell_table(cells, cell_set, hourly, minutes, run.moments, resp)
     spots = _white_spots(run, cell_table, hourly, aed_set, cell_size_m=cell_set.cell_size_m)
     sites = _sites(
-        run, candidates, cell_set, aed_set, hourly, moment=proposal_moment, ilp=check_with_ilp
-    )
+        run, candidates, cell_set, aed_set, hourly, moment=proposal_moment,
+        ilp=check_with_ilp, resp=resp,
+    )  # fmt: skip
+    if sites.table is not None:
+        sites.table["gemeente"] = gemeente
     sensitivity = speed_sensitivity(
         walk_network, cell_set, aed_set, run.moments, settings=settings,
-        walk_profile=run.responder, pairs=wide_pairs,
+        walk_profile=run.responder, pairs=cov.wide_pairs,
     )  # fmt: skip
     distances = straight_vs_route(cell_set, aed_set, run.moments, minutes)
     assumptions = _assumptions(run, sites.moment, aed_set, cell_set)
     summary = _summary(
         run, gemeente=gemeente, cells=cell_set, aeds=aed_set, hourly=hourly, spots=spots,
         sites=sites, sensitivity=sensitivity, distances=distances, assumptions=assumptions,
+        resp=resp,
     )  # fmt: skip
     _log_coverage(gemeente, cell_set, hourly, run.moments)
     return HartveiligResult(
@@ -627,6 +734,8 @@ def compute_hartveilig(
         hourly_covered=hourly.covered,
         hourly_residents_covered=hourly.residents_covered,
         hourly_residents_covered_with_approximate=hourly.residents_covered_with_approximate,
+        hourly_probability=None if resp is None else resp.probability,
+        responders_or_aeds=sites.table,
     )  # fmt: skip
 
 
@@ -679,12 +788,26 @@ def _aed_counts(aeds: AedSet) -> dict[str, int]:
     }
 
 
-def _moment_summary(m: Moment, hourly: HourlyCoverage, total: float) -> dict[str, Any]:
+def _moment_summary(
+    m: Moment, hourly: HourlyCoverage, total: float, resp: ResponderCoverage | None = None
+) -> dict[str, Any]:
+    """One moment's numbers; for the responder model the residents covered are expected
+    (Σ residents × probability) and ``residents_above_threshold`` adds the count over the
+    cells whose probability reaches the threshold (``covered_<moment>``)."""
     h = hour_of_week(m)
     covered = float(hourly.residents_covered[h])
     exact = float(hourly.residents_covered_exact[h])
     every = float(hourly.residents_covered_with_approximate[h])
-    return {
+    extra = {}
+    if resp is not None:
+        extra = {
+            "residents_above_threshold": _r(covered),
+            "share_above_threshold": _share(covered, total),
+        }
+        covered = float(resp.expected_residents[h])
+        exact = float(resp.expected_residents_exact[h])
+        every = float(resp.expected_residents_with_approximate[h])
+    return extra | {
         "label": m.label or m.name,
         "hour_of_week": h,
         "residents_covered": _r(covered),
@@ -755,7 +878,7 @@ def _settings_summary(settings: HartveiligSettings, profiles, thr) -> dict[str, 
 
 def _summary(
     run: _Run, *, gemeente, cells: CellSet, aeds: AedSet, hourly, spots: WhiteSpots,
-    sites: Sites, sensitivity, distances, assumptions,
+    sites: Sites, sensitivity, distances, assumptions, resp=None,
 ) -> dict[str, Any]:  # fmt: skip
     """Phase: the JSON-ready summary, built once from the phases' results."""
     settings, moments, proposals = run.settings, run.moments, sites.proposals
@@ -767,8 +890,8 @@ def _summary(
         "residents_65_plus": _r(np.nansum(r65)) if np.any(~np.isnan(r65)) else None,
         "residents_unroutable": _r(res[cells.flagged].sum()),
         "aeds": _aed_counts(aeds),
-        "moments": {m.name: _moment_summary(m, hourly, total) for m in moments},
-        "weekly_share_mean": _share(float((hourly.weekly_share * res).sum()), total),
+        "moments": {m.name: _moment_summary(m, hourly, total, resp) for m in moments},
+        "weekly_share_mean": _share(float((_weekly(hourly, resp) * res).sum()), total),
         "white_spots": {
             name: {"count": int(len(s)), "residents": _r(s["residents"].sum()) if len(s) else 0.0}
             for name, s in spots.per_moment.items()
@@ -783,7 +906,50 @@ def _summary(
     }
     if proposals.check is not None:
         summary["proposals_check"] = proposals.check
+    if resp is not None:
+        summary["responders_or_aeds"] = _responders_or_aeds_summary(sites.table)
+        summary["responders"] = _responder_settings_summary(settings)
     return summary
+
+
+def _weekly(hourly: HourlyCoverage, resp: ResponderCoverage | None) -> np.ndarray:
+    """Per cell: the share of the week covered, or for the responder model the mean
+    probability over the 168 hours (so the summary's weekly mean is expected)."""
+    return hourly.weekly_share if resp is None else resp.probability.mean(axis=1, dtype=float)
+
+
+def _responders_or_aeds_summary(table: pd.DataFrame) -> dict[str, Any]:
+    rows = table.to_dict("records")
+    return {
+        "moment": rows[0]["moment"] if rows else None,
+        "scenarios": {
+            r["scenario"]: {
+                "label": r["scenario_nl"],
+                "expected_residents_covered": _r(r["expected_residents_covered"]),
+                "expected_share_covered": _r(r["expected_share_covered"], 4),
+                "gain_residents": _r(r["gain_residents"]),
+            }
+            for r in rows
+        },
+    }
+
+
+def _responder_settings_summary(settings: HartveiligSettings) -> dict[str, Any]:
+    rs = settings.responders
+    return {
+        "share_of_residents": rs.share_of_residents,
+        "presence_by_hour": list(rs.presence_by_hour),
+        "alert_radius_m": rs.alert_radius_m,
+        "acceptance": rs.acceptance,
+        "alert_delay_min": rs.alert_delay_min,
+        "setoff_delay_min": rs.setoff_delay_min,
+        "via_aed_share": rs.via_aed_share,
+        "walk_share": rs.walk_share,
+        "walk_speed_mps": rs.walk_speed_mps,
+        "bike_speed_mps": rs.bike_speed_mps,
+        "white_spot_probability": rs.white_spot_probability,
+        "source": rs.source,
+    }
 
 
 def _model_assumption(settings, profiles) -> str:
@@ -794,6 +960,20 @@ def _model_assumption(settings, profiles) -> str:
             f"{_num(settings.alert_delay_min)} min alarmering; loopsnelheid "
             f"burgerhulpverlener {_num(prof.speed_mps, 2)} m/s ({prof.name}), heen en terug "
             f"over dezelfde route."
+        )
+    if settings.model == "responder":
+        rs = settings.responders
+        return (
+            f"Burgerhulpverlenersmodel: {_num(100 * rs.share_of_residents, 2)}% van de inwoners "
+            f"is aangemeld, aanwezig volgens een profiel per uur, gealarmeerd binnen "
+            f"{_num(rs.alert_radius_m, 0)} m, {_num(100 * rs.acceptance, 0)}% neemt aan, "
+            f"{_num(100 * rs.via_aed_share, 0)}% gaat via een AED; "
+            f"{_num(100 * rs.walk_share, 0)}% loopt ({_num(rs.walk_speed_mps, 1)} m/s), de "
+            f"rest fietst ({_num(rs.bike_speed_mps, 1)} m/s); {_num(rs.alert_delay_min)} min "
+            f"alarmering en {_num(rs.setoff_delay_min)} min vertrek. Kans = 1 − e^(−verwacht "
+            f"aantal dat op tijd een AED brengt); gedekt bij een kans van minstens "
+            f"{rs.white_spot_probability:.0%}. Minuten = mediane tijd tot de eerste AED "
+            f"(vanaf de melding). Bronnen: {rs.source}."
         )
     if settings.model == "route":
         prof = profiles[settings.route_profile]
@@ -836,11 +1016,18 @@ def _assumptions(run: _Run, pm: Moment, aeds: AedSet, cells: CellSet) -> tuple[s
         "" if minutes_prof.speed_mps is None else f" met {_num(minutes_prof.speed_mps, 2)} m/s"
     )
     cutoff = _num(MINUTES_CUTOFF_MIN, 0)
-    out.append(
-        f"Minuten = looptijd over de weg van de dichtstbijzijnde beschikbare AED naar het midden "
-        f"van de cel (enkele reis, {minutes_prof.name}{speed_txt}); meer dan {cutoff} min wordt "
-        f"getoond als '> {cutoff} min'."
-    )
+    if run.rates is None:
+        out.append(
+            f"Minuten = looptijd over de weg van de dichtstbijzijnde beschikbare AED naar het "
+            f"midden van de cel (enkele reis, {minutes_prof.name}{speed_txt}); meer dan "
+            f"{cutoff} min wordt getoond als '> {cutoff} min'."
+        )
+    else:
+        out.append(
+            f"Minuten = mediane tijd vanaf de melding tot de eerste AED bij het slachtoffer "
+            f"(de kans is dan 50%); langer dan {_num(settings.budget_min)} min wordt getoond "
+            f"als leeg. Kansklassen op de kaart: < 25%, 25–50%, 50–75%, ≥ 75%."
+        )
     flagged = cells.flagged
     out.append(
         f"Cellen verder dan {_num(run.max_snap_m, 0)} m van een weg ({int(flagged.sum())} cellen, "
@@ -858,6 +1045,7 @@ def _assumptions(run: _Run, pm: Moment, aeds: AedSet, cells: CellSet) -> tuple[s
     )
     out.append(
         f"Voorstellen: nieuwe AED's in een 24/7 buitenkast, gekozen (gretig) om de meeste "
+        f"{'verwachte ' if run.rates is not None else ''}"
         f"inwoners extra te dekken op moment '{pm.label or pm.name}'{w}; verplaatsing: AED's "
         f"met beperkte openingstijden die naar een 24/7 buitenkast op dezelfde plek gaan."
     )

@@ -120,6 +120,7 @@ def run_dorpshub(
 ):
     """Village access and hub choice for one municipality (see :mod:`bereikbaar.dorpshub`)."""
     from bereikbaar.dorpshub import compute_dorpshub
+    from bereikbaar.dorpshub._phases import networks_used
 
     area = area or open_study_area(cfg)
     part = area.part(gemeente)
@@ -129,19 +130,7 @@ def run_dorpshub(
     villages = part.places
     services = clip_points(area.services(), polygon.buffer(cfg.network.halo_drive_m))
     progress(name, "dorpshub: networks")
-    networks = {
-        mode: area.network(mode)
-        for mode in sorted(
-            {
-                cfg.profile(p).network
-                for p in (
-                    *cfg.dorpshub.profiles,
-                    cfg.dorpshub.village_profile,
-                    cfg.dorpshub.hub_profile,
-                )
-            }
-        )
-    }
+    networks = {mode: area.network(mode) for mode in networks_used(cfg.dorpshub, cfg.profiles)}
     progress(name, "dorpshub: travel times")
     result = compute_dorpshub(
         gemeente=name,
@@ -155,6 +144,29 @@ def run_dorpshub(
         max_snap_m=cfg.network.max_snap_m,
         outline=part.outline,
         sources_note=area.sources_note(),
+        ov=_ov_inputs(area, cfg),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result
+
+
+def _ov_inputs(area: StudyAreaData, cfg: Config):
+    """Public transport for Dorpshub when ``[transit] gtfs`` is set (the feed read once)."""
+    ts = cfg.transit
+    if ts.gtfs is None:
+        return None
+    from bereikbaar.dorpshub import OvInputs
+    from bereikbaar.inputs.gtfs import read_gtfs
+    from bereikbaar.transit import service_dates
+
+    feed = area._read(
+        "gtfs",
+        lambda: read_gtfs(ts.gtfs, dates=service_dates(ts), area=area.province, halo_m=ts.halo_m),
+    ).data
+    return OvInputs(
+        feed=feed,
+        walk_network=area.network("walk"),
+        walk_profile=cfg.profile(ts.walk_profile),
+        settings=ts,
+        max_snap_m=cfg.network.max_snap_m,
+    )

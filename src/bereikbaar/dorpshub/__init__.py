@@ -72,6 +72,13 @@ from bereikbaar.dorpshub._cores import (
     score_villages,
     village_limit_min,
 )
+from bereikbaar.dorpshub._ov import (
+    OV_TABLE_COLUMNS,
+    OvAccess,
+    OvInputs,
+    WithoutCar,
+    villages_without_ov_trip,
+)
 from bereikbaar.dorpshub._phases import (
     NearestServiceFn,
     RoadTravelTimes,
@@ -119,12 +126,16 @@ __all__ = [
     "NearestServiceFn",
     "NormShares",
     "NormSpec",
+    "OV_TABLE_COLUMNS",
+    "OvAccess",
+    "OvInputs",
     "PreparedInputs",
     "RoadTravelTimes",
     "ServiceTimes",
     "Snaps",
     "Tables",
     "WhatIfHub",
+    "WithoutCar",
     "assign_cells",
     "assign_cells_to_villages",
     "build_summary",
@@ -146,6 +157,7 @@ __all__ = [
     "service_times",
     "snap_inputs",
     "village_limit_min",
+    "villages_without_ov_trip",
     "what_if_from_tables",
     "what_if_hub",
 ]

@@ -13,6 +13,17 @@ import pandas as pd
 from bereikbaar._crs import RD_NEW
 from bereikbaar.config import DorpshubSettings, TravelProfile
 from bereikbaar.dorpshub._cores import rank_villages
+from bereikbaar.dorpshub._ov import (
+    OvInputs,
+    WithOv,
+    feed_departures,
+    ov_assumptions_nl,
+    ov_result,
+    ov_service_times,
+    ov_summary,
+    with_without_car,
+    without_car,
+)
 from bereikbaar.dorpshub._phases import (
     RoadTravelTimes,
     assign_cells_to_villages,
@@ -55,6 +66,7 @@ def compute_dorpshub(
     max_snap_m: float = 500.0,
     outline: gpd.GeoDataFrame | None = None,
     sources_note: str = "",
+    ov: OvInputs | None = None,
 ) -> DorpshubResult:
     """Village access per service and mode, norms, scores and hub choice.
 
@@ -88,6 +100,10 @@ def compute_dorpshub(
         result for maps and reports; None: made from ``gemeente_geometry``.
     sources_note
         Data sources text kept on the result for maps and reports.
+    ov
+        Public transport from a GTFS feed (:class:`~bereikbaar.dorpshub._ov.OvInputs`):
+        adds the mode ``ov`` and its norms, and takes the stations' and bus hubs'
+        departures per hour from the feed. None: road modes only.
 
     Returns
     -------
@@ -95,15 +111,28 @@ def compute_dorpshub(
     """
     geom = as_polygon(gemeente_geometry)
     road = {"networks": networks, "settings": settings, "profiles": profiles}
-    prep = prepare_inputs(villages=villages, cells=cells, services=services, geometry=geom, **road)
+    if ov is not None:
+        services = feed_departures(services, ov)
+    prep = prepare_inputs(
+        villages=villages,
+        cells=cells,
+        services=services,
+        geometry=geom,
+        with_ov=ov is not None,
+        **road,
+    )
     log.info("%s: %d villages, %d cells", gemeente, prep.n_villages, prep.n_cells)
     modes = networks_used(settings, profiles)
     snaps = snap_inputs(prep, networks=networks, modes=modes, max_snap_m=max_snap_m)
     nearest = RoadTravelTimes(networks=networks, profiles=profiles, snaps=snaps)
+    ov_run = ov_service_times(prep, ov) if ov is not None else None
+    if ov_run is not None:
+        nearest = WithOv(nearest, ov_run)
     cell_villages = assign_cells_to_villages(prep, snaps, **road)
     _log_unplaced(gemeente, prep, cell_villages, max_snap_m=max_snap_m)
     times = service_times(prep, nearest)
     shares = norm_shares(prep, times, cell_villages)
+    carless = without_car(prep, times, cell_villages, profiles=profiles)
     reach = hub_reach(prep, snaps, nearest, **road)
     hubs = choose_hubs(prep, cell_villages, reach, settings=settings)
     tables = build_tables(
@@ -116,10 +145,12 @@ def compute_dorpshub(
         reach=reach,
         village_network=profiles[settings.village_profile].network,
     )
+    tables = with_without_car(tables, prep, carless)
+    ov_access = ov_result(gemeente, ov, ov_run, geom)
     what_if = _configured_what_if(gemeente, prep, tables, reach.frame, settings)
     assumptions = assumptions_nl(
         prep, times, settings=settings, profiles=profiles, max_snap_m=max_snap_m
-    )
+    ) + ov_assumptions_nl(ov)
     summary = build_summary(
         gemeente,
         prep,
@@ -130,6 +161,7 @@ def compute_dorpshub(
         what_if=what_if,
         settings=settings,
         assumptions=assumptions,
+        extra=ov_summary(ov_access, carless),
     )
     return DorpshubResult(
         gemeente=gemeente,
@@ -149,6 +181,7 @@ def compute_dorpshub(
         norms=prep.norms,
         profiles=tuple(dict.fromkeys(p for _, p in prep.pairs)),
         service_kinds=tuple(dict.fromkeys(s for s, _ in prep.pairs)),
+        ov=ov_access,
     )
 
 

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from bereikbaar._crs import RD_NEW
 from bereikbaar._nl import HUB_METHODS_NL
-from bereikbaar.config import DorpshubSettings, TravelProfile
+from bereikbaar.config import OV_PROFILE, DorpshubSettings, TravelProfile
 from bereikbaar.dorpshub._cores import (
     assign_cells,
     group_sum,
@@ -56,7 +56,7 @@ def networks_used(settings: DorpshubSettings, profiles: Mapping[str, TravelProfi
         *settings.profiles,
         settings.village_profile,
         settings.hub_profile,
-        *(n.profile for n in settings.norms),
+        *(n.profile for n in settings.norms if n.profile != OV_PROFILE),
     )
     return sorted({profiles[p].network for p in names})
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bereikbaar._crs import RD_NEW
-from bereikbaar.config import DorpshubSettings, TravelProfile
+from bereikbaar.config import OV_PROFILE, DorpshubSettings, TravelProfile
 from bereikbaar.dorpshub._types import HUB_KINDS, SAME_HUB_M, NormSpec, PreparedInputs
 from bereikbaar.errors import ConfigError, InputError, NetworkError, check_crs
 
@@ -28,8 +28,12 @@ def prepare_inputs(
     settings: DorpshubSettings,
     profiles: Mapping[str, TravelProfile],
     networks: Mapping[str, Any],
+    with_ov: bool = False,
 ) -> PreparedInputs:
     """Check CRS, columns and settings; keep the villages and cells inside ``geometry``.
+
+    ``with_ov``: public transport (profile ``ov``) is available: every service gets an
+    ``ov`` pair and the ``ov`` norms count; without it, ``ov`` norms are left out.
 
     Raises :class:`~bereikbaar.errors.InputError`, :class:`~bereikbaar.errors.ConfigError`
     or :class:`~bereikbaar.errors.NetworkError` with the fix in the message.
@@ -40,8 +44,8 @@ def prepare_inputs(
     _require(villages, ("name",), "villages (places)", "use inputs.osm.read_places")
     _require(cells, ("cell_id", "residents"), "cells", "use inputs.population.read_population")
     _require(services, ("kind", "name"), "services", "columns kind, name, departures_per_hour")
-    norms = check_settings(settings, profiles, networks)
-    pairs = table_pairs(settings, norms)
+    norms = check_settings(settings, profiles, networks, with_ov=with_ov)
+    pairs = table_pairs(settings, norms, with_ov=with_ov)
     return PreparedInputs(
         villages=_prepare_villages(villages, geometry, settings),
         cells=_prepare_cells(cells, geometry),
@@ -74,14 +78,19 @@ def _require(gdf, columns, what: str, hint: str) -> None:
 
 
 def check_settings(
-    settings: DorpshubSettings, profiles: Mapping[str, TravelProfile], networks
+    settings: DorpshubSettings,
+    profiles: Mapping[str, TravelProfile],
+    networks,
+    *,
+    with_ov: bool = False,
 ) -> tuple[NormSpec, ...]:
-    """The norms as :class:`NormSpec`, after checking profiles, networks and norms."""
+    """The norms as :class:`NormSpec`, after checking profiles, networks and norms
+    (``ov`` norms only ``with_ov``)."""
     used = [
         *settings.profiles,
         settings.village_profile,
         settings.hub_profile,
-        *(n.profile for n in settings.norms),
+        *(n.profile for n in settings.norms if n.profile != OV_PROFILE),
     ]
     for name in used:
         if name not in profiles:
@@ -109,7 +118,12 @@ def check_settings(
                 f"dorpshub.norms: the norm for {n.service} by {n.profile} needs max_min > 0"
             )
         seen.add((n.service, n.profile))
-    return tuple(NormSpec.from_norm(n) for n in settings.norms)
+    skipped = [n for n in settings.norms if n.profile == OV_PROFILE and not with_ov]
+    if skipped:
+        log.info("%d ov norm(s) left out: no GTFS feed ([transit] gtfs)", len(skipped))
+    return tuple(
+        NormSpec.from_norm(n) for n in settings.norms if with_ov or n.profile != OV_PROFILE
+    )
 
 
 def service_min_departures(norms: tuple[NormSpec, ...]) -> dict[str, float]:
@@ -135,10 +149,12 @@ def service_min_departures(norms: tuple[NormSpec, ...]) -> dict[str, float]:
 
 
 def table_pairs(
-    settings: DorpshubSettings, norms: tuple[NormSpec, ...]
+    settings: DorpshubSettings, norms: tuple[NormSpec, ...], *, with_ov: bool = False
 ) -> tuple[tuple[str, str], ...]:
-    """(service, profile) pairs to compute: every service × profile, plus the norms'."""
-    pairs = [(s, p) for p in settings.profiles for s in settings.services]
+    """(service, profile) pairs to compute: every service × profile (and ``ov`` when
+    available), plus the norms'."""
+    modes = [*settings.profiles, *([OV_PROFILE] if with_ov else [])]
+    pairs = [(s, p) for p in modes for s in settings.services]
     for n in norms:
         if (n.service, n.profile) not in pairs:
             pairs.append((n.service, n.profile))
@@ -220,8 +236,9 @@ def _prepare_services(services: gpd.GeoDataFrame, kinds: set[str]) -> gpd.GeoDat
         geometry=s.geometry.to_numpy(),
         crs=RD_NEW,
     )
-    if "source" in s.columns:
-        out["source"] = s["source"].astype(object).to_numpy(object)
+    for col in ("source", "departures_source"):
+        if col in s.columns:
+            out[col] = s[col].astype(object).to_numpy(object)
     out = out.sort_values(["kind", "name", "_x", "_y"], kind="stable", ignore_index=True)
     out = out.drop(columns=["_x", "_y"])
     out["departures_per_hour"] = fill_departures(out, radius_m=SAME_HUB_M)

@@ -180,6 +180,8 @@ def _service_table(prep: PreparedInputs, snapped) -> gpd.GeoDataFrame:
     )
     if "source" in svc.columns:
         out.insert(3, "source", svc["source"].to_numpy(object))
+    if "departures_source" in svc.columns:  # "gtfs" when the departures come from the feed
+        out.insert(3, "departures_source", svc["departures_source"].to_numpy(object))
     return out
 
 
@@ -339,8 +341,10 @@ def build_summary(
     what_if: WhatIfHub | None,
     settings: DorpshubSettings,
     assumptions: tuple[str, ...],
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready summary, built once (one rounding rule: :func:`jsonable`)."""
+    """The JSON-ready summary, built once (one rounding rule: :func:`jsonable`);
+    ``extra`` adds sections (the ov mode's ``ov`` and ``without_car``)."""
     res65 = prep.cells["residents_65_plus"].to_numpy(float)
     worst = tables.villages.sort_values("rank_gemeente").head(5)
     summary = {
@@ -367,6 +371,7 @@ def build_summary(
         "what_if": None if what_if is None else what_if.summary,
         "settings": dataclasses.asdict(settings),
         "assumptions": list(assumptions),
+        **dict(extra or {}),
     }
     return jsonable(summary)
 

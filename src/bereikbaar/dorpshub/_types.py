@@ -309,7 +309,9 @@ class DorpshubResult:
         ``snap_flagged``, and per norm (see :attr:`norms`) ``minutes_<key>`` (centre to
         nearest service), ``share_within_<key>`` (0..1, NaN without residents) and
         ``within_<key>`` (nullable bool: the centre meets the norm), plus
-        ``departures_per_hour_<key>`` of the nearest station/bus hub for hub norms.
+        ``departures_per_hour_<key>`` of the nearest station/bus hub for hub norms, and
+        ``n_services_without_car`` / ``services_without_car`` (services whose walking,
+        cycling or ov norm the centre meets; Dutch names ``"; "``-joined).
     table
         Long table with exactly :data:`TABLE_COLUMNS`: one row per village, profile
         (``mode``, machine code) and service (machine code); ``within_norm`` is a
@@ -354,7 +356,11 @@ class DorpshubResult:
     norms
         One :class:`NormSpec` per configured norm, in config order.
     profiles, service_kinds
-        The modes and services of the table, in config order.
+        The modes and services of the table, in config order (``ov`` last when a GTFS
+        feed was given).
+    ov
+        :class:`~bereikbaar.dorpshub._ov.OvAccess` (percentiles per window, no-trip flags,
+        stops with departures) when a GTFS feed was given, else None.
     """
 
     gemeente: str
@@ -374,3 +380,4 @@ class DorpshubResult:
     norms: tuple[NormSpec, ...] = ()
     profiles: tuple[str, ...] = ()
     service_kinds: tuple[str, ...] = ()
+    ov: Any = None

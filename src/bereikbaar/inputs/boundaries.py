@@ -132,13 +132,23 @@ def _read_boundaries(path: str | Path, *, layer: str, what: str) -> gpd.GeoDataF
     return gdf.reset_index(drop=True)
 
 
-def check_plausible_crs(gdf: gpd.GeoDataFrame, *, path: Path | None, what: str) -> None:
+def check_plausible_crs(
+    gdf: gpd.GeoDataFrame, *, path: Path | None, what: str, raster: bool = False
+) -> None:
     """Raise :class:`~bereikbaar.errors.InputError` when ``gdf``'s coordinates cannot be in its CRS.
 
     A geographic CRS (degrees) needs longitudes within ±180 and latitudes within ±90; a
     projected CRS needs data whose bounds, converted to degrees, overlap the CRS's area of
     use (with a 5° margin). Bounds in RD New's range labelled EPSG:4326 are named as such.
+    ``raster=True`` (``gdf`` holds a raster's bounds) names ``gdal_edit.py`` as the fix.
     """
+
+    def relabel(epsg: str) -> str:
+        name = path.name if path else ("input.tif" if raster else "input.gpkg")
+        if raster:
+            return f"fix the label, e.g. gdal_edit.py -a_srs {epsg} {name}"
+        return f"fix the label, e.g. ogr2ogr -a_srs {epsg} fixed.gpkg {name}"
+
     from pyproj import CRS
 
     if gdf.crs is None or len(gdf) == 0 or gdf.geometry.is_empty.all():
@@ -155,15 +165,14 @@ def check_plausible_crs(gdf: gpd.GeoDataFrame, *, path: Path | None, what: str) 
             f"{what} is labelled {label} (degrees) but its coordinates "
             f"({minx:.0f}, {miny:.0f})–({maxx:.0f}, {maxy:.0f}) look like {guess}",
             path=path,
-            hint="fix the label, e.g. ogr2ogr -a_srs EPSG:28992 fixed.gpkg "
-            f"{path.name if path else 'input.gpkg'}",
+            hint=relabel("EPSG:28992"),
         )
     if max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
         raise InputError(
             f"{what} is labelled {label} (metres) but its coordinates "
             f"({minx:.4f}, {miny:.4f})–({maxx:.4f}, {maxy:.4f}) look like degrees (lon/lat)",
             path=path,
-            hint="fix the label, e.g. ogr2ogr -a_srs EPSG:4326 fixed.gpkg input.gpkg",
+            hint=relabel("EPSG:4326"),
         )
     use = crs.area_of_use
     if use is None:
@@ -183,7 +192,7 @@ def check_plausible_crs(gdf: gpd.GeoDataFrame, *, path: Path | None, what: str) 
             f"{what}: coordinates ({minx:.0f}, {miny:.0f})–({maxx:.0f}, {maxy:.0f}) lie outside "
             f"the area of use of its CRS {label} ({use.name})",
             path=path,
-            hint="the CRS label of the file is wrong; set the right one (ogr2ogr -a_srs EPSG:...)",
+            hint=f"the CRS label of the file is wrong; {relabel('EPSG:...')}",
         )
 
 
@@ -218,14 +227,17 @@ def repair_polygons(gdf: gpd.GeoDataFrame, *, path: Path | None, what: str) -> g
                 hint="the boundary is damaged; use the unchanged CBS gebiedsindelingen "
                 "GeoPackage, or repair the polygon in QGIS (Vector > Geometry Tools > Fix)",
             )
-        log.warning(
+        log.warning(  # m² too: a small repair of a large polygon rounds to 0.000%
             "%s %s: the polygon of %s was invalid (%s); repaired with make_valid, area "
-            "changed by %.3f%%",
+            "changed by %.2g%% (%.0f m², from %.6f to %.6f km²)",
             path.name if path else "",
             what,
             name,
             reason,
             100 * share,
+            abs(area1 - area0),
+            area0 / 1e6,
+            area1 / 1e6,
         )
         geoms[pos] = after
     return gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)

@@ -39,7 +39,7 @@ import shapely
 from bereikbaar._crs import RD_NEW
 from bereikbaar.config import PopulationSettings
 from bereikbaar.errors import CrsError, InputError, MissingInputError, check_crs
-from bereikbaar.inputs.boundaries import area_geometry
+from bereikbaar.inputs.boundaries import area_geometry, check_plausible_crs
 from bereikbaar.inputs.report import IssueLog, ReadResult
 
 log = logging.getLogger(__name__)
@@ -201,6 +201,8 @@ def _open_grid(path: Path) -> _Grid:
             f"{path.name} carries no CRS; CBS grids are in EPSG:28992 — set it in the file "
             "(ogr2ogr -a_srs EPSG:28992)"
         )
+    # a wrong CRS label (RD metres labelled EPSG:4326) is refused, as for the boundaries
+    check_plausible_crs(frame, path=path, what="the population grid")
     if frame.crs != RD_NEW:
         log.info("%s is in %s; converting to %s", path.name, frame.crs, RD_NEW)
         frame = frame.to_crs(RD_NEW)
@@ -403,6 +405,8 @@ def _read_raster(path: Path, area) -> ReadResult:
                 f"{path.name} carries no CRS; set it first, e.g. "
                 f"gdal_edit.py -a_srs EPSG:28992 {path.name}"
             )
+        bounds = gpd.GeoDataFrame(geometry=[shapely.box(*src.bounds)], crs=src.crs.to_wkt())
+        check_plausible_crs(bounds, path=path, what="the population raster", raster=True)
         if src.count > 1:
             log.info("%s has %d bands; band 1 is read as residents", path.name, src.count)
         try:
