@@ -113,8 +113,8 @@ def responder_model(cfg, area, *, fetch_wall_s: float, fetch_cpu_s: float) -> No
 def density_grid(cfg, area, *, aed_fractions=(0.25, 0.5, 1.0), share_factors=(0.5, 1, 2, 4)):
     """Province, night: expected share covered for thinned AEDs x scaled responder shares."""
     from bereikbaar.coverage import hour_of_week, pairs_within, prepare_aeds, snap_cells
-    from bereikbaar.pipeline import _cells_in, _within
     from bereikbaar.responder import probability, residents_in_reach, responder_rates, via_triples
+    from bereikbaar.study_area import clip_points
 
     hv = cfg.hartveilig
     rates = responder_rates(dataclasses.replace(hv, model="responder"))
@@ -126,10 +126,11 @@ def density_grid(cfg, area, *, aed_fractions=(0.25, 0.5, 1.0), share_factors=(0.
     res_total, n_aeds, populated_km2 = 0.0, {f: 0 for f in aed_fractions}, 0.0
     covered = {(f, s): 0.0 for f in aed_fractions for s in share_factors}
     for name in area.municipalities["statnaam"]:
-        gname, polygon = area.municipality(name)
-        cells = snap_cells(net, _cells_in(area, gname, polygon), max_snap_m=cfg.network.max_snap_m)
+        part = area.part(name)
+        gname, polygon = part.name, part.polygon
+        cells = snap_cells(net, part.cells, max_snap_m=cfg.network.max_snap_m)
         aeds = prepare_aeds(
-            net, _within(area.aeds(), polygon.buffer(cfg.network.halo_walk_m)), gemeente=gname,
+            net, clip_points(area.aeds(), polygon.buffer(cfg.network.halo_walk_m)), gemeente=gname,
             area=polygon, settings=hv, max_snap_m=cfg.network.max_snap_m,
         )  # fmt: skip
         pairs = pairs_within(

@@ -180,14 +180,15 @@ def test_config_reads_responders(cfg):
 def region(cfg):
     """One municipality's cells, AEDs and AED→cell pairs (routed generously, once)."""
     from bereikbaar.coverage import pairs_within, prepare_aeds, snap_cells
-    from bereikbaar.pipeline import _cells_in, _within, open_study_area
+    from bereikbaar.study_area import clip_points, open_study_area
 
     area = open_study_area(cfg)
-    name, polygon = area.municipality("Aa en Hunze")
+    part = area.part("Aa en Hunze")
+    name, polygon = part.name, part.polygon
     net = area.network("walk")
-    cells = snap_cells(net, _cells_in(area, name, polygon), max_snap_m=cfg.network.max_snap_m)
+    cells = snap_cells(net, part.cells, max_snap_m=cfg.network.max_snap_m)
     aeds = prepare_aeds(
-        net, _within(area.aeds(), polygon.buffer(cfg.network.halo_walk_m)), gemeente=name,
+        net, clip_points(area.aeds(), polygon.buffer(cfg.network.halo_walk_m)), gemeente=name,
         area=polygon, settings=cfg.hartveilig, max_snap_m=cfg.network.max_snap_m,
     )  # fmt: skip
     prof = cfg.profiles["aed_responder"]
