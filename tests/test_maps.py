@@ -665,3 +665,58 @@ def test_number_formats_match_python(tmp_path, browser):
         assert got[2] == [num_nl(v, 1) for v in values]
     finally:
         o.page.close()
+
+
+# ------------------------------------------------------------ the responder model's view
+def _with_probabilities(hv, seed: int = 5):
+    """A fake responder result: a probability per cell and named moment, covered at ≥ 0.5."""
+    rng = np.random.default_rng(seed)
+    cells = hv.cells.copy()
+    for mo in hv.moments:
+        p = rng.uniform(0, 1, len(cells))
+        cells[f"probability_{mo.name}"] = p
+        cells[f"covered_{mo.name}"] = p >= 0.5
+    return dataclasses.replace(hv, cells=cells)
+
+
+@needs_assets
+def test_responder_payload_carries_the_probabilities():
+    hv = _with_probabilities(fake_hartveilig(n_cells=120))
+    data = payload_of(hartveilig_map(hv).html)
+    kept = hv.cells[np.nan_to_num(hv.cells["residents"].to_numpy(float)) > 0]
+    for mo in hv.moments:
+        got = np.array(data["cells"]["prob"][mo.name], dtype=float)
+        assert got == pytest.approx(np.round(kept[f"probability_{mo.name}"].to_numpy(), 3))
+        classes = np.minimum((kept[f"probability_{mo.name}"].to_numpy() / 0.2).astype(int), 4)
+        assert data["cells"]["prob_class"][mo.name] == classes.tolist()  # from unrounded values
+    assert payload_of(hartveilig_map(fake_hartveilig(n_cells=20)).html)["cells"]["prob"] is None
+
+
+@pytest.mark.browser
+def test_responder_view_colours_cells_by_probability_class(tmp_path, browser):
+    from bereikbaar.maps._common import SHARE_COLORS
+
+    hv = _with_probabilities(fake_hartveilig(n_cells=200))
+    o = open_map(browser, write_hartveilig_map(hv, tmp_path / "r.html"))
+    page = o.page
+    try:
+        page.locator(".bb-moment-btn", has_text="Nacht").click()
+        page.locator("input[name='bb-view'][value='prob']").check()
+        legend = page.locator(".bb-panel").inner_text()
+        assert "kans 80% of meer" in legend and "kans 0–20%" in legend
+        fills = page.evaluate(
+            "Object.fromEntries(Array.from(document.querySelectorAll('path.bb-cell'))"
+            ".map(p => [p.getAttribute('data-cell'), p.getAttribute('fill')]))"
+        )
+        p = hv.cells.set_index("cell_id")["probability_night"]
+        for cell_id, fill in fills.items():
+            cls = min(int(p[cell_id] / 0.2), 4)
+            assert fill.lower() == SHARE_COLORS[cls].lower(), (cell_id, p[cell_id], fill)
+        page.locator("path.bb-cell").first.hover()
+        assert (
+            "Kans dat een AED op tijd ter plaatse is"
+            in page.locator(".leaflet-tooltip").inner_text()
+        )
+        assert o.problems == [] and o.dialogs == []
+    finally:
+        page.close()

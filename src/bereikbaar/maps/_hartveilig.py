@@ -125,6 +125,33 @@ def _cells(result: Any) -> dict[str, Any]:
         "hourly": c.pack_bits(hourly, what="result.hourly_covered"),
         "covered": covered,
         "minutes": {mo.name: c.numbers(cells[f"minutes_{mo.name}"], 1) for mo in result.moments},
+        "prob": _probabilities(cells, result.moments),
+        "prob_class": _probability_classes(cells, result.moments),
+    }
+
+
+def _probability_columns(cells: Any, moments: Any) -> list[str] | None:
+    columns = [f"probability_{mo.name}" for mo in moments]
+    return columns if all(col in cells.columns for col in columns) else None
+
+
+def _probabilities(cells: Any, moments: Any) -> dict[str, list] | None:
+    """The responder model's probability per named moment, for reading (None otherwise)."""
+    columns = _probability_columns(cells, moments)
+    if columns is None:
+        return None
+    return {mo.name: c.numbers(cells[col], 3) for mo, col in zip(moments, columns, strict=True)}
+
+
+def _probability_classes(cells: Any, moments: Any) -> dict[str, list[int]] | None:
+    """The class (0..4, the share palette's 20% classes) of every unrounded probability."""
+    columns = _probability_columns(cells, moments)
+    if columns is None:
+        return None
+    inner = np.asarray(c.SHARE_BINS[1:-1], dtype=float)
+    return {
+        mo.name: np.digitize(np.nan_to_num(cells[col].to_numpy(float)), inner).tolist()
+        for mo, col in zip(moments, columns, strict=True)
     }
 
 

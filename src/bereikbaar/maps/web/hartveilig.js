@@ -42,7 +42,12 @@
     var i = layer.bbIndex, lines = [];
     var when = state.moment ? state.moment.label : BB.hourText(state.hour);
     lines.push((isCovered(i) ? "Binnen bereik" : "Niet binnen bereik") + " (" + when + ")");
-    if (state.moment) {
+    if (state.moment && cells.prob) {
+      var pr = cells.prob[state.moment.name][i], md = cells.minutes[state.moment.name][i];
+      lines.push("Kans dat een AED op tijd ter plaatse is: " + BB.pctNl(pr));
+      lines.push(md === null ? "Mediane tijd tot AED ter plaatse: langer dan de norm"
+                             : "Mediane tijd tot AED ter plaatse: " + BB.numNl(md, 1) + " min");
+    } else if (state.moment) {
       var m = cells.minutes[state.moment.name][i];
       lines.push(m === null ? "Geen beschikbare AED binnen 30 minuten"
                             : BB.numNl(m, 1) + " min tot de dichtstbijzijnde beschikbare AED");
@@ -56,7 +61,9 @@
   function paintCells() {
     for (var i = 0; i < n; i++) {
       var lyr = cellLayers[i], p = lyr.getElement(), cov = isCovered(i);
-      var color = state.view === "week" ? shareColor(cells.week[i]) : (cov ? COVERED : NOT_COVERED);
+      var color = state.view === "week" ? shareColor(cells.week[i])
+        : (state.view === "prob" && state.moment ? SHARE_COLORS[cells.prob_class[state.moment.name][i]]
+        : (cov ? COVERED : NOT_COVERED));
       lyr.setStyle({fillColor: color});
       if (p) { p.classList.toggle("bb-in", cov); p.classList.toggle("bb-out", !cov); }
     }
@@ -189,7 +196,9 @@
 
   var leg = BB.section(panel, "Legenda");
   var viewRow = BB.el("div", "bb-row bb-noprint");
-  [["hour", "Binnen bereik op het gekozen moment"], ["week", "Deel van de week binnen bereik"]].forEach(function (v) {
+  var views = [["hour", "Binnen bereik op het gekozen moment"], ["week", "Deel van de week binnen bereik"]];
+  if (cells.prob) { views.splice(1, 0, ["prob", "Kans op een AED op tijd (benoemde momenten)"]); }
+  views.forEach(function (v) {
     var lab = BB.el("label", "bb-radio");
     var inp = BB.el("input");
     inp.type = "radio"; inp.name = "bb-view"; inp.value = v[0]; inp.checked = v[0] === state.view;
@@ -297,7 +306,11 @@
     }
     showSpots();
     legCells.textContent = "";
-    if (state.view === "week") {
+    if (state.view === "prob" && state.moment) {
+      BB.legend(legCells, SHARE_COLORS.map(function (c, i) {
+        return ["", c, "kans " + (i === 4 ? "80% of meer" : (20 * i) + "–" + (20 * i + 20) + "%")];
+      }));
+    } else if (state.view === "week") {
       BB.legend(legCells, SHARE_COLORS.map(function (c, i) {
         return ["", c, i === 0 ? "minder dan 20% van de week" : (i === 4 ? "80% of meer van de week" : (20 * i) + "–" + (20 * i + 20) + "% van de week")];
       }));
