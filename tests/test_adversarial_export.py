@@ -383,3 +383,17 @@ def test_data_check_report_has_no_formula_cell(tmp_path, data_dir, cfg, monkeypa
     assert not [c for c in cells if _is_formula(c)]
     for p in PAYLOADS:  # every payload reached the report, made inert
         assert any(c.startswith(f"'{p}") for c in cells), p
+
+
+def test_batch_writes_the_extras_and_keeps_other_rows_in_the_overview(cfg, area, tmp_path):
+    first = export(cfg, [SMALL], tmp_path, analyses=HV, reports=("pdf", "xlsx"), area=area)
+    o = first.outcomes[0]
+    assert o.status == "ok", o.error
+    folder = tmp_path / o.slug
+    for name in ("rapport.pdf", "tabellen.xlsx"):
+        assert check_output(folder / name) is None
+        assert str(folder / name) in o.outputs
+    assert (folder / "rapport.pdf").read_bytes().startswith(b"%PDF")
+    export(cfg, ["Meppel"], tmp_path, analyses=HV, reports=(), area=area)
+    page = first.index.read_text(encoding="utf-8")
+    assert SMALL in page and "Meppel" in page  # the subset export kept the first row

@@ -37,7 +37,6 @@ from bereikbaar.outputs import (
     ANALYSIS_FILES,
     check_outputs,
     describe_write_error,
-    render_index,
     write_checked,
     write_dorpshub,
     write_hartveilig,
@@ -204,14 +203,24 @@ def _skipped(analysis: str, name: str, folder: Path, progress) -> AnalysisRun:
 def _write_extras(
     results: Mapping[str, Any], folder: Path, reports: Sequence[str]
 ) -> dict[str, Path]:
-    """Hook for the per-municipality extras (``reports``: ``pdf``, ``xlsx``; issue 13).
+    """The per-municipality extras chosen by ``reports``: ``tabellen.xlsx``, ``rapport.pdf``.
 
     ``results`` maps every analysis of the job to its result, computed in this run (the
-    batch recomputes all of them when extras are asked for and anything changed). Writes
-    nothing yet; returns the paths written, which the batch then checks like the
-    analyses' files and records, so that an unchanged run verifies them too.
+    batch recomputes all of them when extras are asked for and anything changed). The
+    paths written are checked like the analyses' files and recorded, so that an unchanged
+    run verifies them too.
     """
-    return {}
+    hv, dh = results.get("hartveilig"), results.get("dorpshub")
+    paths: dict[str, Path] = {}
+    if "xlsx" in reports:
+        from bereikbaar.workbook import write_workbook
+
+        paths["xlsx"] = write_workbook(folder / "tabellen.xlsx", hartveilig=hv, dorpshub=dh)
+    if "pdf" in reports:
+        from bereikbaar.pdf_report import write_pdf_report
+
+        paths["pdf"] = write_pdf_report(folder / "rapport.pdf", hartveilig=hv, dorpshub=dh)
+    return paths
 
 
 def _extras(computed: Mapping[str, Any], folder: Path, reports: Sequence[str]) -> list[Path]:
@@ -381,11 +390,17 @@ def _index_note(cfg: Config) -> str:
     )
 
 
-def _write_overview(cfg: Config, out: Path, outcomes: Sequence[MunicipalityOutcome]) -> Path | None:
-    """Write ``OUT/index.html`` for ``outcomes``; None (and an error logged) if it cannot.
+def _write_overview(
+    cfg: Config, out: Path, outcomes: Sequence[MunicipalityOutcome], area: StudyAreaData
+) -> Path | None:
+    """Update the province overview ``OUT/index.html`` with ``outcomes``.
 
-    Hook for the province overview of issue 13, which keeps other municipalities' rows.
+    Rows of municipalities outside this export are kept (their state is stored beside the
+    outputs, see :mod:`bereikbaar.overview`). None (and an error logged) when it cannot
+    be written.
     """
+    from bereikbaar.overview import update_overview
+
     rows = [
         {
             "gemeente": o.gemeente,
@@ -394,19 +409,19 @@ def _write_overview(cfg: Config, out: Path, outcomes: Sequence[MunicipalityOutco
             "error": o.error,
             "hartveilig": o.summaries.get("hartveilig"),
             "dorpshub": o.summaries.get("dorpshub"),
+            "outputs": list(o.outputs),
         }
         for o in outcomes
     ]
-    page = render_index(
-        rows,
-        title=f"bereikbaar — {cfg.study_area.name}",
-        moments=cfg.hartveilig.moments,
-        note=_index_note(cfg),
-    )
-    from bereikbaar._files import write_text_atomic
-
     try:
-        return write_text_atomic(out / "index.html", page)
+        return update_overview(
+            out,
+            rows,
+            title=f"bereikbaar — {cfg.study_area.name}",
+            moments=cfg.hartveilig.moments,
+            municipalities=area.municipalities,
+            note=_index_note(cfg),
+        )
     except OSError as exc:
         log.error("index.html not written: %s", describe_write_error(exc, out))
         return None
@@ -461,5 +476,5 @@ def export(
 
         outcomes = run_in_processes(plan, cfg, workers=workers, progress=progress, on_done=on_done)
     collected = _collect(plan, outcomes)
-    index = _write_overview(cfg, plan.job.out, collected)
+    index = _write_overview(cfg, plan.job.out, collected, area)
     return ExportReport(out=plan.job.out, outcomes=collected, index=index)
