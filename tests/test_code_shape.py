@@ -21,10 +21,13 @@ def _code_lines(source: str, node: ast.AST) -> int:
     lines = source.splitlines()[node.lineno - 1 : node.end_lineno]
     doc_lines: set[int] = set()
     body = getattr(node, "body", [])
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        if isinstance(body[0].value.value, str):
-            doc_lines = set(range(body[0].lineno, body[0].end_lineno + 1))
-    comment_only: set[int] = set()
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        doc_lines = set(range(first.lineno, first.end_lineno + 1))
     tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
     code_rows = set()
     for tok in tokens:
@@ -38,7 +41,7 @@ def _code_lines(source: str, node: ast.AST) -> int:
         ):
             for row in range(tok.start[0], tok.end[0] + 1):
                 code_rows.add(row + node.lineno - 1)
-    return len(code_rows - doc_lines - comment_only)
+    return len(code_rows - doc_lines)
 
 
 def _functions():
