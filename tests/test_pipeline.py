@@ -140,3 +140,23 @@ def test_services_from_inputs_hand_made():
     assert s["departures_per_hour"].isna().tolist() == [True] * 4 + [False]
     assert s["departures_per_hour"].iloc[-1] == 4.0
     assert s.crs.to_epsg() == 28992
+
+
+def test_data_check_lists_the_gtfs_feed(cfg):
+    """The feed is an input like the others: in the data check, rows read = used + rejected."""
+    assert cfg.transit.gtfs is not None
+    feed = {r.name: r for r in check_inputs(cfg)}["gtfs"]
+    assert feed.rows_read == feed.rows_used + feed.rows_rejected > 0
+
+
+def test_fingerprint_follows_the_timetable_content(cfg, tmp_path):
+    import dataclasses
+    import shutil
+
+    copy = tmp_path / "feed.zip"
+    shutil.copyfile(cfg.transit.gtfs, copy)
+    moved = cfg.replace(transit=dataclasses.replace(cfg.transit, gtfs=copy))
+    before = inputs_fingerprint(moved, "dorpshub")
+    with open(copy, "ab") as fh:  # a new timetable under the same file name
+        fh.write(b"\0")
+    assert inputs_fingerprint(moved, "dorpshub") != before

@@ -117,6 +117,7 @@ def inputs_fingerprint(cfg: Config, analysis: str) -> str:
     h = hashlib.sha256()
     h.update(f"bereikbaar {__version__} {analysis}".encode())
     files = [cfg.inputs.osm, cfg.inputs.boundaries, cfg.inputs.population, cfg.inputs.postcodes]
+    files.append(cfg.transit.gtfs)  # a new timetable under the same name redoes the analyses
     for reg in (cfg.inputs.aed_register, cfg.inputs.gp_register, cfg.inputs.hubs_register):
         if reg is not None:
             files.append(reg.path)

@@ -156,15 +156,9 @@ def _ov_inputs(area: StudyAreaData, cfg: Config):
     if ts.gtfs is None:
         return None
     from bereikbaar.dorpshub import OvInputs
-    from bereikbaar.inputs.gtfs import read_gtfs
-    from bereikbaar.transit import service_dates
 
-    feed = area._read(
-        "gtfs",
-        lambda: read_gtfs(ts.gtfs, dates=service_dates(ts), area=area.province, halo_m=ts.halo_m),
-    ).data
     return OvInputs(
-        feed=feed,
+        feed=area.gtfs().data,
         walk_network=area.network("walk"),
         walk_profile=cfg.profile(ts.walk_profile),
         settings=ts,

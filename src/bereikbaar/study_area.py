@@ -347,10 +347,26 @@ class StudyAreaData:
             ),
         )
 
+    def gtfs(self) -> ReadResult | None:
+        """The public-transport feed (``[transit] gtfs``) for the windows' service dates,
+        clipped to the province plus ``transit.halo_m``; None when no feed is configured."""
+        ts = self.cfg.transit
+        if ts.gtfs is None:
+            return None
+        from bereikbaar.inputs.gtfs import read_gtfs
+        from bereikbaar.transit import service_dates
+
+        return self._read(
+            "gtfs",
+            lambda: read_gtfs(
+                ts.gtfs, dates=service_dates(ts), area=self.province, halo_m=ts.halo_m
+            ),
+        )
+
     def reports(self) -> list[ReadResult]:
         """Read every input and return one :class:`ReadResult` each."""
         out = [self.pois(), self.osm_aeds(), self.places(), self.population()]
-        for r in (self.aed_register(), self.gp_register(), self.hubs_register()):
+        for r in (self.aed_register(), self.gp_register(), self.hubs_register(), self.gtfs()):
             if r is not None:
                 out.append(r)
         return out
