@@ -31,6 +31,7 @@ from typing import Any
 
 from bereikbaar import __version__
 from bereikbaar._files import cleanup_temporaries, file_sha256
+from bereikbaar._nl import num_nl
 from bereikbaar.config import Config
 from bereikbaar.errors import BereikbaarError, ConfigError, OutputError
 from bereikbaar.outputs import (
@@ -381,13 +382,25 @@ def _collect(plan: ExportPlan, outcomes: Sequence[MunicipalityOutcome]):
     return tuple(sorted(outcomes, key=lambda o: order.get(o.gemeente, len(order))))
 
 
+_MODEL_NL = {
+    "fetch": "een burgerhulpverlener haalt de dichtstbijzijnde beschikbare AED en brengt die",
+    "route": "de looproute van de AED naar het slachtoffer past binnen de tijd",
+    "radius": "er hangt een AED binnen een cirkel (hemelsbreed) om de woning",
+    "responder": "de kans dat een gealarmeerde burgerhulpverlener op tijd een AED brengt "
+    "is minstens de gekozen drempel",
+}
+
+
 def _index_note(cfg: Config) -> str:
+    """The overview's explanation in plain Dutch (no config keys)."""
     hv = cfg.hartveilig
+    unknown = "als gesloten" if hv.unknown_availability == "closed" else "als open"
+    model = _MODEL_NL.get(hv.model, hv.model)
     return (
-        f"Gedekt: aandeel inwoners dat binnen {hv.budget_min:g} minuten een AED bij zich kan krijgen "
-        f"(model '{hv.model}', AED's met onbekende openingstijden: {hv.unknown_availability}). "
-        "Witte vlekken: inwoners zonder bereikbare AED op het slechtste moment. "
-        f"Bronnen: {cfg.inputs.sources_note}"
+        f"Binnen bereik: binnen {num_nl(hv.budget_min, 0)} minuten na de melding kan een AED "
+        f"bij het slachtoffer zijn ({model}). AED's met onbekende openingstijden tellen "
+        f"{unknown}. Witte vlekken: bewoonde gebieden zonder AED binnen bereik op het "
+        f"slechtste moment. Bronnen: {cfg.inputs.sources_note}"
     )
 
 
