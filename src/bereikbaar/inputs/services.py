@@ -22,20 +22,12 @@ import numpy as np
 import pandas as pd
 
 from bereikbaar._crs import RD_NEW
+from bereikbaar.config import SERVICE_KINDS
 from bereikbaar.inputs.report import IssueLog, ReadResult
 
-# Service kinds of the Dorpshub analysis that come from OSM.
-OSM_SERVICE_KINDS = (
-    "gp",
-    "huisartsenpost",
-    "supermarket",
-    "school",
-    "pharmacy",
-    "hospital",
-    "station",
-    "bus_hub",
-    "bus_stop",
-)
+#: Service kinds of the Dorpshub analysis taken from OSM: every kind the config knows
+#: (``config.SERVICE_KINDS``); the GP and hub registers add to the same kinds.
+OSM_SERVICE_KINDS = SERVICE_KINDS
 SERVICE_COLUMNS = ("kind", "name", "departures_per_hour", "source", "geometry")
 
 
