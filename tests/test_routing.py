@@ -377,3 +377,82 @@ def test_routing_matrix_is_built_once_per_profile_and_direction(data_dir, monkey
         travel_times_within(net, sp, sp.subset(np.arange(k)), profile=WALK, cutoff_s=120.0)
     assert len(builds) == 2  # forward and transposed, each once, never with virtual nodes
     assert builds == [net.n_nodes, net.n_nodes]
+
+
+# ------------------------------------------------- pairs within a cutoff, both directions
+def _check_within_directions(net, profile, points, rng, *, n_dest: int) -> None:
+    """Searching from the destinations on the transposed graph finds the forward pairs
+    with the forward times; both equal networkx's shortest paths on the reference graph.
+    Destinations are a subset of the origins, so some pairs share an edge (and a point)."""
+    access = 5 / 3.6 if net.mode == "drive" else profile.speed_mps
+    sp = snap_points(net, points)
+    di = np.sort(rng.permutation(len(sp))[:n_dest])
+    dest = sp.subset(di)
+    H = _reference(net, profile, sp, access)
+    ref = np.full((len(sp), len(di)), np.nan)
+    for a in range(len(sp)):
+        if not sp.flagged[a]:
+            d = nx.single_source_dijkstra_path_length(H, ("a", a), weight="w")
+            ref[a] = [np.nan if sp.flagged[j] else d.get(("a", int(j)), np.nan) for j in di]
+    # a point to itself: out to the street and back again (networkx's path is empty)
+    own = np.flatnonzero(~sp.flagged[di])
+    ref[di[own], own] = 2 * np.asarray(sp.snap_distance_m)[di[own]] / access
+    # halfway between two reported times: a time exactly at the cutoff may fall either side
+    # of it when its sum is taken in the other order
+    times = np.unique(ref[np.isfinite(ref)])
+    k = int(0.4 * len(times))
+    cutoff = float(times[k] + times[k + 1]) / 2
+    got = {}
+    for direction in ("forward", "reverse", "auto"):
+        w = travel_times_within(
+            net, sp, dest, profile=profile, cutoff_s=cutoff, chunk_size=5, direction=direction
+        )
+        assert (np.diff(w["origin"] * len(di) + w["destination"]) > 0).all()  # sorted, unique
+        got[direction] = w
+    fwd = got["forward"]
+    for direction in ("reverse", "auto"):
+        w = got[direction]
+        np.testing.assert_array_equal(w["origin"], fwd["origin"])
+        np.testing.assert_array_equal(w["destination"], fwd["destination"])
+        np.testing.assert_allclose(w["time_s"], fwd["time_s"], atol=1e-6, rtol=0)
+    mat = np.full(ref.shape, np.nan)
+    mat[fwd["origin"], fwd["destination"]] = fwd["time_s"]
+    expect = np.where(ref <= cutoff, ref, np.nan)
+    np.testing.assert_allclose(mat, expect, atol=1e-6, rtol=0)
+    assert np.isfinite(expect).sum() > len(di)  # more than the points paired with themselves
+
+
+@pytest.mark.parametrize(
+    ("rel", "mode"),
+    [
+        ("roads/valhalla_test_amsterdam.osm.pbf", "walk"),
+        ("roads/valhalla_test_amsterdam.osm.pbf", "drive"),
+        ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "bike"),
+        ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "drive"),
+    ],
+)
+def test_pairs_within_are_the_same_searched_from_either_side(data_dir, rel, mode):
+    net = build_network(data_dir / rel, mode)
+    rng = np.random.default_rng(13)
+    _check_within_directions(net, PROFILES[mode], _random_points(net, rng, 40), rng, n_dest=7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "seed"), [("walk", 21), ("bike", 22), ("drive", 23)])
+def test_pairs_within_either_side_on_a_province_sample(synth_dir, cache_dir, aed_xy, mode, seed):
+    rng = np.random.default_rng(seed)
+    centre = aed_xy.iloc[int(rng.integers(len(aed_xy)))]
+    area = shapely.box(centre.x - 1500, centre.y - 1500, centre.x + 1500, centre.y + 1500)
+    net = load_network(
+        synth_dir / "drenthe-synth.osm.pbf",
+        mode,
+        area=area,
+        settings=NetworkSettings(cache_dir=cache_dir),
+    )
+    _check_within_directions(net, PROFILES[mode], _random_points(net, rng, 60), rng, n_dest=6)
+
+
+def test_pairs_within_direction_is_checked(line_net):
+    sp = snap_points(line_net, pts((10, 0), (50, 0)))
+    with pytest.raises(RoutingError, match="direction"):
+        travel_times_within(line_net, sp, sp, profile=WALK1, cutoff_s=100, direction="both")

@@ -621,26 +621,65 @@ def _origin_groups(xy: np.ndarray, radius: float, chunk_size: int, n: int) -> li
     return groups
 
 
-def _chunks(net: Network, profile: TravelProfile, o: _Pts, cutoff: float, chunk_size: int):
+def _chunks(
+    net: Network,
+    profile: TravelProfile,
+    o: _Pts,
+    cutoff: float,
+    chunk_size: int,
+    *,
+    reverse: bool = False,
+):
     """Yield a :class:`_Search` per chunk of origins (rows into ``o``).
 
     With a finite cutoff, origins are grouped by grid cell and each group searches only
     the nodes within ``cutoff × fastest speed`` of its points (no path within the cutoff
     can leave that box). Without one, the whole network is searched in chunks.
+    ``reverse=True`` searches the transposed graph from ``o``: ``dist`` is then the time
+    from each node *to* the points.
     """
     k = len(o.edge)
     if k == 0:
         return
     tt = net.travel_time_s(profile)
-    base = net.csr(profile)
+    base = net.csr(profile, transpose=reverse)
     radius = _search_radius(net, profile, cutoff)
     xy = _pts_xy(net, o) if np.isfinite(radius) else np.zeros((k, 2))
     for rows in _origin_groups(xy, radius, max(1, int(chunk_size)), net.n_nodes):
         sub = _Pts(pos=o.pos[rows], edge=o.edge[rows], t=o.t[rows], access_s=o.access_s[rows])
-        legs = _source_legs(net, tt, sub, reverse=False)
+        legs = _source_legs(net, tt, sub, reverse=reverse)
         graph, nsub, local = _search_graph(net, base, xy[rows], radius, legs, len(rows))
         dist, _ = _dijkstra(graph, nsub + np.arange(len(rows)), limit=cutoff, min_only=False)
         yield _Search(rows=rows, local=local, dist=dist[:, :nsub])
+
+
+def _origin_times(net, tt, dist: np.ndarray, p: _Pts, local: np.ndarray | None) -> np.ndarray:
+    """Times from origin points ``p`` given node-to-destination times ``dist`` (c, n):
+    the endpoint routes only (leaving to v along the edge, or to u along its twin)."""
+    u, v, tt_e, tt_twin, has = _edge_ends(net, tt, p.edge)
+    a = (1.0 - p.t) * tt_e + _node_times(dist, v, local)
+    b = _against(p.t, tt_twin, has) + _node_times(dist, u, local)
+    return p.access_s + np.fmin(a, b)
+
+
+def _pairs_in_reverse(net, tt, o: _Pts, s: _Search, q: _Pts, cutoff: float):
+    """Like :func:`_pairs_in` for a reverse search from a chunk of destinations ``q``."""
+    if s.local is None:
+        oi = np.arange(len(o.edge))
+    else:
+        searched = s.local >= 0
+        cand = searched[net.edge_u[o.edge]] | searched[net.edge_v[o.edge]]
+        oi = np.flatnonzero(cand | np.isin(o.edge, q.edge[s.rows]))
+    os_ = _Pts(pos=o.pos[oi], edge=o.edge[oi], t=o.t[oi], access_s=o.access_s[oi])
+    times = _origin_times(net, tt, s.dist, os_, s.local)  # (c destinations, n origins)
+    # origins and destinations on the same edge reach each other along it
+    jq, io = _same_edge_pairs(q.edge[s.rows], os_.edge)
+    if len(jq):
+        r = s.rows[jq]
+        c = _same_edge_time(net, tt, os_.edge[io], os_.t[io], q.t[r])
+        times[jq, io] = np.fmin(times[jq, io], c + os_.access_s[io] + q.access_s[r])
+    r, c = np.nonzero(times <= cutoff)
+    return os_.pos[c], q.pos[s.rows][r], times[r, c]
 
 
 def _dest_times(net, tt, o: _Pts, s: _Search, q: _Pts) -> np.ndarray:
@@ -695,8 +734,14 @@ def travel_times_within(
     cutoff_s: float,
     access_speed_mps: float | None = None,
     chunk_size: int = 256,
+    direction: str = "forward",
 ) -> pd.DataFrame:
     """All (origin, destination) pairs with a travel time ≤ ``cutoff_s``, long format.
+
+    ``direction`` chooses how the pairs are found, not what they are: ``"forward"``
+    searches from each origin, ``"reverse"`` from each destination on the transposed
+    graph (the same access legs and partial edge times), ``"auto"`` from whichever side
+    has fewer points. Times agree to rounding (sums taken in another order).
 
     Returns
     -------
@@ -706,6 +751,8 @@ def travel_times_within(
     """
     if cutoff_s is None or not np.isfinite(cutoff_s):
         raise RoutingError("travel_times_within needs a finite cutoff_s (seconds)")
+    if direction not in ("forward", "reverse", "auto"):
+        raise RoutingError(f"direction must be 'forward', 'reverse' or 'auto', not {direction!r}")
     net.check_profile(profile)
     tt = net.travel_time_s(profile)
     access = _access_speed(net, profile, access_speed_mps)
@@ -714,7 +761,14 @@ def travel_times_within(
     cutoff = float(cutoff_s)
     parts = [np.zeros((0,), np.int64)] * 2 + [np.zeros(0)]
     found = [parts]
-    if len(q.edge):
+    if direction == "auto":
+        direction = "reverse" if len(q.edge) < len(o.edge) else "forward"
+    if direction == "reverse" and len(o.edge):
+        found += [
+            _pairs_in_reverse(net, tt, o, s, q, cutoff)
+            for s in _chunks(net, profile, q, cutoff, chunk_size, reverse=True)
+        ]
+    elif direction == "forward" and len(q.edge):
         found += [
             _pairs_in(net, tt, o, s, q, cutoff)
             for s in _chunks(net, profile, o, cutoff, chunk_size)

@@ -316,7 +316,12 @@ def hub_reach(
         cost_min = np.asarray(routing.travel_time_matrix(net, hvil, hvil, profile=hprof)) / 60.0
     if prep.n_villages and prep.n_cells:
         pairs = routing.travel_times_within(
-            net, snapped.subset(prep.cell_pos), hvil, profile=hprof, cutoff_s=lim_s
+            net,
+            snapped.subset(prep.cell_pos),
+            hvil,
+            profile=hprof,
+            cutoff_s=lim_s,
+            direction="auto",  # from the few villages on the transposed graph: same pairs
         )
         keep = pairs["time_s"].to_numpy(float) <= lim_s
         o = pairs["origin"].to_numpy(np.int64)[keep]
