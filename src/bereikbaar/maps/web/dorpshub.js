@@ -56,7 +56,7 @@
         }
       });
       L.circleMarker(BB.ll(s.ll), {pane: "bbLines", className: "bb-stop", radius: s.r,
-                                   color: "#0b6e4f", weight: 1, fillColor: "#2a9d78", fillOpacity: 0.55})
+                                   color: "#064d37", weight: 1.5, fillColor: "#2a9d78", fillOpacity: 0.75})
         .bindPopup(BB.table("Ov-halte: " + title, rows)).addTo(ovGroup);
     });
     f.control.addOverlay(ovGroup, BB.esc("ov-haltes"));
