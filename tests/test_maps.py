@@ -231,8 +231,8 @@ def test_dorpshub_payload_carries_stops_and_morning_percentiles():
     for s, d in zip(ov["stops"], dep, strict=True):
         want = None if np.isnan(d) else round(float(d), 1)
         assert s["dep"] == {"weekday_morning": want}
-        assert s["r"] == round(min(2 + 2 * np.sqrt(0 if np.isnan(d) else d), 12), 1)
-    assert ov["stops"][0]["r"] == ov["stops"][1]["r"] == 2.0  # none and unknown: smallest
+        assert s["r"] == round(min(4 + 2 * np.sqrt(0 if np.isnan(d) else d), 14), 1)
+    assert ov["stops"][0]["r"] == ov["stops"][1]["r"] == 4.0  # none and unknown: smallest
     # each village: the huisartsenpost then the GP, the morning's transit percentiles
     t = dh.ov.table
     assert set(ov["villages"]) == set(dh.villages["village_id"])

@@ -186,10 +186,11 @@ def _what_if(what_if: Any, villages: list[dict[str, Any]]) -> dict[str, Any] | N
 
 
 def stop_radius_px(departures_per_hour: Any) -> float:
-    """Stop marker radius (px) growing with the square root of the departures per hour,
-    2 … 12 (a stop without departures in the window keeps the smallest circle)."""
+    """Stop ring radius (px) growing with the square root of the departures per hour,
+    4 … 14 (a stop without departures in the window keeps the smallest ring; the hole
+    leaves a village below clickable)."""
     n = c.number(departures_per_hour, 1) or 0.0
-    return round(min(2.0 + 2.0 * math.sqrt(max(n, 0.0)), 12.0), 1)
+    return round(min(4.0 + 2.0 * math.sqrt(max(n, 0.0)), 14.0), 1)
 
 
 def ov_payload(ov: Any, villages: list[dict[str, Any]]) -> dict[str, Any] | None:

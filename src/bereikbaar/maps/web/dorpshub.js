@@ -46,6 +46,9 @@
   // ---- ov stops (circles sized by departures per hour in the norm window), below the services
   var OV = D.ov, ovGroup = null;
   if (OV) {
+    map.createPane("bbStops").style.zIndex = 600;
+    map.createPane("bbStopRings").style.zIndex = 645;
+    map.getPane("bbStopRings").style.pointerEvents = "none";
     ovGroup = L.layerGroup().addTo(map);
     OV.stops.forEach(function (s) {
       var title = s.station && s.station !== s.name ? s.name + " (" + s.station + ")" : s.name;
@@ -55,9 +58,14 @@
           rows.push(["Vertrekken per uur, " + w.label, s.dep[w.name] === null ? "–" : BB.numNl(s.dep[w.name], 1)]);
         }
       });
-      L.circleMarker(BB.ll(s.ll), {pane: "bbLines", className: "bb-stop", radius: s.r,
-                                   color: "#064d37", weight: 1.5, fillColor: "#2a9d78", fillOpacity: 0.75})
+      // a clickable disc below the villages, and a ring above them that lets the clicks
+      // through (most stops lie in a village, whose circle would hide the disc)
+      L.circleMarker(BB.ll(s.ll), {pane: "bbStops", className: "bb-stop", radius: s.r,
+                                   color: "#0b6e4f", weight: 1, fillColor: "#2a9d78", fillOpacity: 0.75})
         .bindPopup(BB.table("Ov-halte: " + title, rows)).addTo(ovGroup);
+      L.circleMarker(BB.ll(s.ll), {pane: "bbStopRings", className: "bb-stop-ring", radius: s.r,
+                                   color: "#0b6e4f", weight: 2.5, opacity: 0.9, fill: false, interactive: false})
+        .addTo(ovGroup);
     });
     f.control.addOverlay(ovGroup, BB.esc("ov-haltes"));
   }
