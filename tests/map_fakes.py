@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point, box
 
-from bereikbaar.config import Moment
+from bereikbaar.config import Moment, TransitWindow
 
 RD = "EPSG:28992"
 X0, Y0 = 240_000.0, 530_000.0  # south-west corner of the fake municipality (near Westerbork)
@@ -64,6 +64,7 @@ class FakeDorpshub:
     summary: dict = field(default_factory=dict)
     assumptions: tuple = ()
     sources_note: str = ""
+    ov: Any = None
 
 
 def fake_outline(side_m: float = 12_000.0, name: str = "Testgemeente") -> gpd.GeoDataFrame:
@@ -377,3 +378,79 @@ def fake_dorpshub(
         assumptions=("Fietssnelheid 15 km/u.",),
         sources_note="fictief",
     )
+
+
+OV_WINDOWS = (
+    TransitWindow("weekday_morning", "We", "07:00", "09:00", "Werkdag 07:00–09:00"),
+    TransitWindow("saturday", "Sa", "10:00", "12:00", "Zaterdag 10:00–12:00"),
+)
+
+
+def fake_ov(villages: gpd.GeoDataFrame, seed: int = 3, *, stop_name: str = "Halte") -> Any:
+    """An :class:`~bereikbaar.dorpshub.OvAccess` with made-up percentiles: village 0 has no
+    ov trip to anything in the morning, village 1's p95 is empty (late minutes without a
+    trip); 30 stops, one without departures and one with an unknown number."""
+    from bereikbaar.dorpshub._ov import OV_TABLE_COLUMNS, OvAccess
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, (vid, name) in enumerate(zip(villages["village_id"], villages["village"], strict=True)):
+        for service in ("gp", "huisartsenpost", "supermarket"):
+            for w in OV_WINDOWS:
+                p = np.sort(rng.uniform(8, 90, 3)).round(1)
+                no_trip = i == 0 and w.name == "weekday_morning"
+                if no_trip:
+                    p[:] = np.nan
+                if i == 1:
+                    p[2] = np.nan
+                walk = round(float(rng.uniform(20, 200)), 1)
+                ov = np.minimum(p, walk)
+                rows.append(
+                    {
+                        "gemeente": "Testgemeente",
+                        "village_id": vid,
+                        "village": name,
+                        "service": service,
+                        "window": w.name,
+                        "window_label": w.label,
+                        "walk_min": walk,
+                        "transit_p05_min": p[0],
+                        "transit_p50_min": p[1],
+                        "transit_p95_min": p[2],
+                        "transit_share": 0.0 if no_trip else 0.9,
+                        "no_trip": no_trip,
+                        "ov_p05_min": ov[0],
+                        "ov_p50_min": ov[1],
+                        "ov_p95_min": ov[2],
+                        "ov_by": "walk" if no_trip else "transit",
+                    }
+                )
+    n = 30
+    dep = rng.uniform(0, 12, n).round(1)
+    dep[0], dep[1] = 0.0, np.nan
+    stops = gpd.GeoDataFrame(
+        {
+            "stop_id": [f"s{i}" for i in range(n)],
+            "stop_name": [f"{stop_name} {i}" for i in range(n)],
+            "station_name": ["Station Testdorp" if i < 2 else "" for i in range(n)],
+            "departures_per_hour": dep,
+        },
+        geometry=gpd.points_from_xy(
+            rng.uniform(X0 + 200, X0 + 11_800, n), rng.uniform(Y0 + 200, Y0 + 11_800, n)
+        ),
+        crs=RD,
+    )
+    return OvAccess(
+        windows=OV_WINDOWS,
+        norm_window="weekday_morning",
+        norm_statistic="p50",
+        table=pd.DataFrame(rows)[OV_TABLE_COLUMNS],
+        stops=stops,
+    )
+
+
+def fake_dorpshub_with_ov(**kwargs) -> FakeDorpshub:
+    import dataclasses
+
+    dh = fake_dorpshub(**kwargs)
+    return dataclasses.replace(dh, ov=fake_ov(dh.villages))

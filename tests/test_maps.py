@@ -26,7 +26,7 @@ from bereikbaar.maps import (
     write_hartveilig_map,
 )
 
-from .map_fakes import fake_dorpshub, fake_hartveilig, hour
+from .map_fakes import fake_dorpshub, fake_dorpshub_with_ov, fake_hartveilig, hour
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -211,6 +211,46 @@ def test_dorpshub_payload_follows_the_norm_fields():
     # hub 1 (p-median) serves itself + 2 others, hub 2 itself + 1, max-coverage 1 itself + 1
     assert [len(h["links"]) for h in data["hubs"]] == [2, 1, 1]
     assert data["what_if"]["gain"] == 600
+
+
+@needs_assets
+def test_dorpshub_payload_without_ov_has_no_stops():
+    assert payload_of(dorpshub_map(fake_dorpshub()).html)["ov"] is None
+
+
+@needs_assets
+def test_dorpshub_payload_carries_stops_and_morning_percentiles():
+    dh = fake_dorpshub_with_ov()
+    ov = payload_of(dorpshub_map(dh).html)["ov"]
+    assert ov["window"] == "weekday_morning" and ov["window_label"] == "Werkdag 07:00–09:00"
+    assert [w["name"] for w in ov["windows"]] == ["weekday_morning", "saturday"]
+    # every stop, with its departures in the norm window and a radius growing with them
+    stops = dh.ov.stops
+    assert [s["name"] for s in ov["stops"]] == stops["stop_name"].tolist()
+    dep = stops["departures_per_hour"].to_numpy()
+    for s, d in zip(ov["stops"], dep, strict=True):
+        want = None if np.isnan(d) else round(float(d), 1)
+        assert s["dep"] == {"weekday_morning": want}
+        assert s["r"] == round(min(4 + 2 * np.sqrt(0 if np.isnan(d) else d), 14), 1)
+    assert ov["stops"][0]["r"] == ov["stops"][1]["r"] == 4.0  # none and unknown: smallest
+    # each village: the huisartsenpost then the GP, the morning's transit percentiles
+    t = dh.ov.table
+    assert set(ov["villages"]) == set(dh.villages["village_id"])
+    for vid, rows in ov["villages"].items():
+        assert [r["service"] for r in rows] == ["huisartsenpost", "gp"]
+        for r in rows:
+            (src,) = t[
+                (t["village_id"] == vid)
+                & (t["service"] == r["service"])
+                & (t["window"] == "weekday_morning")
+            ].itertuples()
+            assert r["no_trip"] == bool(src.no_trip)
+            for key, col in (("p05", "transit_p05_min"), ("p50", "transit_p50_min")):
+                v = getattr(src, col)
+                assert r[key] == (None if np.isnan(v) else round(v, 1))
+            assert r["p95"] == (None if np.isnan(src.transit_p95_min) else src.transit_p95_min)
+    assert all(r["no_trip"] for r in ov["villages"]["n100"])
+    assert all(r["p95"] is None and r["p50"] is not None for r in ov["villages"]["n101"])
 
 
 # ------------------------------------------------------------------------ browser
@@ -444,6 +484,70 @@ def test_dorpshub_map_in_chromium(tmp_path, browser):
         assert o.problems == [] and o.blocked == [] and o.dialogs == []
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_dorpshub_map_draws_ov_stops_and_percentiles(tmp_path, browser):
+    from bereikbaar._nl import num_nl
+
+    dh = fake_dorpshub_with_ov()
+    o = open_map(browser, write_dorpshub_map(dh, tmp_path / "dorpshub.html"))
+    page = o.page
+    try:
+        assert count(page, "path.bb-stop") == len(dh.ov.stops)
+        check_ov_popup(page, dh, "n101")
+        text = page.locator(".leaflet-popup-content table.bb-ov").inner_text()
+        assert "–" in text  # the empty p95
+        page.wait_for_timeout(400)  # the popup's fade-in, for the picture
+        screenshot(page, "fake_dorpshub_ov_popup.png")
+        check_ov_popup(page, dh, "n100")
+        assert page.locator(".bb-ov .bb-no-trip").count() == 2
+        page.evaluate("BB.map.closePopup()")
+        page.wait_for_selector(".leaflet-popup", state="detached")
+        # a stop's popup: its name and the norm window's departures
+        page.locator("path.bb-stop").nth(5).dispatch_event("click")
+        pop = page.locator(".leaflet-popup-content").inner_text()
+        row = dh.ov.stops.iloc[5]
+        assert row["stop_name"] in pop
+        assert num_nl(row["departures_per_hour"], 1) in pop
+        page.evaluate("BB.map.closePopup()")
+        screenshot(page, "fake_dorpshub_ov.png")
+        check_layout(page)
+        assert o.problems == [] and o.blocked == [] and o.dialogs == []
+    finally:
+        page.close()
+
+
+def check_ov_popup(page, dh, vid: str) -> None:
+    """The village's popup shows its morning ov percentiles to the huisartsenpost and GP
+    (in Dutch number format), or "geen ov-rit in dit tijdvak"."""
+    from bereikbaar._nl import num_nl, service_nl
+
+    page.evaluate("BB.map.closePopup()")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    page.evaluate("BB.home()")
+    r = page.locator(f"path.bb-village[data-village='{vid}']").bounding_box()
+    page.mouse.click(r["x"] + r["width"] / 2, r["y"] + r["height"] / 2)
+    t = dh.ov.table
+    for service in ("huisartsenpost", "gp"):
+        (src,) = t[
+            (t["village_id"] == vid)
+            & (t["service"] == service)
+            & (t["window"] == "weekday_morning")
+        ].itertuples()
+        cells = page.locator(f".bb-ov tr[data-service='{service}'] > *").all_inner_texts()
+        if src.no_trip:
+            assert cells == [
+                service_nl(service),
+                "geen ov-rit in dit tijdvak",
+                num_nl(src.walk_min, 1),
+            ]
+        else:
+            want = [
+                "–" if np.isnan(v) else num_nl(v, 1)
+                for v in (src.transit_p05_min, src.transit_p50_min, src.transit_p95_min)
+            ]
+            assert cells == [service_nl(service), *want, num_nl(src.walk_min, 1)]
 
 
 def village_classes(page) -> dict[str, str]:

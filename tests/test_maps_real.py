@@ -24,6 +24,7 @@ from .test_maps import (  # noqa: F401 - browser is a fixture
     browser,
     cell_ids,
     check_layout,
+    check_ov_popup,
     count,
     open_map,
     screenshot,
@@ -127,6 +128,7 @@ def test_real_dorpshub_map(written, browser):  # noqa: F811
             assert title == names[vid]
             page.evaluate("BB.map.closePopup()")
             page.wait_for_selector(".leaflet-popup", state="detached")
+        check_real_ov(page, dh, written["slug"])
         check_layout(page)
         screenshot(page, f"dorpshub_{written['slug']}.png")
         if written["slug"] == "aa_en_hunze":
@@ -134,3 +136,21 @@ def test_real_dorpshub_map(written, browser):  # noqa: F811
         assert o.problems == [] and o.blocked == [] and o.dialogs == []
     finally:
         page.close()
+
+
+def check_real_ov(page, dh, slug: str) -> None:
+    """The configured feed gives the map its ov-haltes layer, switched on: one circle per
+    stop of ``result.ov.stops``; the village popups show the morning percentiles of
+    ``result.ov.table`` (a village with a trip and, where there is one, one without)."""
+    assert dh.ov is not None, "the test config sets [transit] gtfs"
+    assert count(page, "path.bb-stop") == len(dh.ov.stops) > 0
+    t = dh.ov.table
+    hp = t[(t["service"] == "huisartsenpost") & (t["window"] == "weekday_morning")]
+    with_trip = hp[~hp["no_trip"].astype(bool)]["village_id"].astype(str)
+    without = hp[hp["no_trip"].astype(bool)]["village_id"].astype(str)
+    for vid in [*with_trip[:1], *without[:1]]:
+        check_ov_popup(page, dh, vid)
+        page.wait_for_timeout(400)  # the popup's fade-in, for the picture
+        screenshot(page, f"dorpshub_{slug}_ov_{vid.replace(':', '_')}.png")
+    page.evaluate("BB.map.closePopup()")
+    page.wait_for_selector(".leaflet-popup", state="detached")

@@ -86,6 +86,40 @@ def test_villages_equal_the_result(workbook, results):
     assert cols["Aantal normen niet gehaald"] == n_failed
 
 
+def test_ov_sheet_equals_the_result(workbook, results):
+    _, dh = results
+    assert dh.ov is not None, "the test config sets [transit] gtfs"
+    ws = workbook["ov"]
+    heads = [c.value for c in ws[1]]
+    assert heads[:5] == ["Gemeente", "Dorp-id", "Dorp", "Voorziening", "Tijdvak"]
+    for h in heads[5:8]:
+        assert h.startswith("Ov p") and h.endswith("(min)")
+    assert "Geen ov-rit in dit tijdvak" in heads
+    cols = _columns(ws)
+    t = dh.ov.table
+    assert len(cols["Dorp-id"]) == len(t) > 0
+    labels = {w.name: w.label for w in dh.ov.windows}
+    got = {
+        (vid, svc, win): i
+        for i, (vid, svc, win) in enumerate(
+            zip(cols["Dorp-id"], cols["Voorziening"], cols["Tijdvak"], strict=True)
+        )
+    }
+    assert len(got) == len(t)  # one row per village, service and window
+    for row in t.itertuples():
+        i = got[(row.village_id, service_nl(row.service), labels[row.window])]
+        assert cols["Dorp"][i] == row.village
+        for p in ("05", "50", "95"):
+            head = next(h for h in heads if h.startswith(f"Ov p{int(p)},"))
+            assert _same(cols[head][i], getattr(row, f"transit_p{p}_min")), (row.Index, p)
+            assert _same(cols[f"Ov of lopen p{int(p)} (min)"][i], getattr(row, f"ov_p{p}_min"))
+        assert cols["Geen ov-rit in dit tijdvak"][i] == ("ja" if row.no_trip else "nee")
+        assert _same(cols["Helemaal lopen (min)"][i], row.walk_min)
+        if row.no_trip:  # no trip: the percentiles stay empty, never a huge number
+            assert {cols[h][i] for h in heads[5:8]} == {None}
+    assert set(cols["Sneller met (mediaan)"]) <= {"ov", "lopen", "geen van beide"}
+
+
 def test_hartveilig_sheets_equal_the_result(workbook, results):
     hv, _ = results
     spots = _columns(workbook["Witte vlekken"])
@@ -145,7 +179,11 @@ def test_only_the_given_result(results, tmp_path):
 
     _, dh = results
     wb = load_workbook(write_workbook(tmp_path / "d.xlsx", dorpshub=dh))
-    assert wb.sheetnames == ["Dorpen"]
+    assert wb.sheetnames == ["Dorpen", "ov"]  # the test config sets [transit] gtfs
+    no_ov = dataclasses.replace(dh, ov=None)
+    assert load_workbook(write_workbook(tmp_path / "e.xlsx", dorpshub=no_ov)).sheetnames == [
+        "Dorpen"
+    ]
     assert not list(tmp_path.glob(".bereikbaar-tmp-*"))
 
 

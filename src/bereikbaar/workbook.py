@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 __all__ = ["SHEETS", "Column", "Sheet", "sheet_tables", "write_workbook"]
 
 #: Sheet names in workbook order (only those with a result are written).
-SHEETS = ("Dorpen", "Witte vlekken", "Voorstellen AED", "Verplaatsen AED", "AED's")
+SHEETS = ("Dorpen", "ov", "Witte vlekken", "Voorstellen AED", "Verplaatsen AED", "AED's")
 
 
 @dataclass(frozen=True)
@@ -228,11 +228,44 @@ def _spots_frame(hartveilig) -> pd.DataFrame:
     return spots
 
 
+_OV_BY_NL = {"transit": "ov", "walk": "lopen", "none": "geen van beide"}
+_OV_COLUMNS = [
+    Column("gemeente", "Gemeente", "text"),
+    Column("village_id", "Dorp-id", "text"),
+    Column("village", "Dorp", "text"),
+    Column("service", "Voorziening", "text", convert=service_nl),
+    Column("window_label", "Tijdvak", "text"),
+    Column("transit_p05_min", "Ov p5, als je goed plant (min)", fmt="0.0"),
+    Column("transit_p50_min", "Ov p50, als je zomaar vertrekt (min)", fmt="0.0"),
+    Column("transit_p95_min", "Ov p95, bijna altijd (min)", fmt="0.0"),
+    Column("no_trip", "Geen ov-rit in dit tijdvak", "bool"),
+    Column("transit_share", "Aandeel vertrekminuten met een ov-rit (%)", fmt="0%"),
+    Column("walk_min", "Helemaal lopen (min)", fmt="0.0"),
+    Column("ov_p05_min", "Ov of lopen p5 (min)", fmt="0.0"),
+    Column("ov_p50_min", "Ov of lopen p50 (min)", fmt="0.0"),
+    Column("ov_p95_min", "Ov of lopen p95 (min)", fmt="0.0"),
+    Column("ov_by", "Sneller met (mediaan)", "text", convert=lambda v: _OV_BY_NL.get(v, v)),
+]
+
+
+def _ov_frame(ov) -> pd.DataFrame:
+    """``result.ov.table`` with a window label for every row (the window's name where the
+    table lacks one)."""
+    table = pd.DataFrame(ov.table)
+    labels = {w.name: w.label or w.name for w in ov.windows}
+    if "window_label" not in table:
+        table["window_label"] = table["window"].map(labels)
+    table["window_label"] = table["window_label"].fillna(table["window"].map(labels))
+    return table
+
+
 def sheet_tables(*, hartveilig=None, dorpshub=None) -> dict[str, Sheet]:
     """Per sheet name its :class:`Sheet`, in :data:`SHEETS` order."""
     sheets: dict[str, Sheet] = {}
     if dorpshub is not None:
         sheets["Dorpen"] = _frame(_villages_frame(dorpshub), _village_columns(dorpshub))
+        if getattr(dorpshub, "ov", None) is not None:
+            sheets["ov"] = _frame(_ov_frame(dorpshub.ov), _OV_COLUMNS)
     if hartveilig is not None:
         sheets["Witte vlekken"] = _frame(_spots_frame(hartveilig), _SPOT_COLUMNS)
         sheets["Voorstellen AED"] = _frame(_with_xy(hartveilig.proposals), _PROPOSAL_COLUMNS)

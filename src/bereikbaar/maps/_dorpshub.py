@@ -32,6 +32,10 @@ HUB_METHOD_MARKS = {"p_median": "P", "max_coverage": "D"}
 SERVICES_MARGIN_M = 3000.0
 #: Service kinds whose layer starts switched off (too many points to read the map).
 SERVICES_OFF = ("bus_stop",)
+#: The window whose ov percentiles a village popup shows (the norm window when absent).
+OV_POPUP_WINDOW = "weekday_morning"
+#: The services whose ov percentiles a village popup shows, in this order.
+OV_POPUP_SERVICES = ("huisartsenpost", "gp")
 
 
 def dorpshub_payload(
@@ -49,6 +53,7 @@ def dorpshub_payload(
     )
     outline_ll = c.outline_payload(outline)
     villages = _villages(result)
+    ov = getattr(result, "ov", None)
     return {
         "title": f"Dorpshub — {result.gemeente}",
         "palette": c.palette(),
@@ -71,6 +76,7 @@ def dorpshub_payload(
         "services": _services(_near(result.services, outline, SERVICES_MARGIN_M)),
         "hubs": _hubs(result.hubs, villages),
         "what_if": _what_if(getattr(result, "what_if", None), villages),
+        "ov": ov_payload(ov, villages),
         "assumptions": [str(a) for a in result.assumptions],
         "sources": str(sources_note or ""),
         "basemap": basemap_payload(basemap),
@@ -177,3 +183,80 @@ def _what_if(what_if: Any, villages: list[dict[str, Any]]) -> dict[str, Any] | N
         "residents": c.number(s.get("residents"), 0),
         "villages": [str(v) for v in s.get("villages_gaining", [])],
     }
+
+
+def stop_radius_px(departures_per_hour: Any) -> float:
+    """Stop ring radius (px) growing with the square root of the departures per hour,
+    4 … 14 (a stop without departures in the window keeps the smallest ring; the hole
+    leaves a village below clickable)."""
+    n = c.number(departures_per_hour, 1) or 0.0
+    return round(min(4.0 + 2.0 * math.sqrt(max(n, 0.0)), 14.0), 1)
+
+
+def ov_payload(ov: Any, villages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The ``ov-haltes`` layer and the villages' ov percentiles (None without ov).
+
+    Stops carry their departures per hour in the norm window (``departures_per_hour``) and
+    in any other window for which ``stops`` has a ``departures_per_hour_<window>`` column.
+    Each village gets the percentiles of :data:`OV_POPUP_SERVICES` in
+    :data:`OV_POPUP_WINDOW`, from ``ov.table`` (matched on ``village_id``).
+    """
+    if ov is None:
+        return None
+    labels = {w.name: str(w.label or w.name) for w in ov.windows}
+    window = OV_POPUP_WINDOW if OV_POPUP_WINDOW in labels else str(ov.norm_window)
+    return {
+        "norm_window": str(ov.norm_window),
+        "norm_window_label": labels.get(str(ov.norm_window), str(ov.norm_window)),
+        "window": window,
+        "window_label": labels.get(window, window),
+        "windows": [{"name": n, "label": lab} for n, lab in labels.items()],
+        "stops": _stops(ov.stops, str(ov.norm_window), labels),
+        "villages": _ov_villages(ov.table, window, villages),
+    }
+
+
+def _stops(stops: Any, norm_window: str, labels: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for row, ll in zip(c.records(stops), c.point_coords(stops), strict=True):
+        dep = {norm_window: c.number(row.get("departures_per_hour"), 1)}
+        for name in labels:
+            col = f"departures_per_hour_{name}"
+            if col in row:
+                dep[name] = c.number(row.get(col), 1)
+        out.append(
+            {
+                "ll": ll,
+                "name": c.text(row.get("stop_name")),
+                "station": c.text(row.get("station_name")),
+                "dep": dep,
+                "r": stop_radius_px(dep[norm_window]),
+            }
+        )
+    return out
+
+
+def _ov_villages(table: Any, window: str, villages: list[dict[str, Any]]) -> dict[str, list]:
+    """Per village id the rows ``{service, service_nl, no_trip, p05, p50, p95, walk}``."""
+    ids = {v["id"] for v in villages}
+    rows = table[(table["window"] == window) & table["service"].isin(OV_POPUP_SERVICES)]
+    out: dict[str, list] = {}
+    for row in c.records(rows):
+        vid = c.text(row.get("village_id"))
+        if vid not in ids:
+            continue
+        service = c.text(row.get("service"))
+        out.setdefault(vid, []).append(
+            {
+                "service": service,
+                "service_nl": _nl.service_nl(service),
+                "no_trip": bool(c.flag(row.get("no_trip"))),
+                "p05": c.number(row.get("transit_p05_min"), 1),
+                "p50": c.number(row.get("transit_p50_min"), 1),
+                "p95": c.number(row.get("transit_p95_min"), 1),
+                "walk": c.number(row.get("walk_min"), 1),
+            }
+        )
+    for rows_of in out.values():
+        rows_of.sort(key=lambda r: OV_POPUP_SERVICES.index(r["service"]))
+    return out

@@ -43,6 +43,33 @@
     ]);
   }
 
+  // ---- ov stops (circles sized by departures per hour in the norm window), below the services
+  var OV = D.ov, ovGroup = null;
+  if (OV) {
+    map.createPane("bbStops").style.zIndex = 600;
+    map.createPane("bbStopRings").style.zIndex = 645;
+    map.getPane("bbStopRings").style.pointerEvents = "none";
+    ovGroup = L.layerGroup().addTo(map);
+    OV.stops.forEach(function (s) {
+      var title = s.station && s.station !== s.name ? s.name + " (" + s.station + ")" : s.name;
+      var rows = [["Halte", s.name], ["Station", s.station && s.station !== s.name ? s.station : null]];
+      OV.windows.forEach(function (w) {
+        if (w.name in s.dep) {
+          rows.push(["Vertrekken per uur, " + w.label, s.dep[w.name] === null ? "–" : BB.numNl(s.dep[w.name], 1)]);
+        }
+      });
+      // a clickable disc below the villages, and a ring above them that lets the clicks
+      // through (most stops lie in a village, whose circle would hide the disc)
+      L.circleMarker(BB.ll(s.ll), {pane: "bbStops", className: "bb-stop", radius: s.r,
+                                   color: "#0b6e4f", weight: 1, fillColor: "#2a9d78", fillOpacity: 0.75})
+        .bindPopup(BB.table("Ov-halte: " + title, rows)).addTo(ovGroup);
+      L.circleMarker(BB.ll(s.ll), {pane: "bbStopRings", className: "bb-stop-ring", radius: s.r,
+                                   color: "#0b6e4f", weight: 2.5, opacity: 0.9, fill: false, interactive: false})
+        .addTo(ovGroup);
+    });
+    f.control.addOverlay(ovGroup, BB.esc("ov-haltes"));
+  }
+
   // ---- services (small squares with a letter: the kind is told by text, not colour)
   var kinds = {};
   D.services.forEach(function (s) {
@@ -105,10 +132,25 @@
     });
     h += "</table>";
     h += "<p class=\"bb-note\">" + BB.esc("Normen gemist: " + BB.intNl(v.nfail)) + "</p>";
+    h += ovTable(v);
     (hubsAt[v.name] || []).forEach(function (hub) {
       h += "<p class=\"bb-note\">" + BB.esc("Voorgestelde hub " + hub.mark + BB.intNl(hub.rank) + " (" + hub.method_nl + ")") + "</p>";
     });
     return h;
+  }
+  function ovTable(v) {
+    var rows = OV ? OV.villages[v.id] : null;
+    if (!rows || !rows.length) { return ""; }
+    var min = function (x) { return x === null ? "–" : BB.numNl(x, 1); };
+    var h = "<table class=\"bb-pop bb-ov\"><caption>" + BB.esc("Met het ov, " + OV.window_label + " (minuten, deur tot deur)") +
+      "</caption><tr class=\"bb-head-row\"><th>Naar</th><td>p5</td><td>p50</td><td>p95</td><td>lopen</td></tr>";
+    rows.forEach(function (r) {
+      h += "<tr data-service=\"" + BB.esc(r.service) + "\"><th>" + BB.esc(r.service_nl) + "</th>" + (r.no_trip
+        ? "<td colspan=\"3\" class=\"bb-no-trip\">" + BB.esc("geen ov-rit in dit tijdvak") + "</td>"
+        : "<td>" + BB.esc(min(r.p05)) + "</td><td>" + BB.esc(min(r.p50)) + "</td><td>" + BB.esc(min(r.p95)) + "</td>") +
+        "<td>" + BB.esc(min(r.walk)) + "</td></tr>";
+    });
+    return h + "</table><p class=\"bb-note\">" + BB.esc("p5: als je goed plant; p50: als je zomaar vertrekt; p95: bijna altijd.") + "</p>";
   }
   function colorOf(v) {
     if (state.norm === "failed") {
@@ -170,6 +212,10 @@
   }
   var svc = BB.section(panel, "Voorzieningen");
   BB.legend(svc, Object.keys(kinds).sort().map(function (k) { return ["bb-sw-svc", null, kinds[k].mark + " = " + kinds[k].label]; }));
+  if (OV) {
+    var ovSec = BB.section(panel, "Openbaar vervoer");
+    BB.legend(ovSec, [["bb-sw-stop", null, "ov-halte; hoe groter, hoe meer vertrekken per uur (" + OV.norm_window_label + ")"]]);
+  }
   BB.notes(panel, D);
   paint();
   document.documentElement.setAttribute("data-bb-ready", "1");
