@@ -144,9 +144,7 @@ class StudyAreaData:
                 column="geometry",
                 hint="the boundaries layer is damaged; use the CBS gebiedsindelingen GeoPackage",
             )
-        if not geom.is_valid:
-            geom = geom.buffer(0)
-        return geom
+        return geom  # valid: read_municipalities repairs with make_valid and reports it
 
     @property
     def slugs(self) -> dict[str, str]:
