@@ -111,23 +111,16 @@ def compute_dorpshub(
     """
     geom = as_polygon(gemeente_geometry)
     road = {"networks": networks, "settings": settings, "profiles": profiles}
-    if ov is not None:
-        services = feed_departures(services, ov)
     prep = prepare_inputs(
         villages=villages,
         cells=cells,
-        services=services,
+        services=services if ov is None else feed_departures(services, ov),
         geometry=geom,
         with_ov=ov is not None,
         **road,
     )
     log.info("%s: %d villages, %d cells", gemeente, prep.n_villages, prep.n_cells)
-    modes = networks_used(settings, profiles)
-    snaps = snap_inputs(prep, networks=networks, modes=modes, max_snap_m=max_snap_m)
-    nearest = RoadTravelTimes(networks=networks, profiles=profiles, snaps=snaps)
-    ov_run = ov_service_times(prep, ov) if ov is not None else None
-    if ov_run is not None:
-        nearest = WithOv(nearest, ov_run)
+    snaps, nearest, ov_run = _travel_times(prep, ov, max_snap_m=max_snap_m, **road)
     cell_villages = assign_cells_to_villages(prep, snaps, **road)
     _log_unplaced(gemeente, prep, cell_villages, max_snap_m=max_snap_m)
     times = service_times(prep, nearest)
@@ -183,6 +176,18 @@ def compute_dorpshub(
         service_kinds=tuple(dict.fromkeys(s for s, _ in prep.pairs)),
         ov=ov_access,
     )
+
+
+def _travel_times(prep, ov, *, networks, settings, profiles, max_snap_m: float):
+    """Phase: snap the inputs once per network; nearest-service times by road, and by
+    public transport when a feed is given (``WithOv`` answers ``ov``, roads the rest)."""
+    modes = networks_used(settings, profiles)
+    snaps = snap_inputs(prep, networks=networks, modes=modes, max_snap_m=max_snap_m)
+    nearest = RoadTravelTimes(networks=networks, profiles=profiles, snaps=snaps)
+    ov_run = ov_service_times(prep, ov) if ov is not None else None
+    if ov_run is not None:
+        nearest = WithOv(nearest, ov_run)
+    return snaps, nearest, ov_run
 
 
 def _outline(gemeente: str, geom) -> gpd.GeoDataFrame:

@@ -147,9 +147,7 @@ def write_hartveilig_map(
     page = hartveilig_map(
         result, offline=offline, basemap=basemap, boundary=boundary, sources_note=sources_note
     )
-    out = page.save(path)
-    log.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
-    return out
+    return _save(page, path)
 
 
 def write_dorpshub_map(
@@ -165,6 +163,10 @@ def write_dorpshub_map(
     page = dorpshub_map(
         result, offline=offline, basemap=basemap, boundary=boundary, sources_note=sources_note
     )
+    return _save(page, path)
+
+
+def _save(page: MapHTML, path: str | os.PathLike[str]) -> Path:
     out = page.save(path)
     log.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out
