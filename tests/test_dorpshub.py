@@ -1077,3 +1077,84 @@ def test_ov_on_the_test_region(cfg):
     want = cells.loc[ok_cells, "residents"].sum() / res.summary["residents"]
     got = res.summary["without_car"]["share_residents"]["gp"]
     assert got == pytest.approx(want, abs=1e-4) and 0 < got < 1
+
+
+# ------------------------------------------------------ ov_reach hubs and the ov what-if
+#
+# The hand-worked ov case, key service gp (ov norm 30 min). Grolloo's centre reaches the
+# GP by ov in G = 25.67 min: the bus leaves every 30 min, the wait over 07:00..08:59 takes
+# each value 0..29 min four times, so the median (60th of 120) wait is 14 min, plus the
+# 10-min ride and 100 s walk: 14 + 10 + 1.67 = 25.67. Amen's centre walks: 15 min.
+# Today without a car (gp by bike <= 6 min or by ov <= 30 min):
+#   c1 (bike 1.6), c2 (bike 2.0), c6 (ov = walking 28.33) reach it: 250 residents (60 65+);
+#   c3: bike 10.4, ov 34.67 (500 s to the stop, then the same bus): no; c4, c5: no.
+# Via a hub (bike <= 5 min to the hub, then the hub's ov minutes):
+#   Grolloo: c6 1.6 + 25.67 = 27.27, c3 2.0 + 25.67 = 27.67 -> both within 30; c3 gains.
+#   Amen: c1 2.0 + 15 = 17 (already reached).
+#   -> ov_reach (k = 1) picks Grolloo: 200 residents (50 65+) gain; after: 450 (110).
+# With an ov norm of 27.5 min instead: c6 (28.33 today) gains via Grolloo (27.27), c3
+# (27.67) does not -> 100 residents (30 65+).
+def _hand_ov_hubs(max_min: float = 30.0) -> DorpshubResult:
+    inputs = hand_ov_inputs(hub_ov_services=("gp",))
+    import dataclasses
+
+    norms = tuple(
+        dataclasses.replace(n, max_min=max_min) if n.profile == "ov" else n
+        for n in inputs["settings"].norms
+    )
+    inputs["settings"] = dataclasses.replace(inputs["settings"], norms=norms)
+    return compute_dorpshub(**inputs)
+
+
+def test_hand_ov_reach_hub_choice():
+    res = _hand_ov_hubs()
+    ov_rows = res.hubs[res.hubs["method"] == "ov_reach"]
+    assert ov_rows["village"].tolist() == ["Grolloo"]
+    row = ov_rows.iloc[0]
+    assert row["residents_gaining"] == pytest.approx(200.0)
+    assert row["residents_65_plus_gaining"] == pytest.approx(50.0)
+    assert row["method_nl"] and "ov" in row["method_nl"]
+    section = res.summary["ov_hubs"]
+    assert section["hubs"] == ["Grolloo"] and section["services"] == ["gp"]
+    (gp,) = section["per_service"]
+    assert (gp["residents_before"], gp["residents_after"], gp["residents_gaining"]) == (
+        pytest.approx(250.0),
+        pytest.approx(450.0),
+        pytest.approx(200.0),
+    )
+    assert gp["residents_65_plus_before"] == pytest.approx(60.0)
+    assert gp["residents_65_plus_gaining"] == pytest.approx(50.0)
+    assert section["resident_services_gaining"] == pytest.approx(200.0)
+    # the other methods are unchanged by the ov
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage", "ov_reach"}
+    assert any("wachten op bus of trein bij de hub" in a for a in res.assumptions)
+
+
+def test_hand_ov_reach_counts_the_bike_minutes_to_the_hub():
+    res = _hand_ov_hubs(27.5)
+    row = res.hubs[res.hubs["method"] == "ov_reach"].iloc[0]
+    assert row["village"] == "Grolloo"
+    assert row["residents_gaining"] == pytest.approx(100.0)  # c6 only
+    assert row["residents_65_plus_gaining"] == pytest.approx(30.0)
+
+
+def test_hand_ov_what_if():
+    res = _hand_ov_hubs()
+    w = what_if_hub(res, "Grolloo")
+    gp = w.ov.set_index("service").loc["gp"]
+    assert gp["residents_before"] == pytest.approx(250.0)
+    assert gp["residents_after"] == pytest.approx(450.0)
+    assert gp["residents_gaining"] == pytest.approx(200.0)
+    assert gp["residents_65_plus_gaining"] == pytest.approx(50.0)
+    assert w.summary["ov"][0]["residents_gaining"] == pytest.approx(200.0)
+    amen = res.what_if  # configured: Amen; c1 already reaches the GP by bike
+    assert amen.village == "Amen" and amen.ov["residents_gaining"].tolist() == [0.0]
+
+
+def test_without_a_feed_no_ov_hubs():
+    inputs = hand_ov_inputs(hub_ov_services=("gp",))
+    del inputs["ov"]
+    res = compute_dorpshub(**inputs)
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage"}
+    assert "ov_hubs" not in res.summary and res.what_if.ov is None
+    assert "ov" not in res.what_if.summary
