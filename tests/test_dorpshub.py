@@ -1158,3 +1158,78 @@ def test_without_a_feed_no_ov_hubs():
     assert set(res.hubs["method"]) == {"p_median", "max_coverage"}
     assert "ov_hubs" not in res.summary and res.what_if.ov is None
     assert "ov" not in res.what_if.summary
+
+
+def _recount_ov_reach(res: DorpshubResult, cfg, hubs: list[str]) -> pd.DataFrame:
+    """Per key service, residents before/after ``hubs`` and gaining, recounted from the
+    result's own tables: the cells' minutes (walking, cycling and ov norms), the stored
+    cell -> village reach by hub_profile and the villages' ov minutes."""
+    cells = res.cells
+    reach = res.hub_reach[res.hub_reach["village"].isin(hubs)]
+    vil = res.villages.set_index("village")
+    res_c = cells["residents"].to_numpy(float)
+    rows = []
+    for s in res.settings.hub_ov_services:
+        (ov_norm,) = [n for n in res.norms if n.service == s and n.profile == "ov"]
+        carless = [
+            n
+            for n in res.norms
+            if n.service == s and (n.profile == "ov" or cfg.profile(n.profile).network != "drive")
+        ]
+        before = np.zeros(len(cells), bool)
+        for n in carless:
+            before |= (cells[n.minutes_column] <= n.max_min).to_numpy()
+        total = (
+            reach["minutes"].to_numpy() + vil.loc[reach["village"], f"minutes_{s}_ov"].to_numpy()
+        )
+        via = set(reach.loc[total <= ov_norm.max_min, "cell_id"])
+        after = before | cells["cell_id"].isin(via).to_numpy()
+        rows.append(
+            {
+                "service": s,
+                "residents_before": res_c[before].sum(),
+                "residents_after": res_c[after].sum(),
+                "residents_gaining": res_c[after & ~before].sum(),
+                "gaining_cells": set(cells.loc[after & ~before, "cell_id"]),
+            }
+        )
+    return pd.DataFrame(rows).set_index("service")
+
+
+@pytest.mark.slow
+def test_ov_reach_hubs_on_the_test_region(cfg):
+    """The ov_reach hubs' gains equal a recount from the result's tables, no other set of
+    hubs in the result gains more, and the what-if of the first hub agrees."""
+    from bereikbaar.pipeline import open_study_area, run_dorpshub
+
+    area = open_study_area(cfg)
+    res = run_dorpshub(area.municipalities["statnaam"].iloc[0], cfg, area=area)
+    section = res.summary["ov_hubs"]
+    picks = section["hubs"]
+    assert picks == res.hubs.loc[res.hubs["method"] == "ov_reach", "village"].tolist()
+    assert 0 < len(picks) <= res.settings.hub_k
+    want = _recount_ov_reach(res, cfg, picks)
+    got = pd.DataFrame(section["per_service"]).set_index("service")
+    for col in ("residents_before", "residents_after", "residents_gaining"):
+        np.testing.assert_allclose(got[col], want.loc[got.index, col], atol=1e-6)
+    assert section["resident_services_gaining"] == pytest.approx(want["residents_gaining"].sum())
+    assert section["resident_services_gaining"] > 0
+    # the hubs of the other methods gain no more on this objective (the ILP is exact)
+    for method in ("p_median", "max_coverage"):
+        other = res.hubs.loc[res.hubs["method"] == method, "village"].tolist()
+        assert _recount_ov_reach(res, cfg, other)["residents_gaining"].sum() <= (
+            section["resident_services_gaining"] + 1e-6
+        )
+    # per hub: residents newly reaching at least one key service, counted once in rank order
+    rows = res.hubs[res.hubs["method"] == "ov_reach"]
+    counted: set = set()
+    res_by_cell = res.cells.set_index("cell_id")["residents"]
+    for hub, gaining in zip(rows["village"], rows["residents_gaining"], strict=True):
+        cells_gaining = set().union(*_recount_ov_reach(res, cfg, [hub])["gaining_cells"])
+        assert gaining == pytest.approx(res_by_cell[list(cells_gaining - counted)].sum())
+        counted |= cells_gaining
+    first = what_if_hub(res, picks[0]).ov.set_index("service")
+    alone = _recount_ov_reach(res, cfg, picks[:1])
+    np.testing.assert_allclose(
+        first["residents_gaining"], alone.loc[first.index, "residents_gaining"]
+    )
