@@ -1233,3 +1233,26 @@ def test_ov_reach_hubs_on_the_test_region(cfg):
     np.testing.assert_allclose(
         first["residents_gaining"], alone.loc[first.index, "residents_gaining"]
     )
+
+
+def test_hand_stops_carry_departures_for_every_window():
+    """S1 (Grolloo) is left by buses at 07:10, 07:40, ... 09:40: 4 in 07:00-09:00 (2 per
+    hour), 2 in 09:00-12:00 (2/3 per hour); S2 is only alighted at: 0."""
+    import dataclasses
+
+    from bereikbaar.config import TransitWindow
+    from bereikbaar.dorpshub._ov import ov_stops
+
+    inputs = hand_ov_inputs()
+    ov = inputs["ov"]
+    late = TransitWindow("late_morning", "We", "09:00", "12:00", "Werkdag 09:00–12:00")
+    settings = dataclasses.replace(ov.settings, windows=(*ov.settings.windows, late))
+    stops = ov_stops(dataclasses.replace(ov, settings=settings), inputs["gemeente_geometry"])
+    s = stops.set_index("stop_id")
+    assert s.loc["S1", "departures_per_hour_weekday_morning"] == pytest.approx(2.0)
+    assert s.loc["S1", "departures_per_hour_late_morning"] == pytest.approx(2 / 3)
+    assert s.loc["S2", "departures_per_hour_late_morning"] == 0.0
+    # the norm window's column stays as it was
+    np.testing.assert_array_equal(
+        s["departures_per_hour"], s["departures_per_hour_weekday_morning"]
+    )
