@@ -639,7 +639,7 @@ def test_aa_en_hunze_on_shared_data(cfg, tmp_path):
     assert "Grolloo" in set(res.villages["village"])
     assert res.what_if is not None and res.what_if.village == "Grolloo"
     assert res.what_if.summary["residents_gaining"] > 0
-    assert set(res.hubs["method"]) == {"p_median", "max_coverage"}
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage", "ov_reach"}
     # gp by bike for five villages equals the engine's point-to-point minimum
     net = area.network("bike")
     sample = res.villages.iloc[:5]
@@ -1155,7 +1155,7 @@ def test_without_a_feed_no_ov_hubs():
     inputs = hand_ov_inputs(hub_ov_services=("gp",))
     del inputs["ov"]
     res = compute_dorpshub(**inputs)
-    assert set(res.hubs["method"]) == {"p_median", "max_coverage"}
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage", "ov_reach"}
     assert "ov_hubs" not in res.summary and res.what_if.ov is None
     assert "ov" not in res.what_if.summary
 
