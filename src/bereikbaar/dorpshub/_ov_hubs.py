@@ -280,7 +280,8 @@ def with_ov_hubs(hubs: gpd.GeoDataFrame, choice: OvHubChoice | None) -> gpd.GeoD
     """The hubs table with the ``ov_reach`` rows appended (unchanged without them)."""
     if choice is None or choice.hubs.empty:
         return hubs
-    both = pd.concat([hubs, choice.hubs], ignore_index=True).astype(hubs.dtypes.to_dict())
+    parts = [h for h in (hubs, choice.hubs) if not h.empty]  # concat with an empty frame warns
+    both = pd.concat(parts, ignore_index=True).astype(hubs.dtypes.to_dict())
     return gpd.GeoDataFrame(both, geometry="geometry", crs=hubs.crs)
 
 
