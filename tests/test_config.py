@@ -328,8 +328,8 @@ def test_two_norms_for_one_service_and_profile(data_dir):
 
 
 def test_hub_ov_services_are_checked(cfg):
-    """A key service of the ov_reach hubs must be a known kind, and with a feed have an
-    ov norm; an empty list is fine (the method is off)."""
+    """A key service of the ov_reach hubs must be a known kind, and with a feed and ov
+    norms have an ov norm; an empty list (or no ov norm at all) turns the method off."""
     import dataclasses
 
     from bereikbaar.config import validate_config
@@ -350,3 +350,6 @@ def test_hub_ov_services_are_checked(cfg):
         )
     )
     validate_config(dataclasses.replace(bad, transit=dataclasses.replace(cfg.transit, gtfs=None)))
+    # no ov norm at all: the ov_reach method is simply off
+    road_only = tuple(n for n in dh.norms if n.profile != "ov")
+    validate_config(dataclasses.replace(cfg, dorpshub=dataclasses.replace(dh, norms=road_only)))

@@ -1155,7 +1155,7 @@ def test_without_a_feed_no_ov_hubs():
     inputs = hand_ov_inputs(hub_ov_services=("gp",))
     del inputs["ov"]
     res = compute_dorpshub(**inputs)
-    assert set(res.hubs["method"]) == {"p_median", "max_coverage", "ov_reach"}
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage"}
     assert "ov_hubs" not in res.summary and res.what_if.ov is None
     assert "ov" not in res.what_if.summary
 

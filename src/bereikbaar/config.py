@@ -732,9 +732,11 @@ def _check_combinations(cfg: Config, where: str) -> None:
                 f"{norm.service!r}, profile {norm.profile!r}); keep one norm per service and "
                 "profile"
             )
+    # with a feed and ov norms, every key service of the ov_reach hubs needs an ov norm
+    # (without any ov norm the method is simply off)
     ov_norms = {n.service for n in cfg.dorpshub.norms if n.profile == OV_PROFILE}
     missing = [s for s in cfg.dorpshub.hub_ov_services if s not in ov_norms]
-    if cfg.transit.gtfs is not None and missing:
+    if cfg.transit.gtfs is not None and ov_norms and missing:
         raise ConfigError(
             f"{where}: dorpshub.hub_ov_services names {missing[0]!r}, which has no ov norm; add "
             f'a [[dorpshub.norms]] with service = "{missing[0]}" and profile = "ov", or leave '

@@ -160,17 +160,20 @@ def check_what_if_village(cfg: Config, area: StudyAreaData) -> None:
     ------
     ConfigError
         No place of the configured kinds in the study area has that name (or the label
-        ``"name (place_id)"``); the message suggests close names.
+        ``"name (place_id)"``); the message suggests close names. (With no place of those
+        kinds at all the check is left to the analysis, which names ``place_kinds``.)
     """
     import difflib
 
     from bereikbaar.errors import ConfigError
 
     village = cfg.dorpshub.what_if_village
-    if village is None or area._cache.get("what_if_checked") == village:
+    if village is None:
         return
     places = area.places().data
     inside = places[places.within(area.province)]
+    if inside.empty:  # no villages at all: the analysis says so, naming place_kinds
+        return
     names = inside["name"].astype(str)
     labels = set(names) | set(names + " (" + inside["place_id"].astype(str) + ")")
     if village not in labels:
@@ -183,7 +186,6 @@ def check_what_if_village(cfg: Config, area: StudyAreaData) -> None:
             f"{cfg.study_area.province}{hint}; correct the name in [dorpshub], or remove the "
             "line to run without a what-if"
         )
-    area._cache["what_if_checked"] = village
 
 
 def _ov_inputs(area: StudyAreaData, cfg: Config):

@@ -144,7 +144,7 @@ def ov_hub_services(prep: PreparedInputs, settings: DorpshubSettings) -> dict[st
         return {}
     norms = {n.service: n.max_min for n in prep.norms if n.profile == OV_PROFILE}
     left_out = [s for s in settings.hub_ov_services if s not in norms]
-    if left_out:
+    if left_out and norms:
         log.warning(
             "dorpshub.hub_ov_services: %s without an ov norm left out of the ov_reach hubs",
             ", ".join(left_out),
