@@ -428,12 +428,15 @@ def fake_ov(villages: gpd.GeoDataFrame, seed: int = 3, *, stop_name: str = "Halt
     n = 30
     dep = rng.uniform(0, 12, n).round(1)
     dep[0], dep[1] = 0.0, np.nan
+    saturday = (dep / 2).round(1)
     stops = gpd.GeoDataFrame(
         {
             "stop_id": [f"s{i}" for i in range(n)],
             "stop_name": [f"{stop_name} {i}" for i in range(n)],
             "station_name": ["Station Testdorp" if i < 2 else "" for i in range(n)],
             "departures_per_hour": dep,
+            "departures_per_hour_weekday_morning": dep,
+            "departures_per_hour_saturday": saturday,
         },
         geometry=gpd.points_from_xy(
             rng.uniform(X0 + 200, X0 + 11_800, n), rng.uniform(Y0 + 200, Y0 + 11_800, n)
@@ -453,4 +456,43 @@ def fake_dorpshub_with_ov(**kwargs) -> FakeDorpshub:
     import dataclasses
 
     dh = fake_dorpshub(**kwargs)
-    return dataclasses.replace(dh, ov=fake_ov(dh.villages))
+    v = dh.villages
+    ov_hub = gpd.GeoDataFrame(
+        {
+            "rank": [1],
+            "village": [v["village"].iloc[3]],
+            "method": ["ov_reach"],
+            "method_nl": ["meeste inwoners met fiets en ov bij sleutelvoorzieningen (ov-bereik)"],
+            "residents_served": [1500.0],
+            "villages_served": [f"{v['village'].iloc[3]}; {v['village'].iloc[4]}"],
+            "residents_gaining": [1234.0],
+        },
+        geometry=[v.geometry.iloc[3]],
+        crs=RD,
+    )
+    hubs = gpd.GeoDataFrame(pd.concat([dh.hubs, ov_hub], ignore_index=True), crs=RD)
+    ov_rows = [
+        {
+            "service": "huisartsenpost",
+            "service_nl": "huisartsenpost",
+            "norm_min": 45.0,
+            "residents_before": 2005.0,
+            "residents_after": 2629.0,
+            "residents_gaining": 624.0,
+            "residents_65_plus_gaining": 192.5,
+        },
+        {
+            "service": "hospital",
+            "service_nl": "ziekenhuis (SEH)",
+            "norm_min": 60.0,
+            "residents_before": 6757.5,
+            "residents_after": 12369.5,
+            "residents_gaining": 5612.0,
+            "residents_65_plus_gaining": 943.5,
+        },
+    ]
+    what_if = SimpleNamespace(
+        village=dh.what_if.village, summary={**dh.what_if.summary, "ov": ov_rows}
+    )
+    summary = {"ov_hubs": {"services": ["huisartsenpost", "hospital"]}}
+    return dataclasses.replace(dh, ov=fake_ov(v), hubs=hubs, what_if=what_if, summary=summary)

@@ -311,3 +311,26 @@ def test_export_report_option_reaches_the_pipeline(
     assert r.exit_code == 0, r.output
     assert seen["reports"] == expected
     assert seen["gemeenten"] is None  # --all: the pipeline opens the study area once
+
+
+def test_misspelt_what_if_village_is_exit_2_with_a_suggestion(
+    tmp_path, data_dir, cache_dir, monkeypatch
+):
+    """A what-if village that is no place of the study area stops the run before anything
+    is computed (a village of another municipality is fine: that run has no what-if)."""
+    monkeypatch.setenv("BEREIKBAAR_CACHE", str(cache_dir))
+    text = CONFIG_PATH.read_text()
+    assert '\nwhat_if_village = "Grolloo"' in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('\nwhat_if_village = "Grolloo"', '\nwhat_if_village = "Groloo"'))
+    out = tmp_path / "out"
+    args = ["--config", str(bad), "--data-dir", str(data_dir), "--out", str(out)]
+    for cmd in (
+        ["dorpshub", "--gemeente", "Westerveld"],
+        ["export", "--gemeente", "Westerveld", "--analysis", "dorpshub", "--report", "none"],
+    ):
+        r = CliRunner().invoke(main, [*cmd, *args])
+        assert r.exit_code == 2, r.output
+        assert "dorpshub.what_if_village" in r.output and "'Groloo'" in r.output
+        assert "did you mean 'Grolloo'" in r.output and "Traceback" not in r.output
+    assert not (out / "westerveld").exists()

@@ -325,3 +325,31 @@ def test_two_norms_for_one_service_and_profile(data_dir):
         ConfigError, match=rf"dorpshub\.norms\[{last}\] repeats dorpshub\.norms\[2\] \(service 'gp'"
     ):
         _load(raw, data_dir)
+
+
+def test_hub_ov_services_are_checked(cfg):
+    """A key service of the ov_reach hubs must be a known kind, and with a feed and ov
+    norms have an ov norm; an empty list (or no ov norm at all) turns the method off."""
+    import dataclasses
+
+    from bereikbaar.config import validate_config
+
+    dh = cfg.dorpshub
+    with pytest.raises(ConfigError, match=r"dorpshub.hub_ov_services\[0\].*did you mean"):
+        validate_config(
+            dataclasses.replace(cfg, dorpshub=dataclasses.replace(dh, hub_ov_services=("hospitl",)))
+        )
+    no_ov_norm = tuple(n for n in dh.norms if not (n.service == "station" and n.profile == "ov"))
+    bad = dataclasses.replace(cfg, dorpshub=dataclasses.replace(dh, norms=no_ov_norm))
+    assert bad.transit.gtfs is not None
+    with pytest.raises(ConfigError, match="hub_ov_services names 'station', which has no ov norm"):
+        validate_config(bad)
+    validate_config(
+        dataclasses.replace(
+            cfg, dorpshub=dataclasses.replace(dh, norms=no_ov_norm, hub_ov_services=())
+        )
+    )
+    validate_config(dataclasses.replace(bad, transit=dataclasses.replace(cfg.transit, gtfs=None)))
+    # no ov norm at all: the ov_reach method is simply off
+    road_only = tuple(n for n in dh.norms if n.profile != "ov")
+    validate_config(dataclasses.replace(cfg, dorpshub=dataclasses.replace(dh, norms=road_only)))

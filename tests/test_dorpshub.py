@@ -639,7 +639,7 @@ def test_aa_en_hunze_on_shared_data(cfg, tmp_path):
     assert "Grolloo" in set(res.villages["village"])
     assert res.what_if is not None and res.what_if.village == "Grolloo"
     assert res.what_if.summary["residents_gaining"] > 0
-    assert set(res.hubs["method"]) == {"p_median", "max_coverage"}
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage", "ov_reach"}
     # gp by bike for five villages equals the engine's point-to-point minimum
     net = area.network("bike")
     sample = res.villages.iloc[:5]
@@ -1077,3 +1077,182 @@ def test_ov_on_the_test_region(cfg):
     want = cells.loc[ok_cells, "residents"].sum() / res.summary["residents"]
     got = res.summary["without_car"]["share_residents"]["gp"]
     assert got == pytest.approx(want, abs=1e-4) and 0 < got < 1
+
+
+# ------------------------------------------------------ ov_reach hubs and the ov what-if
+#
+# The hand-worked ov case, key service gp (ov norm 30 min). Grolloo's centre reaches the
+# GP by ov in G = 25.67 min: the bus leaves every 30 min, the wait over 07:00..08:59 takes
+# each value 0..29 min four times, so the median (60th of 120) wait is 14 min, plus the
+# 10-min ride and 100 s walk: 14 + 10 + 1.67 = 25.67. Amen's centre walks: 15 min.
+# Today without a car (gp by bike <= 6 min or by ov <= 30 min):
+#   c1 (bike 1.6), c2 (bike 2.0), c6 (ov = walking 28.33) reach it: 250 residents (60 65+);
+#   c3: bike 10.4, ov 34.67 (500 s to the stop, then the same bus): no; c4, c5: no.
+# Via a hub (bike <= 5 min to the hub, then the hub's ov minutes):
+#   Grolloo: c6 1.6 + 25.67 = 27.27, c3 2.0 + 25.67 = 27.67 -> both within 30; c3 gains.
+#   Amen: c1 2.0 + 15 = 17 (already reached).
+#   -> ov_reach (k = 1) picks Grolloo: 200 residents (50 65+) gain; after: 450 (110).
+# With an ov norm of 27.5 min instead: c6 (28.33 today) gains via Grolloo (27.27), c3
+# (27.67) does not -> 100 residents (30 65+).
+def _hand_ov_hubs(max_min: float = 30.0) -> DorpshubResult:
+    inputs = hand_ov_inputs(hub_ov_services=("gp",))
+    import dataclasses
+
+    norms = tuple(
+        dataclasses.replace(n, max_min=max_min) if n.profile == "ov" else n
+        for n in inputs["settings"].norms
+    )
+    inputs["settings"] = dataclasses.replace(inputs["settings"], norms=norms)
+    return compute_dorpshub(**inputs)
+
+
+def test_hand_ov_reach_hub_choice():
+    res = _hand_ov_hubs()
+    ov_rows = res.hubs[res.hubs["method"] == "ov_reach"]
+    assert ov_rows["village"].tolist() == ["Grolloo"]
+    row = ov_rows.iloc[0]
+    assert row["residents_gaining"] == pytest.approx(200.0)
+    assert row["residents_65_plus_gaining"] == pytest.approx(50.0)
+    assert row["method_nl"] and "ov" in row["method_nl"]
+    section = res.summary["ov_hubs"]
+    assert section["hubs"] == ["Grolloo"] and section["services"] == ["gp"]
+    (gp,) = section["per_service"]
+    assert (gp["residents_before"], gp["residents_after"], gp["residents_gaining"]) == (
+        pytest.approx(250.0),
+        pytest.approx(450.0),
+        pytest.approx(200.0),
+    )
+    assert gp["residents_65_plus_before"] == pytest.approx(60.0)
+    assert gp["residents_65_plus_gaining"] == pytest.approx(50.0)
+    assert section["resident_services_gaining"] == pytest.approx(200.0)
+    # the other methods are unchanged by the ov
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage", "ov_reach"}
+    assert any("wachten op bus of trein bij de hub" in a for a in res.assumptions)
+
+
+def test_hand_ov_reach_counts_the_bike_minutes_to_the_hub():
+    res = _hand_ov_hubs(27.5)
+    row = res.hubs[res.hubs["method"] == "ov_reach"].iloc[0]
+    assert row["village"] == "Grolloo"
+    assert row["residents_gaining"] == pytest.approx(100.0)  # c6 only
+    assert row["residents_65_plus_gaining"] == pytest.approx(30.0)
+
+
+def test_hand_ov_what_if():
+    res = _hand_ov_hubs()
+    w = what_if_hub(res, "Grolloo")
+    gp = w.ov.set_index("service").loc["gp"]
+    assert gp["residents_before"] == pytest.approx(250.0)
+    assert gp["residents_after"] == pytest.approx(450.0)
+    assert gp["residents_gaining"] == pytest.approx(200.0)
+    assert gp["residents_65_plus_gaining"] == pytest.approx(50.0)
+    assert w.summary["ov"][0]["residents_gaining"] == pytest.approx(200.0)
+    amen = res.what_if  # configured: Amen; c1 already reaches the GP by bike
+    assert amen.village == "Amen" and amen.ov["residents_gaining"].tolist() == [0.0]
+
+
+def test_without_a_feed_no_ov_hubs():
+    inputs = hand_ov_inputs(hub_ov_services=("gp",))
+    del inputs["ov"]
+    res = compute_dorpshub(**inputs)
+    assert set(res.hubs["method"]) == {"p_median", "max_coverage"}
+    assert "ov_hubs" not in res.summary and res.what_if.ov is None
+    assert "ov" not in res.what_if.summary
+
+
+def _recount_ov_reach(res: DorpshubResult, cfg, hubs: list[str]) -> pd.DataFrame:
+    """Per key service, residents before/after ``hubs`` and gaining, recounted from the
+    result's own tables: the cells' minutes (walking, cycling and ov norms), the stored
+    cell -> village reach by hub_profile and the villages' ov minutes."""
+    cells = res.cells
+    reach = res.hub_reach[res.hub_reach["village"].isin(hubs)]
+    vil = res.villages.set_index("village")
+    res_c = cells["residents"].to_numpy(float)
+    rows = []
+    for s in res.settings.hub_ov_services:
+        (ov_norm,) = [n for n in res.norms if n.service == s and n.profile == "ov"]
+        carless = [
+            n
+            for n in res.norms
+            if n.service == s and (n.profile == "ov" or cfg.profile(n.profile).network != "drive")
+        ]
+        before = np.zeros(len(cells), bool)
+        for n in carless:
+            before |= (cells[n.minutes_column] <= n.max_min).to_numpy()
+        total = (
+            reach["minutes"].to_numpy() + vil.loc[reach["village"], f"minutes_{s}_ov"].to_numpy()
+        )
+        via = set(reach.loc[total <= ov_norm.max_min, "cell_id"])
+        after = before | cells["cell_id"].isin(via).to_numpy()
+        rows.append(
+            {
+                "service": s,
+                "residents_before": res_c[before].sum(),
+                "residents_after": res_c[after].sum(),
+                "residents_gaining": res_c[after & ~before].sum(),
+                "gaining_cells": set(cells.loc[after & ~before, "cell_id"]),
+            }
+        )
+    return pd.DataFrame(rows).set_index("service")
+
+
+@pytest.mark.slow
+def test_ov_reach_hubs_on_the_test_region(cfg):
+    """The ov_reach hubs' gains equal a recount from the result's tables, no other set of
+    hubs in the result gains more, and the what-if of the first hub agrees."""
+    from bereikbaar.pipeline import open_study_area, run_dorpshub
+
+    area = open_study_area(cfg)
+    res = run_dorpshub(area.municipalities["statnaam"].iloc[0], cfg, area=area)
+    section = res.summary["ov_hubs"]
+    picks = section["hubs"]
+    assert picks == res.hubs.loc[res.hubs["method"] == "ov_reach", "village"].tolist()
+    assert 0 < len(picks) <= res.settings.hub_k
+    want = _recount_ov_reach(res, cfg, picks)
+    got = pd.DataFrame(section["per_service"]).set_index("service")
+    for col in ("residents_before", "residents_after", "residents_gaining"):
+        np.testing.assert_allclose(got[col], want.loc[got.index, col], atol=1e-6)
+    assert section["resident_services_gaining"] == pytest.approx(want["residents_gaining"].sum())
+    assert section["resident_services_gaining"] > 0
+    # the hubs of the other methods gain no more on this objective (the ILP is exact)
+    for method in ("p_median", "max_coverage"):
+        other = res.hubs.loc[res.hubs["method"] == method, "village"].tolist()
+        assert _recount_ov_reach(res, cfg, other)["residents_gaining"].sum() <= (
+            section["resident_services_gaining"] + 1e-6
+        )
+    # per hub: residents newly reaching at least one key service, counted once in rank order
+    rows = res.hubs[res.hubs["method"] == "ov_reach"]
+    counted: set = set()
+    res_by_cell = res.cells.set_index("cell_id")["residents"]
+    for hub, gaining in zip(rows["village"], rows["residents_gaining"], strict=True):
+        cells_gaining = set().union(*_recount_ov_reach(res, cfg, [hub])["gaining_cells"])
+        assert gaining == pytest.approx(res_by_cell[list(cells_gaining - counted)].sum())
+        counted |= cells_gaining
+    first = what_if_hub(res, picks[0]).ov.set_index("service")
+    alone = _recount_ov_reach(res, cfg, picks[:1])
+    np.testing.assert_allclose(
+        first["residents_gaining"], alone.loc[first.index, "residents_gaining"]
+    )
+
+
+def test_hand_stops_carry_departures_for_every_window():
+    """S1 (Grolloo) is left by buses at 07:10, 07:40, ... 09:40: 4 in 07:00-09:00 (2 per
+    hour), 2 in 09:00-12:00 (2/3 per hour); S2 is only alighted at: 0."""
+    import dataclasses
+
+    from bereikbaar.config import TransitWindow
+    from bereikbaar.dorpshub._ov import ov_stops
+
+    inputs = hand_ov_inputs()
+    ov = inputs["ov"]
+    late = TransitWindow("late_morning", "We", "09:00", "12:00", "Werkdag 09:00–12:00")
+    settings = dataclasses.replace(ov.settings, windows=(*ov.settings.windows, late))
+    stops = ov_stops(dataclasses.replace(ov, settings=settings), inputs["gemeente_geometry"])
+    s = stops.set_index("stop_id")
+    assert s.loc["S1", "departures_per_hour_weekday_morning"] == pytest.approx(2.0)
+    assert s.loc["S1", "departures_per_hour_late_morning"] == pytest.approx(2 / 3)
+    assert s.loc["S2", "departures_per_hour_late_morning"] == 0.0
+    # the norm window's column stays as it was
+    np.testing.assert_array_equal(
+        s["departures_per_hour"], s["departures_per_hour_weekday_morning"]
+    )

@@ -228,9 +228,11 @@ def test_dorpshub_payload_carries_stops_and_morning_percentiles():
     stops = dh.ov.stops
     assert [s["name"] for s in ov["stops"]] == stops["stop_name"].tolist()
     dep = stops["departures_per_hour"].to_numpy()
-    for s, d in zip(ov["stops"], dep, strict=True):
+    sat = stops["departures_per_hour_saturday"].to_numpy()
+    for s, d, d_sat in zip(ov["stops"], dep, sat, strict=True):
         want = None if np.isnan(d) else round(float(d), 1)
-        assert s["dep"] == {"weekday_morning": want}
+        want_sat = None if np.isnan(d_sat) else round(float(d_sat), 1)
+        assert s["dep"] == {"weekday_morning": want, "saturday": want_sat}
         assert s["r"] == round(min(4 + 2 * np.sqrt(0 if np.isnan(d) else d), 14), 1)
     assert ov["stops"][0]["r"] == ov["stops"][1]["r"] == 4.0  # none and unknown: smallest
     # each village: the huisartsenpost then the GP, the morning's transit percentiles
@@ -512,6 +514,57 @@ def test_dorpshub_map_draws_ov_stops_and_percentiles(tmp_path, browser):
         assert num_nl(row["departures_per_hour"], 1) in pop
         page.evaluate("BB.map.closePopup()")
         screenshot(page, "fake_dorpshub_ov.png")
+        check_layout(page)
+        assert o.problems == [] and o.blocked == [] and o.dialogs == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_dorpshub_map_ov_hub_what_if_and_stop_windows(tmp_path, browser):
+    """The ov_reach hub has its own dotted ring, label and popup; the what-if popup lists
+    the residents within the ov norm per key service; a stop lists every window."""
+    from bereikbaar._nl import int_nl, num_nl
+
+    dh = fake_dorpshub_with_ov()
+    o = open_map(browser, write_dorpshub_map(dh, tmp_path / "dorpshub.html"))
+    page = o.page
+    try:
+        assert count(page, "path.bb-hub-ov-reach") == 1
+        assert count(page, "path.bb-hub") == len(dh.hubs)
+        assert page.locator(".bb-hub-label-ov-reach").inner_text().strip() == "OV1"
+        panel = page.locator("#bb-panel").inner_text()
+        assert "gestippeld" in panel and "ziekenhuis (SEH)" in panel
+        page.evaluate(
+            "BB.map.eachLayer(function (l) { if (l.options && l.options.className "
+            "&& l.options.className.indexOf('bb-hub-ov-reach') >= 0) { l.openPopup(); } })"
+        )
+        pop = page.locator(".leaflet-popup-content").inner_text()
+        row = dh.hubs[dh.hubs["method"] == "ov_reach"].iloc[0]
+        assert row["village"] in pop and int_nl(row["residents_gaining"]) in pop
+        assert "sleutelvoorziening" in pop and "huisartsenpost, ziekenhuis (SEH)" in pop
+        page.wait_for_timeout(400)
+        screenshot(page, "fake_dorpshub_ov_hub_popup.png")
+        page.evaluate("BB.map.closePopup()")
+        page.wait_for_selector(".leaflet-popup", state="detached")
+        page.locator(".bb-whatif").click()
+        rows = page.locator(".leaflet-popup-content table.bb-whatif-ov tr").all_inner_texts()
+        want = dh.what_if.summary["ov"]
+        assert len(rows) == 1 + len(want)
+        for text, r in zip(rows[1:], want, strict=True):
+            assert r["service_nl"] in text
+            for k in ("residents_before", "residents_after", "residents_gaining"):
+                assert int_nl(r[k]) in text
+        page.wait_for_timeout(400)
+        screenshot(page, "fake_dorpshub_whatif_ov_popup.png")
+        page.evaluate("BB.map.closePopup()")
+        page.wait_for_selector(".leaflet-popup", state="detached")
+        page.locator("path.bb-stop").nth(5).dispatch_event("click")
+        pop = page.locator(".leaflet-popup-content").inner_text()
+        stop = dh.ov.stops.iloc[5]
+        for w in dh.ov.windows:
+            assert f"Vertrekken per uur, {w.label}" in pop
+            assert num_nl(stop[f"departures_per_hour_{w.name}"], 1) in pop
         check_layout(page)
         assert o.problems == [] and o.blocked == [] and o.dialogs == []
     finally:

@@ -51,6 +51,7 @@ PLACE_KINDS_NL: dict[str, str] = {
 HUB_METHODS_NL: dict[str, str] = {
     "p_median": "kortste gemiddelde reistijd (p-mediaan)",
     "max_coverage": "meeste inwoners binnen bereik (maximale dekking)",
+    "ov_reach": "meeste inwoners met fiets en ov bij sleutelvoorzieningen (ov-bereik)",
 }
 
 DAYS_NL: dict[str, str] = {

@@ -43,7 +43,7 @@ from bereikbaar.outputs import (
     write_hartveilig,
     write_json_atomic,
 )
-from bereikbaar.pipeline import ANALYSES, run_dorpshub, run_hartveilig
+from bereikbaar.pipeline import ANALYSES, check_what_if_village, run_dorpshub, run_hartveilig
 from bereikbaar.study_area import StudyAreaData, open_study_area
 
 log = logging.getLogger(__name__)
@@ -482,6 +482,8 @@ def export(
         offline=offline,
     )
     _read_shared_inputs(area, plan.job.analyses)
+    if "dorpshub" in plan.job.analyses:
+        check_what_if_village(cfg, area)
     _prepare_out(plan.job.out)
     if workers <= 1 or len(plan.names) <= 1:
         outcomes = _run_serial(plan, cfg, area, progress, on_done)

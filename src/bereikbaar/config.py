@@ -323,6 +323,9 @@ class DorpshubSettings:
     hub_max_min: float = 10.0
     hub_min_departures_per_hour: float = 2.0
     what_if_village: str | None = None
+    #: With a GTFS feed: the key services of the ``ov_reach`` hub choice (each needs an
+    #: ``ov`` norm); empty turns that method off.
+    hub_ov_services: tuple[str, ...] = ("huisartsenpost", "hospital", "station")
 
 
 # --------------------------------------------------------------------------- transit
@@ -692,6 +695,10 @@ def _check_names(cfg: Config, where: str) -> None:
             for i, k in enumerate(hv.candidate_kinds)
         ],
         *[(f"dorpshub.place_kinds[{i}]", k, PLACE_KINDS) for i, k in enumerate(dh.place_kinds)],
+        *[
+            (f"dorpshub.hub_ov_services[{i}]", s, SERVICE_KINDS)
+            for i, s in enumerate(dh.hub_ov_services)
+        ],
     ]
     if not dh.place_kinds:
         raise ConfigError(
@@ -725,6 +732,16 @@ def _check_combinations(cfg: Config, where: str) -> None:
                 f"{norm.service!r}, profile {norm.profile!r}); keep one norm per service and "
                 "profile"
             )
+    # with a feed and ov norms, every key service of the ov_reach hubs needs an ov norm
+    # (without any ov norm the method is simply off)
+    ov_norms = {n.service for n in cfg.dorpshub.norms if n.profile == OV_PROFILE}
+    missing = [s for s in cfg.dorpshub.hub_ov_services if s not in ov_norms]
+    if cfg.transit.gtfs is not None and ov_norms and missing:
+        raise ConfigError(
+            f"{where}: dorpshub.hub_ov_services names {missing[0]!r}, which has no ov norm; add "
+            f'a [[dorpshub.norms]] with service = "{missing[0]}" and profile = "ov", or leave '
+            f"it out of hub_ov_services (an empty list turns the ov_reach hub choice off)"
+        )
 
 
 def find_default_data_root(*starts: Path) -> Path | None:

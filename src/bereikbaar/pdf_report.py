@@ -407,6 +407,10 @@ def _assumption_pages(hv, dh) -> list:
     figs = [_figure("Aannames en bronnen", f"Gemeente {gemeente}")]
     y = 0.9
     for title, items in _assumption_blocks(hv, dh):
+        first = _wrap(items[0], 118).count("\n") + 1 if items else 0
+        if y - (1.6 + first) * step < 0.04:  # keep a title with its first item
+            figs.append(_figure("Aannames en bronnen (vervolg)", f"Gemeente {gemeente}"))
+            y = 0.9
         figs[-1].text(0.07, y, title, fontsize=9, weight="bold", color=_INK, va="top")
         y -= 1.6 * step
         for item in items:

@@ -34,6 +34,7 @@ __all__ = [
     "ANALYSES",
     "StudyAreaData",
     "check_inputs",
+    "check_what_if_village",
     "issues_table",
     "open_study_area",
     "run_dorpshub",
@@ -123,6 +124,7 @@ def run_dorpshub(
     from bereikbaar.dorpshub._phases import networks_used
 
     area = area or open_study_area(cfg)
+    check_what_if_village(cfg, area)
     part = area.part(gemeente)
     name, polygon = part.name, part.polygon
     progress(name, "dorpshub: inputs")
@@ -148,6 +150,42 @@ def run_dorpshub(
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result
+
+
+def check_what_if_village(cfg: Config, area: StudyAreaData) -> None:
+    """``dorpshub.what_if_village`` must name a place of the study area (any municipality:
+    a municipality without it simply has no what-if).
+
+    Raises
+    ------
+    ConfigError
+        No place of the configured kinds in the study area has that name (or the label
+        ``"name (place_id)"``); the message suggests close names. (With no place of those
+        kinds at all the check is left to the analysis, which names ``place_kinds``.)
+    """
+    import difflib
+
+    from bereikbaar.errors import ConfigError
+
+    village = cfg.dorpshub.what_if_village
+    if village is None:
+        return
+    places = area.places().data
+    inside = places[places.within(area.province)]
+    if inside.empty:  # no villages at all: the analysis says so, naming place_kinds
+        return
+    names = inside["name"].astype(str)
+    labels = set(names) | set(names + " (" + inside["place_id"].astype(str) + ")")
+    if village not in labels:
+        close = difflib.get_close_matches(village, sorted(set(names)), n=3)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        where = f"{cfg.source}: " if cfg.source else ""
+        raise ConfigError(
+            f"{where}dorpshub.what_if_village = {village!r} is not a place "
+            f"({', '.join(cfg.dorpshub.place_kinds)}) of the study area "
+            f"{cfg.study_area.province}{hint}; correct the name in [dorpshub], or remove the "
+            "line to run without a what-if"
+        )
 
 
 def _ov_inputs(area: StudyAreaData, cfg: Config):

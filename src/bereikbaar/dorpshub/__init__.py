@@ -24,7 +24,12 @@ point. This module answers three questions for one *gemeente* (municipality):
    weighted by residents, and the maximum coverage of residents who are not yet within
    ``settings.hub_max_min`` of a station or bus hub with at least
    ``settings.hub_min_departures_per_hour`` departures. :func:`what_if_hub` adds one hub
-   at a named village (the Grolloo pilot) and reports who gains.
+   at a named village (the Grolloo pilot) and reports who gains. With a GTFS feed a third
+   method, ``ov_reach`` (:mod:`bereikbaar.dorpshub._ov_hubs`), chooses the villages from
+   which most residents without a car reach the key services
+   (``settings.hub_ov_services``: huisartsenpost, hospital, station) within their ov norm
+   by cycling to the hub and continuing by public transport, and the what-if reports
+   that gain per key service too.
 
 One meaning per service column: ``bus_hub`` (and ``station``) means a hub with at least
 the departures per hour its norm asks for, for *every* mode (walking, cycling, e-bike,
@@ -54,7 +59,9 @@ dataclass (defined in :mod:`bereikbaar.dorpshub._types`) and can be called on it
 1. ``assign_cells_to_villages`` → :class:`CellAssignment`
 2. ``service_times`` → :class:`ServiceTimes`
 3. ``norm_shares`` → :class:`NormShares` (centre within, shares, score, rank)
-4. ``hub_reach`` → :class:`HubReach`; 5. ``choose_hubs`` → the ``hubs`` table
+4. ``hub_reach`` → :class:`HubReach`; 5. ``choose_hubs`` → the ``hubs`` table (with a
+   feed also ``ov_hub_reach`` → :class:`OvHubReach`, ``choose_ov_hubs`` →
+   :class:`OvHubChoice`)
 6. ``build_tables`` → :class:`Tables`; 7. ``what_if_from_tables`` → :class:`WhatIfHub`
 8. ``assumptions_nl``; 9. ``build_summary`` (built once, JSON-ready)
 
@@ -78,6 +85,14 @@ from bereikbaar.dorpshub._ov import (
     OvInputs,
     WithoutCar,
     villages_without_ov_trip,
+)
+from bereikbaar.dorpshub._ov_hubs import (
+    OV_GAIN_COLUMNS,
+    OvHubChoice,
+    OvHubReach,
+    choose_ov_hubs,
+    ov_hub_reach,
+    ov_what_if,
 )
 from bereikbaar.dorpshub._phases import (
     NearestServiceFn,
@@ -126,8 +141,11 @@ __all__ = [
     "NearestServiceFn",
     "NormShares",
     "NormSpec",
+    "OV_GAIN_COLUMNS",
     "OV_TABLE_COLUMNS",
     "OvAccess",
+    "OvHubChoice",
+    "OvHubReach",
     "OvInputs",
     "PreparedInputs",
     "RoadTravelTimes",
@@ -141,6 +159,7 @@ __all__ = [
     "build_summary",
     "build_tables",
     "choose_hubs",
+    "choose_ov_hubs",
     "compute_dorpshub",
     "group_sum",
     "hub_gains",
@@ -148,6 +167,8 @@ __all__ = [
     "norm_key",
     "norm_label",
     "norm_shares",
+    "ov_hub_reach",
+    "ov_what_if",
     "prepare_inputs",
     "rank_villages",
     "rank_villages_across",

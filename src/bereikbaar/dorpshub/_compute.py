@@ -24,6 +24,14 @@ from bereikbaar.dorpshub._ov import (
     with_without_car,
     without_car,
 )
+from bereikbaar.dorpshub._ov_hubs import (
+    OvHubReach,
+    choose_ov_hubs,
+    ov_hub_assumption_nl,
+    ov_hub_reach,
+    ov_hubs_summary,
+    with_ov_hubs,
+)
 from bereikbaar.dorpshub._phases import (
     RoadTravelTimes,
     assign_cells_to_villages,
@@ -127,7 +135,9 @@ def compute_dorpshub(
     shares = norm_shares(prep, times, cell_villages)
     carless = without_car(prep, times, cell_villages, profiles=profiles)
     reach = hub_reach(prep, snaps, nearest, **road)
-    hubs = choose_hubs(prep, cell_villages, reach, settings=settings)
+    ov_reach = ov_hub_reach(prep, times, reach, carless.within, settings=settings)
+    ov_hubs = choose_ov_hubs(prep, cell_villages, reach, ov_reach, settings=settings)
+    hubs = with_ov_hubs(choose_hubs(prep, cell_villages, reach, settings=settings), ov_hubs)
     tables = build_tables(
         gemeente,
         prep,
@@ -139,11 +149,15 @@ def compute_dorpshub(
         village_network=profiles[settings.village_profile].network,
     )
     tables = with_without_car(tables, prep, carless)
-    ov_access = ov_result(gemeente, ov, ov_run, geom)
-    what_if = _configured_what_if(gemeente, prep, tables, reach.frame, settings)
-    assumptions = assumptions_nl(
-        prep, times, settings=settings, profiles=profiles, max_snap_m=max_snap_m
-    ) + ov_assumptions_nl(ov)
+    ov_access = ov_result(gemeente, ov, ov_run, geom, ov_reach)
+    what_if = _configured_what_if(gemeente, prep, tables, reach.frame, settings, ov_reach)
+    assumptions = (
+        assumptions_nl(prep, times, settings=settings, profiles=profiles, max_snap_m=max_snap_m)
+        + ov_assumptions_nl(ov)
+        + ov_hub_assumption_nl(
+            ov_reach, settings=settings, hub_label=_profile_label(profiles[settings.hub_profile])
+        )
+    )
     summary = build_summary(
         gemeente,
         prep,
@@ -154,7 +168,7 @@ def compute_dorpshub(
         what_if=what_if,
         settings=settings,
         assumptions=assumptions,
-        extra=ov_summary(ov_access, carless),
+        extra={**ov_summary(ov_access, carless), **ov_hubs_summary(ov_hubs, settings=settings)},
     )
     return DorpshubResult(
         gemeente=gemeente,
@@ -190,6 +204,10 @@ def _travel_times(prep, ov, *, networks, settings, profiles, max_snap_m: float):
     return snaps, nearest, ov_run
 
 
+def _profile_label(profile: TravelProfile) -> str:
+    return profile.label or profile.name
+
+
 def _outline(gemeente: str, geom) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"gemeente": [gemeente]}, geometry=[geom], crs=RD_NEW)
 
@@ -222,6 +240,7 @@ def _configured_what_if(
     tables: Tables,
     hub_reach_frame: pd.DataFrame,
     settings: DorpshubSettings,
+    ov_reach: OvHubReach | None = None,
 ) -> WhatIfHub | None:
     """The what-if for ``settings.what_if_village`` when it is a village here, else None."""
     names = prep.villages["village"].astype(str).tolist()
@@ -238,6 +257,7 @@ def _configured_what_if(
         cells=tables.cells,
         hub_reach=hub_reach_frame,
         settings=settings,
+        ov_reach=ov_reach,
     )
 
 
@@ -284,6 +304,7 @@ def what_if_hub(
         cells=result.cells,
         hub_reach=result.hub_reach,
         settings=result.settings,
+        ov_reach=getattr(result.ov, "hub_reach", None),
     )
 
 

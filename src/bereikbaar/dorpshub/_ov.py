@@ -21,7 +21,8 @@ given; the hubs register stays the fallback for regions without GTFS.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -106,7 +107,12 @@ class OvAccess:
         :mod:`bereikbaar.transit` for their meaning).
     stops
         GeoDataFrame of the stops near the municipality: ``stop_id``, ``stop_name``,
-        ``station_name``, ``departures_per_hour`` (in the norm window), geometry.
+        ``station_name``, ``departures_per_hour`` (in the norm window),
+        ``departures_per_hour_<window>`` for every window, geometry.
+    hub_reach
+        :class:`~bereikbaar.dorpshub._ov_hubs.OvHubReach`: who reaches the key services
+        within their ov norm today and via each village as hub (None without key services);
+        used by the ``ov_reach`` hub choice and :func:`~bereikbaar.dorpshub.what_if_hub`.
     """
 
     windows: tuple[TransitWindow, ...]
@@ -114,6 +120,7 @@ class OvAccess:
     norm_statistic: str
     table: pd.DataFrame
     stops: gpd.GeoDataFrame
+    hub_reach: Any = None
 
 
 @dataclass(frozen=True)
@@ -123,13 +130,15 @@ class WithoutCar:
     ``services``: the service kinds with at least one such norm; ``village_count``
     ``(n_villages,)`` how many of them the centre reaches within a norm without a car;
     ``village_services`` the Dutch names, ``"; "``-joined; ``share_residents`` per service,
-    the share of all residents whose cell reaches it within a norm without a car.
+    the share of all residents whose cell reaches it within a norm without a car;
+    ``within`` per service ``(n_origins,)`` bool (:func:`within_without_car`).
     """
 
     services: tuple[str, ...]
     village_count: np.ndarray
     village_services: np.ndarray
     share_residents: dict[str, float]
+    within: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------- hub departures
@@ -302,6 +311,23 @@ class WithOv:
 
 
 # ------------------------------------------------------------------------ without a car
+def within_without_car(
+    prep: PreparedInputs, times: ServiceTimes, *, profiles
+) -> dict[str, np.ndarray]:
+    """Per service with a walking, cycling or ov norm, ``(n_origins,)`` bool: one of
+    those norms is met from the origin."""
+    carless = [
+        n for n in prep.norms if n.profile == OV or profiles[n.profile].network in ("walk", "bike")
+    ]
+    n_o = prep.n_villages + prep.n_cells
+    ok = {s: np.zeros(n_o, bool) for s in dict.fromkeys(n.service for n in carless)}
+    for n in carless:
+        t = times.time_s[(n.service, n.profile)]
+        with np.errstate(invalid="ignore"):
+            ok[n.service] |= np.isfinite(t) & (t <= n.max_min * 60.0)
+    return ok
+
+
 def without_car(
     prep: PreparedInputs,
     times: ServiceTimes,
@@ -311,16 +337,8 @@ def without_car(
 ) -> WithoutCar:
     """Per village, the services within a walking, cycling or ov norm; per service, the
     share of all residents whose cell is within one."""
-    carless = [
-        n for n in prep.norms if n.profile == OV or profiles[n.profile].network in ("walk", "bike")
-    ]
-    services = tuple(dict.fromkeys(n.service for n in carless))
-    n_o = prep.n_villages + prep.n_cells
-    ok = {s: np.zeros(n_o, bool) for s in services}
-    for n in carless:
-        t = times.time_s[(n.service, n.profile)]
-        with np.errstate(invalid="ignore"):
-            ok[n.service] |= np.isfinite(t) & (t <= n.max_min * 60.0)
+    ok = within_without_car(prep, times, profiles=profiles)
+    services = tuple(ok)
     vil = prep.village_pos
     count = np.zeros(prep.n_villages, np.int64)
     names = [[] for _ in range(prep.n_villages)]
@@ -339,28 +357,36 @@ def without_car(
         village_count=count,
         village_services=np.asarray(["; ".join(n) for n in names], dtype=object),
         share_residents=share,
+        within=ok,
     )
 
 
 def ov_stops(ov: OvInputs, geometry, *, halo_m: float = 2_000.0) -> gpd.GeoDataFrame:
     """The feed's stops within ``halo_m`` of the municipality, with departures per hour in
-    the norm window (for the map: stops sized by departures)."""
+    the norm window (``departures_per_hour``, for the map: stops sized by departures) and
+    in every window (``departures_per_hour_<window>``, config order)."""
     from bereikbaar.transit import departures_per_hour, window_date
 
     stops = ov.feed.stops
     near = stops[stops.within(geometry.buffer(halo_m))]
-    w = ov.norm_window
-    dep = departures_per_hour(
-        ov.feed,
-        near,
-        date=window_date(ov.settings, w),
-        start_s=w.start_s,
-        end_s=w.end_s,
-        radius_m=0.0,
-    )
+    per_window = {
+        f"departures_per_hour_{w.name}": departures_per_hour(
+            ov.feed,
+            near,
+            date=window_date(ov.settings, w),
+            start_s=w.start_s,
+            end_s=w.end_s,
+            radius_m=0.0,
+        )
+        for w in ov.settings.windows
+    }
     cols = ["stop_id", "stop_name", "station_name"]
     return gpd.GeoDataFrame(
-        {**{c: near[c].to_numpy() for c in cols}, "departures_per_hour": dep},
+        {
+            **{c: near[c].to_numpy() for c in cols},
+            "departures_per_hour": per_window[f"departures_per_hour_{ov.norm_window.name}"],
+            **per_window,
+        },
         geometry=near.geometry.to_numpy(),
         crs=RD_NEW,
     )
@@ -380,7 +406,9 @@ def with_without_car(tables, prep: PreparedInputs, carless: WithoutCar):
     return dataclasses.replace(tables, villages=villages)
 
 
-def ov_result(gemeente: str, ov: OvInputs | None, run: OvRun | None, geometry) -> OvAccess | None:
+def ov_result(
+    gemeente: str, ov: OvInputs | None, run: OvRun | None, geometry, hub_reach=None
+) -> OvAccess | None:
     """The :class:`OvAccess` of the result (None without a feed)."""
     if ov is None or run is None:
         return None
@@ -392,6 +420,7 @@ def ov_result(gemeente: str, ov: OvInputs | None, run: OvRun | None, geometry) -
         norm_statistic=ov.settings.norm_statistic,
         table=table[OV_TABLE_COLUMNS].reset_index(drop=True),
         stops=ov_stops(ov, geometry),
+        hub_reach=hub_reach,
     )
 
 

@@ -16,6 +16,7 @@ from bereikbaar._crs import RD_NEW
 from bereikbaar._json import jsonable
 from bereikbaar._nl import place_kind_nl, service_nl
 from bereikbaar.config import DorpshubSettings, TravelProfile
+from bereikbaar.dorpshub._ov_hubs import OvHubReach, ov_what_if
 from bereikbaar.dorpshub._phases import nansum_or_nan
 from bereikbaar.dorpshub._types import (
     BUITENGEBIED,
@@ -194,12 +195,15 @@ def what_if_from_tables(
     cells: pd.DataFrame,
     hub_reach: pd.DataFrame,
     settings: DorpshubSettings,
+    ov_reach: OvHubReach | None = None,
 ) -> WhatIfHub:
     """Who newly reaches a hub within ``hub_max_min`` when ``village`` gets one.
 
     ``cells`` is ``DorpshubResult.cells`` (``cell_id``, ``residents``,
     ``residents_65_plus``, ``village``, ``within_hub_norm``) and ``hub_reach`` its
-    ``hub_reach`` (``cell_id``, ``village``): no routing happens here.
+    ``hub_reach`` (``cell_id``, ``village``): no routing happens here. With ``ov_reach``
+    (a GTFS feed) also who newly reaches each key service within its ov norm by
+    ``hub_profile`` to the hub and ov from there (:func:`ov_what_if`).
     """
     before = cells["within_hub_norm"].to_numpy(bool)
     reached = hub_reach.loc[hub_reach["village"] == village, "cell_id"]
@@ -224,6 +228,9 @@ def what_if_from_tables(
             (per["residents_gaining"] > 0) & (per["village"] != BUITENGEBIED), "village"
         ].tolist(),
     }
+    ov = ov_what_if(ov_reach, village)
+    if ov is not None:
+        summary["ov"] = ov.to_dict("records")
     log.info(
         "%s: a hub at %s brings %.0f residents (%.0f 65+) within %g min",
         gemeente,
@@ -232,7 +239,9 @@ def what_if_from_tables(
         summary["residents_65_plus_gaining"],
         s.hub_max_min,
     )
-    return WhatIfHub(gemeente=gemeente, village=village, villages=per, summary=jsonable(summary))
+    return WhatIfHub(
+        gemeente=gemeente, village=village, villages=per, summary=jsonable(summary), ov=ov
+    )
 
 
 def _what_if_per_village(

@@ -281,13 +281,20 @@ class WhatIfHub:
         (residents of the village's own cells newly within the hub norm), sorted by
         ``residents_gaining`` (largest first), then name.
     summary
-        JSON-ready totals (before, after, gaining; all residents and 65+).
+        JSON-ready totals (before, after, gaining; all residents and 65+); with a GTFS
+        feed also ``ov``: the rows of :attr:`ov`.
+    ov
+        With a GTFS feed and key services (``hub_ov_services``): one row per key service,
+        residents (and 65+) within its ov norm without a car before and after, reaching it
+        via this hub by ``hub_profile`` and ov (columns
+        :data:`~bereikbaar.dorpshub._ov_hubs.OV_GAIN_COLUMNS`); else None.
     """
 
     gemeente: str
     village: str
     villages: pd.DataFrame
     summary: dict[str, Any]
+    ov: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -323,12 +330,15 @@ class DorpshubResult:
         ``snap_flagged`` (on the ``village_profile`` network), ``geometry``.
     hubs
         GeoDataFrame, one row per chosen hub and method: ``rank``, ``village``,
-        ``method`` (``"p_median"``/``"max_coverage"``), ``residents_served`` and
+        ``method`` (``"p_median"``/``"max_coverage"``, and ``"ov_reach"`` with a GTFS
+        feed, see :mod:`bereikbaar.dorpshub._ov_hubs`), ``residents_served`` and
         ``villages_served`` (``"; "``-joined) / ``n_villages_served`` — for the p-median
         the villages assigned to the hub, for maximum coverage the villages whose centre
         lies within ``hub_max_min`` —, ``residents_gaining`` and
         ``residents_65_plus_gaining`` (residents newly within ``hub_max_min`` of a hub
-        with enough departures, counted once), ``method_nl`` (Dutch), ``village_id``,
+        with enough departures, counted once; for ``ov_reach``: newly reaching a key
+        service within its ov norm by bike and ov via the hub), ``method_nl`` (Dutch),
+        ``village_id``,
         ``geometry``.
     cells
         GeoDataFrame of the municipality's cells: ``cell_id``, ``residents``,

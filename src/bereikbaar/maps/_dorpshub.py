@@ -26,7 +26,7 @@ SERVICE_MARKS = {
     "bus_stop": "b",
     "community_centre": "D",
 }
-HUB_METHOD_MARKS = {"p_median": "P", "max_coverage": "D"}
+HUB_METHOD_MARKS = {"p_median": "P", "max_coverage": "D", "ov_reach": "OV"}
 #: Services are drawn within this distance of the municipality (m); farther ones still count
 #: in the travel times but would only crowd the map.
 SERVICES_MARGIN_M = 3000.0
@@ -76,6 +76,7 @@ def dorpshub_payload(
         "services": _services(_near(result.services, outline, SERVICES_MARGIN_M)),
         "hubs": _hubs(result.hubs, villages),
         "what_if": _what_if(getattr(result, "what_if", None), villages),
+        "ov_hub_services": _ov_hub_services(getattr(result, "summary", None)),
         "ov": ov_payload(ov, villages),
         "assumptions": [str(a) for a in result.assumptions],
         "sources": str(sources_note or ""),
@@ -182,7 +183,25 @@ def _what_if(what_if: Any, villages: list[dict[str, Any]]) -> dict[str, Any] | N
         "gain65": c.number(s.get("residents_65_plus_gaining"), 0),
         "residents": c.number(s.get("residents"), 0),
         "villages": [str(v) for v in s.get("villages_gaining", [])],
+        "ov": [
+            {
+                "service_nl": c.text(r.get("service_nl"))
+                or _nl.service_nl(c.text(r.get("service"))),
+                "norm": c.number(r.get("norm_min"), 1),
+                "before": c.number(r.get("residents_before"), 0),
+                "after": c.number(r.get("residents_after"), 0),
+                "gain": c.number(r.get("residents_gaining"), 0),
+                "gain65": c.number(r.get("residents_65_plus_gaining"), 0),
+            }
+            for r in s.get("ov") or []
+        ],
     }
+
+
+def _ov_hub_services(summary: Any) -> list[str]:
+    """The Dutch names of the ``ov_reach`` key services (empty without them)."""
+    section = summary.get("ov_hubs") if isinstance(summary, dict) else None
+    return [_nl.service_nl(str(x)) for x in (section or {}).get("services", [])]
 
 
 def stop_radius_px(departures_per_hour: Any) -> float:

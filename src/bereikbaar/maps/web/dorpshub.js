@@ -10,35 +10,45 @@
   var hubsAt = {};
   D.hubs.forEach(function (h) { (hubsAt[h.village] = hubsAt[h.village] || []).push(h); });
 
-  // ---- hub links and rings (below the villages), one layer per method
+  // ---- hub links and rings (below the villages), one layer per method; the line style
+  // (solid, dashed, dotted) tells the methods apart, not only the colour
+  var HUB_STYLE = {
+    "p-median": {color: "#1b4f8a", link: null, ring: null, extra: 5, dir: "left", sw: "bb-sw-hub-p"},
+    "max-coverage": {color: "#5b2a86", link: "6,5", ring: "5,3", extra: 10, dir: "right", sw: "bb-sw-hub-d"},
+    "ov-reach": {color: "#a14a0c", link: "1,5", ring: "2,4", extra: 15, dir: "bottom", sw: "bb-sw-hub-o"}
+  };
   var methods = {};
   D.hubs.forEach(function (h) {
     if (!methods[h.method]) {
       methods[h.method] = {label: h.method_nl, mark: h.mark, group: L.layerGroup().addTo(map)};
     }
-    var g = methods[h.method].group, pm = h.method === "p-median";
+    var g = methods[h.method].group, st = HUB_STYLE[h.method] || HUB_STYLE["max-coverage"];
     h.links.forEach(function (to) {
       L.polyline([BB.ll(h.ll), BB.ll(to)], {
         pane: "bbLines", className: "bb-hub-link bb-hub-link-" + h.method, interactive: false,
-        color: pm ? "#1b4f8a" : "#5b2a86", weight: 2, opacity: 0.8, dashArray: pm ? null : "6,5"
+        color: st.color, weight: 2, opacity: 0.8, dashArray: st.link
       }).addTo(g);
     });
-    var v = byName[h.village], r = (v ? v.r : 6) + (pm ? 5 : 10);
+    var v = byName[h.village], r = (v ? v.r : 6) + st.extra;
     var ring = L.circleMarker(BB.ll(h.ll), {
       pane: "bbHubs", className: "bb-hub bb-hub-" + h.method, radius: r, fill: false,
-      color: pm ? "#1b4f8a" : "#5b2a86", weight: 4, dashArray: pm ? null : "5,3"
+      color: st.color, weight: 4, dashArray: st.ring
     }).addTo(g);
     ring.bindPopup(hubPopup(h));
-    ring.bindTooltip(BB.esc(h.mark + BB.intNl(h.rank)), {permanent: true, direction: pm ? "left" : "right",
-      offset: [pm ? -r : r, 0], className: "bb-hub-label bb-hub-label-" + h.method, interactive: false});
+    var off = {left: [-r, 0], right: [r, 0], bottom: [0, r]}[st.dir];
+    ring.bindTooltip(BB.esc(h.mark + BB.intNl(h.rank)), {permanent: true, direction: st.dir,
+      offset: off, className: "bb-hub-label bb-hub-label-" + h.method, interactive: false});
   });
   Object.keys(methods).forEach(function (k) {
     f.control.addOverlay(methods[k].group, BB.esc("Hubs: " + methods[k].label));
   });
   function hubPopup(h) {
+    var ov = h.method === "ov-reach", keys = (D.ov_hub_services || []).join(", ");
     return BB.table("Voorgestelde hub " + h.mark + BB.intNl(h.rank) + ": " + h.village, [
       ["Methode", h.method_nl], ["Inwoners bediend", BB.intNl(h.inw)],
-      ["Inwoners die er binnen de hubnorm bij komen", h.gain === null ? null : BB.intNl(h.gain)],
+      [ov ? "Inwoners die er met fiets en ov een sleutelvoorziening binnen de ov-norm bij krijgen"
+          : "Inwoners die er binnen de hubnorm bij komen", h.gain === null ? null : BB.intNl(h.gain)],
+      ["Sleutelvoorzieningen", ov && keys ? keys : null],
       ["Dorpen", h.served.join(", ")]
     ]);
   }
@@ -97,9 +107,19 @@
       ["Inwoners binnen de hubnorm nu", BB.intNl(w.before)], ["Met deze hub", BB.intNl(w.after)],
       ["Erbij", BB.intNl(w.gain)], ["Waarvan 65+", BB.intNl(w.gain65)],
       ["Dorpen die erop vooruitgaan", w.villages.join(", ")]
-    ]));
+    ]) + whatIfOv(w), {maxWidth: 440, minWidth: 300});
     var wg = L.layerGroup([wl]).addTo(map);
     f.control.addOverlay(wg, BB.esc("Wat-als-hub " + w.village));
+  }
+  function whatIfOv(w) {
+    if (!w.ov || !w.ov.length) { return ""; }
+    var h = "<table class=\"bb-pop bb-whatif-ov\"><caption>" + BB.esc("Zonder auto: per fiets naar de hub, dan met het ov (inwoners binnen de ov-norm)") +
+      "</caption><tr class=\"bb-head-row\"><th>Naar</th><td>nu</td><td>met deze hub</td><td>erbij</td><td>waarvan 65+</td></tr>";
+    w.ov.forEach(function (r) {
+      h += "<tr><th>" + BB.esc(r.service_nl + " ≤ " + BB.numNl(r.norm, 0) + " min") + "</th><td>" + BB.esc(BB.intNl(r.before)) +
+        "</td><td>" + BB.esc(BB.intNl(r.after)) + "</td><td>" + BB.esc(BB.intNl(r.gain)) + "</td><td>" + BB.esc(BB.intNl(r.gain65)) + "</td></tr>";
+    });
+    return h + "</table>";
   }
 
   // ---- villages (on top, clickable at their centre)
@@ -202,10 +222,11 @@
   var hubItems = [];
   Object.keys(methods).forEach(function (k) {
     var m = methods[k];
-    hubItems.push([k === "p-median" ? "bb-sw-hub-p" : "bb-sw-hub-d", null, m.mark + "1, " + m.mark + "2 …: " + m.label]);
+    hubItems.push([(HUB_STYLE[k] || HUB_STYLE["max-coverage"]).sw, null, m.mark + "1, " + m.mark + "2 …: " + m.label]);
   });
   if (hubItems.length) { BB.legend(hubSec, hubItems); }
-  hubSec.appendChild(BB.el("p", "bb-note", "Lijnen: de dorpen die een hub bedient. Doorgetrokken = kortste gemiddelde reistijd, gestreept = meeste inwoners binnen bereik."));
+  hubSec.appendChild(BB.el("p", "bb-note", "Lijnen: de dorpen die een hub bedient. Doorgetrokken = kortste gemiddelde reistijd, gestreept = meeste inwoners binnen bereik" +
+    (methods["ov-reach"] ? ", gestippeld = meeste inwoners met fiets en ov bij " + (D.ov_hub_services || []).join(", ") : "") + "."));
   if (D.what_if) {
     hubSec.appendChild(BB.el("p", "bb-note", "Vraagteken: wat als er een hub komt in " + D.what_if.village +
       "? " + BB.intNl(D.what_if.gain) + " inwoners komen er binnen de hubnorm bij."));
