@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bereikbaar._crs import RD_NEW
 from bereikbaar.maps import _common as c
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,7 +36,7 @@ def basemap_from_network(
     area: Any = None,
     simplify_m: float = ROAD_SIMPLIFY_M,
 ) -> gpd.GeoDataFrame:
-    """Roads and place names for a map's base layer (EPSG:28992).
+    """Roads and place names for a map's base layer (in the network's working CRS).
 
     Parameters
     ----------
@@ -61,17 +60,17 @@ def basemap_from_network(
     """
     import geopandas as gpd
 
-    c.check_crs(net, RD_NEW, what="the basemap's network")
+    crs = c.common_crs((net, "the basemap's network"))
     rows = _road_rows(net, area=area, simplify_m=simplify_m)
     if places is not None and len(places):
-        c.check_tables({"the basemap's places": places})
+        c.check_tables({"the basemap's network": net, "the basemap's places": places})
         pl = places if area is None else places[places.intersects(area)]
         for name, kind, geom in zip(pl["name"], pl["place"], pl.geometry, strict=True):
             if c.text(name) and c.text(kind) in PLACE_ZOOM:
                 rows.append(
                     {"layer": "place", "kind": str(kind), "name": str(name), "geometry": geom}
                 )
-    return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=RD_NEW)
+    return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=crs)
 
 
 def _road_rows(net: Any, *, area: Any, simplify_m: float) -> list[dict[str, Any]]:
