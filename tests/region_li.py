@@ -102,8 +102,8 @@ def _population_raster(path: Path, lonlat: np.ndarray, country_utm) -> float:
     """EPSG:3035 100 m cells holding street nodes, centre inside the country; the sum."""
     import rasterio
     import shapely
-    from pyproj import Transformer
     from affine import Affine
+    from pyproj import Transformer
 
     to_laea = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
     laea_to_utm = Transformer.from_crs("EPSG:3035", UTM, always_xy=True)

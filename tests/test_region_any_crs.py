@@ -110,6 +110,15 @@ def test_pdf_report_does_not_mention_rd_new(exports):
     assert "28992" not in text and "RD New" not in text
 
 
+def test_workbook_names_the_working_crs_for_x_and_y(exports):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(exports["explicit"] / "oberland" / "tabellen.xlsx", read_only=True)
+    headers = [c for ws in wb for c in next(ws.iter_rows(max_row=1, values_only=True))]
+    assert "X (EPSG:32632, m)" in headers and "Y (EPSG:32632, m)" in headers
+    assert not [h for h in headers if isinstance(h, str) and "RD" in h]
+
+
 def test_residents_total_equals_the_grids_sum(exports, li):
     for out in exports.values():
         cells = sum(
