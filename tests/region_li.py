@@ -26,8 +26,10 @@ LI_PBF = SHARED_DATA / "roads" / "liechtenstein_2021.osm.pbf"
 UTM = "EPSG:32632"
 CELL_M = 100.0
 WALK_HIGHWAYS = frozenset(
-    ["residential", "unclassified", "tertiary", "secondary", "primary", "living_street", "service", "footway", "path", "pedestrian", "track", "steps", "cycleway", "tertiary_link", "secondary_link", "primary_link"]
-)
+    ("residential", "unclassified", "tertiary", "secondary", "primary", "living_street",
+     "service", "footway", "path", "pedestrian", "track", "steps", "cycleway",
+     "tertiary_link", "secondary_link", "primary_link")
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
