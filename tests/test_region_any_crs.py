@@ -337,3 +337,66 @@ def test_a_register_with_a_header_but_no_rows_is_reported(tmp_path, caplog):
     )
     report = issues_report([res])
     assert (report["reason"] == "no_data_rows").sum() == 1
+
+
+# ------------------------------------------------------------ registers with x/y columns
+def test_a_register_with_projected_x_y_reads_like_its_lat_lon(li, tmp_path):
+    """The AED register written with Swiss LV95 x/y (EPSG:2056, the national grid that
+    covers Liechtenstein) lands on the same points as the lat/lon version."""
+    from pyproj import Transformer
+
+    from bereikbaar.inputs.registers import read_aed_register
+
+    cfg = load_config(CONFIG, data_dir=li.root)
+    sa = open_study_area(cfg)
+    by_lat_lon = sa.aed_register().data
+    to_lv95 = Transformer.from_crs("EPSG:4326", "EPSG:2056", always_xy=True)
+    lines = ["nr;naam;E;N;open"]
+    for r in li.aeds:
+        e, n = to_lv95.transform(r["lon"], r["lat"])
+        lines.append(f"{r['id']};{r['name']};{e:.3f};{n:.3f};{r['availability']}")
+    lines.append("LI-X;bad;abc;1234;24/7")
+    path = tmp_path / "aeds_lv95.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cols = {"id": "nr", "name": "naam", "x": "E", "y": "N", "availability": "open"}
+    reg = RegisterInput(path=path, columns=cols, delimiter=";", xy_crs="EPSG:2056")
+    res = read_aed_register(reg, study_area=sa.register_area, crs=sa.crs)
+    assert res.data.crs == UTM
+    assert res.data["aed_id"].tolist() == by_lat_lon["aed_id"].tolist()
+    d = res.data.geometry.distance(by_lat_lon.geometry.reset_index(drop=True))
+    assert float(d.max()) < 0.01  # metres: the x/y were written to the millimetre
+    bad = res.issues[res.issues["action"] == "rejected"]
+    assert bad["reason"].tolist() == ["not_a_number"] and bad["column"].iloc[0] in ("E", "N")
+
+
+def test_a_dutch_register_with_rd_x_y_needs_no_xy_crs(tmp_path):
+    import shapely
+
+    from bereikbaar.inputs.coordinates import lat_lon_to_rd
+    from bereikbaar.inputs.registers import read_aed_register
+
+    x, y = lat_lon_to_rd(52.99, 6.56)
+    path = tmp_path / "aed_rd.csv"
+    path.write_text(f"id,x,y\nA1,{x:.2f},{y:.2f}\nA2,,\n", encoding="utf-8")
+    reg = RegisterInput(path=path, columns={"id": "id", "x": "x", "y": "y"})
+    res = read_aed_register(reg, study_area=shapely.Point(x, y).buffer(5000))
+    assert res.data["aed_id"].tolist() == ["A1"]
+    assert res.data.geometry.iloc[0].distance(shapely.Point(x, y)) < 0.01
+    missing = res.issues[res.issues["reason"] == "missing_coordinates"]
+    assert len(missing) == 1 and missing["row"].iloc[0] == 3
+
+
+def test_xy_crs_must_be_a_projected_crs(tmp_path):
+    from bereikbaar.config import config_from_dict
+    from bereikbaar.errors import ConfigError
+
+    raw = {
+        "study_area": {"name": "x", "province": "Drenthe"},
+        "inputs": {
+            "boundaries": "b.gpkg", "osm": "o.pbf", "population": "p.tif",
+            "aed_register": {"path": "a.csv", "xy_crs": "EPSG:4326"},
+        },
+        "profiles": {"walk": {"network": "walk", "speed_kmh": 5.0}},
+    }  # fmt: skip
+    with pytest.raises(ConfigError, match=r"inputs\.aed_register\.xy_crs"):
+        config_from_dict(raw, data_root=tmp_path)

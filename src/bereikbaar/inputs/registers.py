@@ -516,13 +516,43 @@ class _Reader:
         table = _read_csv(reg)
         self.header, self.rows = table.header, table.rows
         self.colmap = _resolve_columns(reg, spec, self.header, self.path)
+        self._display: dict[str, str] = {}
+        self._extra = 0
+        if "lat" not in self.colmap or "lon" not in self.colmap:
+            self._lat_lon_from_xy()
         for line, value, reason, hint in table.refused:
             self.issues.reject(line, None, value, reason, hint)
         self.rows_read = len(self.rows) + len(table.refused)
         self._fast_xy = self._vector_locations()
 
     def col(self, canonical: str) -> str:
-        return self.colmap.get(canonical, canonical)
+        return self._display.get(canonical, self.colmap.get(canonical, canonical))
+
+    def _lat_lon_from_xy(self) -> None:
+        """Projected ``x``/``y`` columns (in ``reg.xy_crs``) → two added lat/lon columns, so
+        the rows go through the same checks; issues name the x/y columns."""
+        ix, iy = self.header.index(self.colmap["x"]), self.header.index(self.colmap["y"])
+        n = len(self.header)
+        good = [k for k, (_, f) in enumerate(self.rows) if len(f) == n]
+        parsed = [(parse_decimal(self.rows[k][1][ix])[0], parse_decimal(self.rows[k][1][iy])[0])
+                  for k in good]  # fmt: skip
+        xs = np.array([np.nan if x is None else x for x, _ in parsed], dtype=float)
+        ys = np.array([np.nan if y is None else y for _, y in parsed], dtype=float)
+        lon, lat = transformer(crs_name(self.reg.xy_crs), WGS84).transform(xs, ys)
+        for j, k in enumerate(good):
+            fields = self.rows[k][1]
+            x, y = parsed[j]
+            if x is None or y is None:
+                extra = ["", ""]
+            elif np.isfinite(lat[j]) and np.isfinite(lon[j]):
+                extra = [repr(float(lat[j])), repr(float(lon[j]))]
+            else:
+                extra = [fields[iy], fields[ix]]  # not numbers: rejected as such
+            self.rows[k] = (self.rows[k][0], [*fields, *extra])
+        self.header = [*self.header, "__lat", "__lon"]
+        self._extra = 2
+        self.colmap.update(lat="__lat", lon="__lon")
+        self._display = {"lat": self.colmap["y"], "lon": self.colmap["x"]}
 
     def _vector_locations(self) -> dict[int, tuple[float, float]]:
         """RD points of the rows with plain lat/lon inside the area, computed at once
@@ -548,7 +578,7 @@ class _Reader:
                     None,
                     self.reg.delimiter.join(fields),
                     "wrong_field_count",
-                    f"{len(fields)} fields where the header has {len(self.header)}; "
+                    f"{len(fields)} fields where the header has {len(self.header) - self._extra}; "
                     "quote values that contain the delimiter",
                 )
                 continue
@@ -950,8 +980,10 @@ def _resolve_columns(
     reg: RegisterInput, spec: _Spec, header: list[str], path: Path
 ) -> dict[str, str]:
     """canonical name → file column, checking that every required column is present."""
-    known = spec.required + spec.optional
+    known = spec.required + spec.optional + ("x", "y")
     unknown = [c for c in reg.columns if c not in known]
+    # projected x/y (in reg.xy_crs) may stand in for lat/lon
+    has_xy = all(reg.columns.get(c, c) in header for c in ("x", "y"))
     if unknown:
         close = difflib.get_close_matches(unknown[0], known, n=2)
         raise ConfigError(
@@ -964,6 +996,8 @@ def _resolve_columns(
         name = reg.columns.get(canonical, canonical)
         if name in header:
             colmap[canonical] = name
+            continue
+        if canonical in ("lat", "lon") and has_xy and canonical not in reg.columns:
             continue
         if canonical in spec.required or canonical in reg.columns:
             close = difflib.get_close_matches(name, header, n=2, cutoff=0.5)
