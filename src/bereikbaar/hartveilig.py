@@ -333,7 +333,8 @@ class HartveiligResult:
     assumptions
         Sentences to show with every map and table.
     outline
-        The municipality polygon: one row, ``gemeente`` and geometry (EPSG:28992).
+        The municipality polygon: one row, ``gemeente`` and geometry (in the working CRS,
+        e.g. EPSG:28992).
     sources_note
         Data sources text for maps and reports ("" if none).
     model
@@ -647,10 +648,10 @@ def compute_hartveilig(
     gemeente
         Municipality name (for the summary and to tell its own AEDs when ``area`` is None).
     cells
-        Population cell centroids of the municipality (EPSG:28992): ``cell_id``,
+        Population cell centroids of the municipality (the working CRS, RD New in NL): ``cell_id``,
         ``residents``, ``residents_65_plus`` (NaN allowed); ``attrs["cell_size_m"]``.
     aeds
-        AEDs in the municipality and a halo around it (AED schema, EPSG:28992).
+        AEDs in the municipality and a halo around it (AED schema, the same CRS).
     walk_network
         The walk :class:`~bereikbaar.network.Network` covering cells and AEDs.
     places

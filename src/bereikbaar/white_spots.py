@@ -225,7 +225,8 @@ def find_white_spots(
     Parameters
     ----------
     cells
-        Cell centroids (EPSG:28992) with ``residents`` and ``residents_65_plus``.
+        Cell centroids (a metric working CRS, e.g. EPSG:28992) with ``residents`` and
+        ``residents_65_plus``.
     uncovered
         Bool per cell: not covered at the moment. Only cells with residents > 0 count.
     cell_size_m

@@ -131,8 +131,8 @@ def aeds_from_osm(
     pois
         Columns ``osm_type`` (``n``/``w``), ``osm_id``, ``name``, ``opening_hours``, ``tags``
         (JSON text with ``indoor``, ``access``, ``defibrillator:location``, ``addr:*``),
-        ``geometry`` (Points, in a metric working CRS). With a ``kind`` column only ``kind == "aed"`` rows
-        are used.
+        ``geometry`` (Points, in a metric working CRS). With a ``kind`` column only
+        ``kind == "aed"`` rows are used.
     drop_private
         Leave out AEDs tagged ``access=private`` or ``access=no`` (not for public use).
     issues

@@ -3,7 +3,8 @@
 The boundaries come from the CBS/PDOK "gebiedsindelingen" GeoPackage (one layer per kind of
 area, e.g. ``gemeente_gegeneraliseerd`` and ``provincie_gegeneraliseerd``), with the fields
 ``statcode`` (``GM0106`` for a municipality, ``PV22`` for a province) and ``statnaam``
-(``Assen``, ``Drenthe``). Everything is returned in the working CRS (``crs=``, default EPSG:28992, RD New metres).
+(``Assen``, ``Drenthe``). Everything is returned in the working CRS (``crs=``, default
+EPSG:28992, RD New metres).
 
 :func:`area_geometry` turns whatever a caller hands in as an ``area`` (a shapely polygon, a
 GeoSeries/GeoDataFrame in RD New or a row returned by :func:`find_area`) into one polygon;
@@ -385,7 +386,8 @@ def area_geometry(area: Any, *, crs: str = RD_NEW) -> BaseGeometry:
     if max(abs(minx), abs(maxx)) < 181 and max(abs(miny), abs(maxy)) < 91:
         raise InputError(
             f"area bounds {tuple(round(b, 4) for b in geom.bounds)} look like degrees (lon/lat)",
-            hint=f"convert to the working CRS first: gpd.GeoSeries([poly], crs=4326).to_crs({crs!r})",
+            hint="convert to the working CRS first: "
+            f"gpd.GeoSeries([poly], crs=4326).to_crs({crs!r})",
         )
     shapely.prepare(geom)
     return geom

@@ -66,7 +66,8 @@ class TransitFeed:
     dates
         The service dates asked for.
     stops
-        One row per platform or stand-alone stop, in EPSG:28992: ``stop_id``, ``stop_name``,
+        One row per platform or stand-alone stop, in the working CRS (``crs=``, default
+        EPSG:28992): ``stop_id``, ``stop_name``,
         ``station_id`` (the parent station, else the stop itself), ``station_name``,
         ``geometry``. A stop's row position is its number in ``stop_times.stop``.
     trips

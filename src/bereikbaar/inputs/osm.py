@@ -48,7 +48,7 @@ are present and is flagged; an object without any usable location is rejected.
 
 ``type=multipolygon`` relations (a school or supermarket site drawn as several ways, or with
 holes) give a point of the area libosmium assembles from their member ways: the area
-centroid (computed in EPSG:28992, like a closed way's) when it lies inside the area, else
+centroid (computed in the working CRS, like a closed way's) when it lies inside the area, else
 shapely's ``point_on_surface`` (a ring-shaped site whose centroid falls in the hole, or a
 multipolygon whose centroid falls between its parts). A multipolygon that cannot be
 assembled is rejected with the reason: member ways or nodes missing from the extract (cut
@@ -464,7 +464,7 @@ def _points_rd(scan: _Scan, crs: str = RD_NEW) -> np.ndarray:
 def _representative_point(polygons: list[list[np.ndarray]], xy: np.ndarray) -> Any:
     """The area centroid when it lies inside the (multi)polygon, else a point on its surface.
 
-    ``xy`` holds the rings' vertices in EPSG:28992, in the order of ``polygons``.
+    ``xy`` holds the rings' vertices in the working CRS, in the order of ``polygons``.
     """
     parts, start = [], 0
     for rings in polygons:
@@ -643,7 +643,7 @@ def read_places(
         for a place drawn as a closed way or a multipolygon), ``name`` (empty when
         untagged; flagged), ``place``, ``population`` (Int64; NA when untagged or not a
         whole number such as ``"ca. 300"``, which is flagged; ``"1.234"`` with a thousands
-        separator is read as 1234 and marked repaired) and ``geometry`` (Point, EPSG:28992),
+        separator is read as 1234 and marked repaired) and ``geometry`` (Point, in ``crs``),
         sorted by place_id.
     """
     path = Path(path)

@@ -45,10 +45,10 @@ def basemap_from_network(
         ``edge_reverse``); only ``motorway``/``trunk``/``primary`` (and ``_link``) and
         ``secondary``/``tertiary`` edges are kept, one direction each, merged and simplified.
     places
-        Places (``name``, ``place``, point geometry in EPSG:28992), e.g.
+        Places (``name``, ``place``, point geometry in the network's CRS), e.g.
         ``read_places(...).data``; None for roads only.
     area
-        A polygon (EPSG:28992) to clip to, e.g. the municipality buffered by 2 km.
+        A polygon (in the network's CRS) to clip to, e.g. the municipality buffered by 2 km.
     simplify_m
         Douglas–Peucker tolerance for the road lines (m).
 
@@ -109,7 +109,7 @@ def basemap_for_area(
     area
         A ``StudyAreaData`` (anything with ``network("drive")`` and ``places().data``).
     outline
-        The municipality (GeoDataFrame/GeoSeries in EPSG:28992), e.g. ``result.outline``.
+        The municipality (GeoDataFrame/GeoSeries in the working CRS), e.g. ``result.outline``.
     margin_m
         How far around the municipality roads and names are kept (m).
     """
