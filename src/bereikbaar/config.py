@@ -75,8 +75,9 @@ class StudyArea:
 
     ``buffer_m``: AED register points farther than this outside the province are rejected
     (GP and hub registers reach as far as the largest network halo). ``crs``: the metric
-    working CRS of the networks; None is RD New (EPSG:28992) for the Netherlands, elsewhere
-    set the local UTM zone (``bereikbaar.network.working_crs_for(lon, lat)`` names it).
+    working CRS of every input, network and output; None chooses it from the province's
+    centroid (``bereikbaar.network.working_crs_for``): RD New (EPSG:28992) in the
+    Netherlands, else the local UTM zone (see ``StudyAreaData.crs``).
     ``reference_week``: the Monday (``"YYYY-MM-DD"``) of the week in which opening hours are
     evaluated (sun times, public holidays, months). The default, 2 March 2026, is an
     ordinary week: no public or school holidays in the Netherlands, before summer time.
