@@ -1,4 +1,5 @@
-"""Inputs for a real region outside the Netherlands, made from the Liechtenstein extract.
+"""Inputs for a real region outside the Netherlands, made from the Liechtenstein extract
+(or, with ``region=ANDORRA``, the Andorra extract: folder ``andorra/``, Nord and Sud).
 
 ``make_inputs(root)`` writes what ``data/liechtenstein.toml`` reads under the data root
 ``root``: a symlink ``roads/liechtenstein_2021.osm.pbf`` to the shared extract, and
@@ -23,7 +24,24 @@ import numpy as np
 
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 LI_PBF = SHARED_DATA / "roads" / "liechtenstein_2021.osm.pbf"
+AD_PBF = SHARED_DATA / "roads" / "andorra_2021.osm.pbf"
 UTM = "EPSG:32632"
+
+
+@dataclass(frozen=True)
+class Region:
+    """A real extract and the names written for it."""
+
+    folder: str
+    country: str
+    pbf: Path
+    utm: str
+    north: str
+    south: str
+
+
+LIECHTENSTEIN = Region("liechtenstein", "Liechtenstein", LI_PBF, UTM, "Unterland", "Oberland")
+ANDORRA = Region("andorra", "Andorra", AD_PBF, "EPSG:32631", "Nord", "Sud")
 CELL_M = 100.0
 WALK_HIGHWAYS = frozenset(
     ("residential", "unclassified", "tertiary", "secondary", "primary", "living_street",
@@ -43,13 +61,13 @@ class Inputs:
     aeds: list[dict]
 
 
-def street_nodes_lonlat() -> np.ndarray:
+def street_nodes_lonlat(pbf: Path = LI_PBF) -> np.ndarray:
     """``(n, 2)`` lon/lat of every node of a walkable highway way in the extract."""
     import osmium
 
     coords = []
     fp = (
-        osmium.FileProcessor(str(LI_PBF))
+        osmium.FileProcessor(str(pbf))
         .with_locations()
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
@@ -61,20 +79,21 @@ def street_nodes_lonlat() -> np.ndarray:
     return np.unique(np.array(coords, dtype=float), axis=0)
 
 
-def make_inputs(root: Path, *, n_aeds: int = 14) -> Inputs:
+def make_inputs(root: Path, *, n_aeds: int = 14, region: Region = LIECHTENSTEIN) -> Inputs:
     import geopandas as gpd
     import shapely
     from pyproj import Transformer
 
     (root / "roads").mkdir(parents=True, exist_ok=True)
-    link = root / "roads" / LI_PBF.name
+    link = root / "roads" / region.pbf.name
     if not link.exists():
-        link.symlink_to(LI_PBF.resolve())
-    out = root / "liechtenstein"
+        link.symlink_to(region.pbf.resolve())
+    out = root / region.folder
     out.mkdir(parents=True, exist_ok=True)
 
-    lonlat = street_nodes_lonlat()
-    to_utm = Transformer.from_crs("EPSG:4326", UTM, always_xy=True)
+    lonlat = street_nodes_lonlat(region.pbf)
+    utm = region.utm
+    to_utm = Transformer.from_crs("EPSG:4326", utm, always_xy=True)
     x, y = to_utm.transform(lonlat[:, 0], lonlat[:, 1])
     country = shapely.MultiPoint(np.column_stack([x, y])).convex_hull.buffer(-1000.0)
     inside = shapely.contains_xy(country, x, y)
@@ -83,24 +102,24 @@ def make_inputs(root: Path, *, n_aeds: int = 14) -> Inputs:
     north = country.intersection(shapely.box(x0 - 1, split_y, x1 + 1, y1 + 1))
     south = country.intersection(shapely.box(x0 - 1, y0 - 1, x1 + 1, split_y))
     gm = gpd.GeoDataFrame(
-        {"statcode": ["LI01", "LI02"], "statnaam": ["Unterland", "Oberland"]},
+        {"statcode": ["R01", "R02"], "statnaam": [region.north, region.south]},
         geometry=[north, south],
-        crs=UTM,
+        crs=utm,
     ).to_crs("EPSG:4326")
     land = gpd.GeoDataFrame(
-        {"statcode": ["LI"], "statnaam": ["Liechtenstein"]}, geometry=[country], crs=UTM
+        {"statcode": ["R"], "statnaam": [region.country]}, geometry=[country], crs=utm
     ).to_crs("EPSG:4326")
     gpkg = out / "boundaries.gpkg"
     gpkg.unlink(missing_ok=True)
     gm.to_file(gpkg, layer="gemeenten", driver="GPKG")
     land.to_file(gpkg, layer="land", driver="GPKG")
 
-    total = _population_raster(out / "population.tif", lonlat, country)
+    total = _population_raster(out / "population.tif", lonlat, country, utm)
     aeds = _aed_register(out / "aeds.csv", lonlat[inside], n_aeds)
     return Inputs(root, country, split_y, total, aeds)
 
 
-def _population_raster(path: Path, lonlat: np.ndarray, country_utm) -> float:
+def _population_raster(path: Path, lonlat: np.ndarray, country_utm, utm: str = UTM) -> float:
     """EPSG:3035 100 m cells holding street nodes, centre inside the country; the sum."""
     import rasterio
     import shapely
@@ -108,7 +127,7 @@ def _population_raster(path: Path, lonlat: np.ndarray, country_utm) -> float:
     from pyproj import Transformer
 
     to_laea = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
-    laea_to_utm = Transformer.from_crs("EPSG:3035", UTM, always_xy=True)
+    laea_to_utm = Transformer.from_crs("EPSG:3035", utm, always_xy=True)
     ex, ny = to_laea.transform(lonlat[:, 0], lonlat[:, 1])
     west = np.floor(ex.min() / CELL_M) * CELL_M - CELL_M
     north = np.ceil(ny.max() / CELL_M) * CELL_M + CELL_M

@@ -309,6 +309,31 @@ def test_inputs_in_different_crss_are_refused_by_an_analysis():
     assert common_crs((a, "x"), (None, "y")) == RD_NEW
 
 
+def test_andorra_runs_in_utm_zone_31_through_the_notebook_api(tmp_path):
+    from bereikbaar.pipeline import run_hartveilig
+
+    ad = region_li.make_inputs(tmp_path / "data", region=region_li.ANDORRA, n_aeds=8)
+    text = CONFIG.read_text(encoding="utf-8")
+    for old, new in (
+        ("liechtenstein/", "andorra/"),
+        ("roads/liechtenstein_2021", "roads/andorra_2021"),
+        ('province = "Liechtenstein"', 'province = "Andorra"'),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    (tmp_path / "andorra.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "andorra.toml", data_dir=ad.root)
+    sa = open_study_area(cfg)
+    assert sa.crs == "EPSG:32631"
+    res = {g: run_hartveilig(g, cfg, area=sa) for g in ("Nord", "Sud")}
+    for r in res.values():
+        assert r.cells.crs == "EPSG:32631" and r.aeds.crs == "EPSG:32631"
+        assert r.outline.crs == "EPSG:32631"
+    total = sum(r.summary["residents"] for r in res.values())
+    assert total == pytest.approx(ad.residents_total)
+    assert sum(len(r.cells) for r in res.values()) == len(sa.population().data)
+
+
 def test_drenthe_keeps_rd_new_chosen_automatically():
     cfg = load_config(ROOT / "data" / "drenthe.toml")
     assert cfg.study_area.crs is None
