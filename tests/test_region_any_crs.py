@@ -425,3 +425,56 @@ def test_xy_crs_must_be_a_projected_crs(tmp_path):
     }  # fmt: skip
     with pytest.raises(ConfigError, match=r"inputs\.aed_register\.xy_crs"):
         config_from_dict(raw, data_root=tmp_path)
+
+
+# ------------------------------------------------ population grids in other CRSs
+def test_a_vector_grid_in_the_european_crs_reads_like_the_raster(li, tmp_path):
+    """The same cells as squares in a GeoPackage (EPSG:3035, no CBS ids): measured in their
+    own CRS, centres converted to the working CRS, equal to the GeoTIFF's."""
+    import rasterio
+    import shapely
+
+    from bereikbaar.config import PopulationSettings
+    from bereikbaar.inputs.population import read_population
+
+    tif = li.root / "liechtenstein" / "population.tif"
+    with rasterio.open(tif) as src:
+        band, t = src.read(1), src.transform
+    rows, cols = np.nonzero(band > 0)
+    x0, y0 = t.c + cols * t.a, t.f + (rows + 1) * t.e
+    squares = shapely.box(x0, y0, x0 + t.a, y0 - t.e)
+    grid = gpd.GeoDataFrame({"inwoners": band[rows, cols]}, geometry=squares, crs="EPSG:3035")
+    grid.to_file(tmp_path / "grid3035.gpkg", driver="GPKG")
+    settings = PopulationSettings()
+    area = gpd.GeoSeries([li.country_utm], crs=UTM)
+    vec = read_population(tmp_path / "grid3035.gpkg", settings=settings, area=area, crs=UTM).data
+    ras = read_population(tif, settings=settings, area=area, crs=UTM).data
+    assert vec.crs == UTM and len(vec) == len(ras) > 1000
+    assert vec["residents"].sum() == pytest.approx(li.residents_total)
+    key = lambda d: np.lexsort((d.geometry.y.round(3), d.geometry.x.round(3)))  # noqa: E731
+    a, b = vec.iloc[key(vec)], ras.iloc[key(ras)]
+    np.testing.assert_allclose(a.geometry.x.to_numpy(), b.geometry.x.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(a.geometry.y.to_numpy(), b.geometry.y.to_numpy(), atol=1e-6)
+    np.testing.assert_array_equal(a["residents"].to_numpy(), b["residents"].to_numpy())
+    assert vec.attrs["cell_size_m"] == pytest.approx(ras.attrs["cell_size_m"], abs=0.05)
+    assert vec.attrs["cell_size_m"] == pytest.approx(100.0, abs=0.5)
+
+
+def test_a_cbs_grid_keeps_its_ids_and_converts_its_centres(synth_dir):
+    from pyproj import Transformer
+
+    from bereikbaar.config import PopulationSettings
+    from bereikbaar.inputs.population import read_population
+
+    path = synth_dir / "population_100m.gpkg"
+    rd = read_population(path, settings=PopulationSettings()).data
+    utm = read_population(path, settings=PopulationSettings(), crs="EPSG:32631").data
+    assert utm.crs == "EPSG:32631" and rd.crs == RD_NEW
+    assert utm["cell_id"].tolist() == rd["cell_id"].tolist()
+    assert utm["cell_id"].str.fullmatch(r"E\d{4}N\d{4}").all()
+    x, y = Transformer.from_crs(RD_NEW, "EPSG:32631", always_xy=True).transform(
+        rd.geometry.x.to_numpy(), rd.geometry.y.to_numpy()
+    )
+    np.testing.assert_allclose(utm.geometry.x.to_numpy(), x, atol=1e-6)
+    np.testing.assert_allclose(utm.geometry.y.to_numpy(), y, atol=1e-6)
+    assert utm.attrs["cell_size_m"] == pytest.approx(100.0, rel=2e-3)

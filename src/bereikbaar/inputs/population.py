@@ -215,20 +215,34 @@ def _open_grid(path: Path, crs: str = RD_NEW) -> _Grid:
     check_plausible_crs(frame, path=path, what="the population grid")
     old_col = _pick_column(columns, RESIDENT_65_COLUMNS)
     id_col = next((c for c in columns if _ID_COLUMN_RE.match(c)), None)
-    target = RD_NEW if id_col is not None else crs
+    # CBS ids are RD New corners; a projected grid is measured in its own CRS (its squares
+    # stay squares) and only the centres are converted; a grid in degrees is converted
+    target = RD_NEW if id_col is not None else (frame.crs if frame.crs.is_projected else crs)
     if not same_crs(frame.crs, target):
         log.info("%s is in %s; converting to %s", path.name, frame.crs, target)
         frame = frame.to_crs(target)
     return _Grid(frame, res_col, old_col, id_col, target)
 
 
-def _to_working_crs(cells: _Cells, source: str, crs: str) -> _Cells:
-    """The cell centres converted from ``source`` to ``crs`` (unchanged when they agree)."""
+def _to_working_crs(cells: _Cells, source, crs: str) -> _Cells:
+    """The cell centres converted from ``source`` to ``crs`` (unchanged when they agree);
+    the cell size becomes the side of a square with the converted middle cell's area."""
     if same_crs(source, crs):
         return cells
-    cx, cy = transformer(source, crs).transform(cells.cx, cells.cy)
-    log.info("cell centres converted from %s to %s", source, crs)
-    return _Cells(cells.ids, np.asarray(cx), np.asarray(cy), cells.cell_size_m)
+    source = crs_name(source)
+    to_work = transformer(source, crs)
+    cx, cy = to_work.transform(cells.cx, cells.cy)
+    size = cells.cell_size_m
+    located = np.flatnonzero(cells.located)
+    if len(located) and np.isfinite(size):
+        mid = located[len(located) // 2]
+        h = size / 2
+        corners_x = cells.cx[mid] + np.array([-h, h, h, -h])
+        corners_y = cells.cy[mid] + np.array([-h, -h, h, h])
+        x, y = to_work.transform(corners_x, corners_y)
+        size = float(np.sqrt(shapely.Polygon(zip(x, y, strict=True)).area))
+    log.info("cell centres converted from %s to %s (cell size about %.1f m)", source, crs, size)
+    return _Cells(cells.ids, np.asarray(cx), np.asarray(cy), size)
 
 
 def _cell_centres(grid: _Grid, issues: IssueLog, path: Path) -> _Cells:
