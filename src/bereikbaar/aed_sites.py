@@ -69,12 +69,12 @@ def _r(x: float, digits: int = 1) -> float:
     return float(round(float(x), digits))
 
 
-def empty_table(columns) -> gpd.GeoDataFrame:
-    """An empty GeoDataFrame with ``columns`` (``rank`` int64, others object)."""
+def empty_table(columns, crs=RD_NEW) -> gpd.GeoDataFrame:
+    """An empty GeoDataFrame with ``columns`` (``rank`` int64, others object) in ``crs``."""
     return gpd.GeoDataFrame(
         {c: pd.Series(dtype=np.int64 if c == "rank" else object) for c in columns},
-        geometry=gpd.GeoSeries([], crs=RD_NEW),
-        crs=RD_NEW,
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
     )
 
 
@@ -154,7 +154,7 @@ def _site_coverage(net, sites, *, cells, thr, profiles, max_snap_m) -> sp.csr_ar
     """Bool ``(sites × cells)``: the site would cover the cell (within the model's limit)."""
     from bereikbaar import routing
 
-    geoms = gpd.GeoSeries(sites["geometry"].to_numpy(), crs=RD_NEW)
+    geoms = gpd.GeoSeries(sites["geometry"].to_numpy(), crs=net.crs)
     xy = np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()])
     snap = None
     if thr.model != "radius":
@@ -207,7 +207,7 @@ def propose_sites(
     """
     sites = candidate_sites(net, candidates, settings=settings, cells=cells)
     if len(sites) == 0 or cells.n == 0:
-        return Proposals(empty_table(PROPOSAL_COLUMNS), None)
+        return Proposals(empty_table(PROPOSAL_COLUMNS, net.crs), None)
     cov = _site_coverage(net, sites, cells=cells, thr=thr, profiles=profiles, max_snap_m=max_snap_m)
     res = greedy_max_coverage(cov, weights, n=settings.n_proposals, already_covered=base)
     check = None
@@ -230,7 +230,7 @@ def propose_sites(
             "cumulative_residents": np.cumsum(g_res),
         },
         geometry=geoms,
-        crs=RD_NEW,
+        crs=net.crs,
     )
     return Proposals(table, check)
 
@@ -256,7 +256,7 @@ def relocate_aeds(
     24/7 at the same spot (:data:`RELOCATION_COLUMNS` + geometry)."""
     movable = np.flatnonzero((aeds.status == "limited") & aeds.in_gemeente & aeds.counts)
     if len(movable) == 0 or settings.relocate_k <= 0 or cells.n == 0:
-        return empty_table(RELOCATION_COLUMNS)
+        return empty_table(RELOCATION_COLUMNS, aeds.table.crs or RD_NEW)
     cov = sp.csr_array(incidence_matrix.T.tocsr()[movable]).astype(bool)  # (movable × cells)
     res = greedy_max_coverage(cov, weights, n=settings.relocate_k, already_covered=base)
     picks = res.picks
@@ -275,5 +275,5 @@ def relocate_aeds(
             "cumulative_residents": np.cumsum(g_res),
         },
         geometry=rows.geometry.to_numpy(),
-        crs=RD_NEW,
+        crs=aeds.table.crs or RD_NEW,
     )

@@ -43,13 +43,16 @@ class RegisterInput:
 
     ``columns`` maps a canonical name (``id``, ``lat``, ``lon``, ``name``, ``postcode``,
     ``availability``, ...) to the column name in this file, so another region's export
-    is read by changing the TOML, not the code.
+    is read by changing the TOML, not the code. A register with projected coordinates maps
+    ``x`` and ``y`` instead of ``lat``/``lon``; ``xy_crs`` names their CRS (default RD New,
+    EPSG:28992, as in Dutch exports; e.g. ``"EPSG:2056"`` for Swiss LV95).
     """
 
     path: Path
     columns: Mapping[str, str] = field(default_factory=dict)
     delimiter: str = ","
     encoding: str = "utf-8"
+    xy_crs: str = "EPSG:28992"
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,9 @@ class StudyArea:
 
     ``buffer_m``: AED register points farther than this outside the province are rejected
     (GP and hub registers reach as far as the largest network halo). ``crs``: the metric
-    working CRS of the networks; None is RD New (EPSG:28992) for the Netherlands, elsewhere
-    set the local UTM zone (``bereikbaar.network.working_crs_for(lon, lat)`` names it).
+    working CRS of every input, network and output; None chooses it from the province's
+    centroid (``bereikbaar.network.working_crs_for``): RD New (EPSG:28992) in the
+    Netherlands, else the local UTM zone (see ``StudyAreaData.crs``).
     ``reference_week``: the Monday (``"YYYY-MM-DD"``) of the week in which opening hours are
     evaluated (sun times, public holidays, months). The default, 2 March 2026, is an
     ordinary week: no public or school holidays in the Netherlands, before summer time.
@@ -633,8 +637,8 @@ def _check_choices(section: Any, key: str, where: str) -> None:
             )
 
 
-def _check_crs_setting(crs: str | None, where: str) -> None:
-    """``study_area.crs`` must name a projected CRS in metres that pyproj knows."""
+def _check_crs_setting(crs: str | None, where: str, *, key: str = "study_area.crs") -> None:
+    """``study_area.crs`` (or ``key``) must name a projected CRS in metres pyproj knows."""
     if crs is None:
         return
     import pyproj
@@ -643,14 +647,14 @@ def _check_crs_setting(crs: str | None, where: str) -> None:
         parsed = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError:
         raise ConfigError(
-            f"{where}: study_area.crs = {crs!r} is not a CRS pyproj knows; give an EPSG code "
+            f"{where}: {key} = {crs!r} is not a CRS pyproj knows; give an EPSG code "
             'such as "EPSG:32632" (bereikbaar.network.working_crs_for(lon, lat) names the '
             "local UTM zone)"
         ) from None
     units = {a.unit_name for a in parsed.axis_info}
     if not parsed.is_projected or units != {"metre"}:
         raise ConfigError(
-            f"{where}: study_area.crs = {crs!r} is not a projected CRS in metres; distances "
+            f"{where}: {key} = {crs!r} is not a projected CRS in metres; distances "
             'need one, e.g. the local UTM zone "EPSG:32632"'
         )
 
@@ -669,6 +673,7 @@ def _check_register(reg: RegisterInput, key: str, where: str) -> None:
             f'{_did_you_mean(reg.encoding, _COMMON_ENCODINGS)}; use e.g. "utf-8", '
             '"cp1252" (Windows/Excel exports) or "latin-1"'
         ) from None
+    _check_crs_setting(reg.xy_crs, where, key=f"inputs.{key}.xy_crs")
 
 
 _COMMON_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15", "utf-16")

@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, common_crs
 from bereikbaar.aed_sites import (
     PROPOSAL_COLUMNS,
     RELOCATION_COLUMNS,
@@ -333,7 +333,8 @@ class HartveiligResult:
     assumptions
         Sentences to show with every map and table.
     outline
-        The municipality polygon: one row, ``gemeente`` and geometry (EPSG:28992).
+        The municipality polygon: one row, ``gemeente`` and geometry (in the working CRS,
+        e.g. EPSG:28992).
     sources_note
         Data sources text for maps and reports ("" if none).
     model
@@ -434,14 +435,13 @@ def _responder(settings: HartveiligSettings, profiles) -> TravelProfile | None:
 
 
 def _check_inputs(cells, aeds, places, candidates, walk_network) -> None:
-    for gdf, what in (
+    common_crs(  # one working CRS (RD New in NL), taken from the inputs
         (cells, "the population cells"),
         (aeds, "the AED points"),
         (places, "the places"),
         (candidates, "the AED candidate sites"),
-    ):
-        check_crs(gdf, RD_NEW, what=what)
-    check_crs(walk_network, RD_NEW, what="the walk network")
+        (walk_network, "the walk network"),
+    )
     if "residents" not in cells:
         raise InputError("the population cells lack the column 'residents'", column="residents")
     for col in ("availability_status", "open_hours"):
@@ -451,12 +451,12 @@ def _check_inputs(cells, aeds, places, candidates, walk_network) -> None:
 
 def _outline(gemeente: str, outline, area, cells: gpd.GeoDataFrame, size: float):
     if outline is not None:
-        check_crs(outline, RD_NEW, what="the municipality outline")
+        check_crs(outline, cells.crs or RD_NEW, what="the municipality outline")
         return outline
     if area is None:  # no polygon given: the box around the cell squares
         x0, y0, x1, y1 = cells.total_bounds if len(cells) else (0.0, 0.0, 0.0, 0.0)
         area = shapely.box(x0 - size / 2, y0 - size / 2, x1 + size / 2, y1 + size / 2)
-    return gpd.GeoDataFrame({"gemeente": [gemeente]}, geometry=[area], crs=RD_NEW)
+    return gpd.GeoDataFrame({"gemeente": [gemeente]}, geometry=[area], crs=cells.crs or RD_NEW)
 
 
 def _aed_table(aeds: AedSet, moments) -> gpd.GeoDataFrame:
@@ -493,7 +493,7 @@ def _cell_table(
     if resp is not None:
         columns["probability_weekly_mean"] = resp.probability.mean(axis=1, dtype=float)
     return gpd.GeoDataFrame(
-        columns, geometry=cells_in.geometry.to_numpy(), index=cells_in.index, crs=RD_NEW
+        columns, geometry=cells_in.geometry.to_numpy(), index=cells_in.index, crs=cells_in.crs
     )
 
 
@@ -515,7 +515,9 @@ def _white_spots(run: _Run, cell_table, hourly, aeds: AedSet, *, cell_size_m) ->
     }
     non_empty = [s for s in per_moment.values() if len(s)]
     table = (
-        gpd.GeoDataFrame(pd.concat(non_empty, ignore_index=True), geometry="geometry", crs=RD_NEW)
+        gpd.GeoDataFrame(
+            pd.concat(non_empty, ignore_index=True), geometry="geometry", crs=cell_table.crs
+        )
         if non_empty
         else next(iter(per_moment.values()))
     )
@@ -646,10 +648,10 @@ def compute_hartveilig(
     gemeente
         Municipality name (for the summary and to tell its own AEDs when ``area`` is None).
     cells
-        Population cell centroids of the municipality (EPSG:28992): ``cell_id``,
+        Population cell centroids of the municipality (the working CRS, RD New in NL): ``cell_id``,
         ``residents``, ``residents_65_plus`` (NaN allowed); ``attrs["cell_size_m"]``.
     aeds
-        AEDs in the municipality and a halo around it (AED schema, EPSG:28992).
+        AEDs in the municipality and a halo around it (AED schema, the same CRS).
     walk_network
         The walk :class:`~bereikbaar.network.Network` covering cells and AEDs.
     places

@@ -103,11 +103,14 @@ def write_gpkg_atomic(path: str | Path, layers: Mapping[str, Any]) -> Path:
     """
     import geopandas as gpd
 
+    crs = next(  # plain tables get the working CRS of the layers that have one
+        (g.crs for g in layers.values() if isinstance(g, gpd.GeoDataFrame) and g.crs), RD_NEW
+    )
     with atomic_path(path, suffix=".gpkg") as tmp, _gdal_options(OGR_SQLITE_SYNCHRONOUS="OFF"):
         for name, gdf in layers.items():
             gdf = _gpkg_ready(gdf)
             if not isinstance(gdf, gpd.GeoDataFrame):
-                gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf)), crs=RD_NEW)
+                gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf)), crs=crs)
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return Path(path)
 

@@ -556,7 +556,7 @@ class ResponderSites:
 def _site_triples(net, sites, *, cells: CellSet, profile, rates, max_snap_m) -> ViaTriples:
     from bereikbaar import routing
 
-    geoms = gpd.GeoSeries(sites["geometry"].to_numpy(), crs=RD_NEW)
+    geoms = gpd.GeoSeries(sites["geometry"].to_numpy(), crs=net.crs)
     snap = routing.snap_points(net, geoms, max_snap_m=max_snap_m)
     pairs = pairs_within(
         net, snap, cells.snap, src_xy=np.column_stack([geoms.x, geoms.y]), dst_xy=cells.xy,
@@ -602,7 +602,7 @@ def responder_sites(
     """
     sites = candidate_sites(net, candidates, settings=settings, cells=cells)
     gains = np.zeros(0)
-    proposals = empty_table(PROPOSAL_COLUMNS)
+    proposals = empty_table(PROPOSAL_COLUMNS, net.crs)
     if len(sites) and cells.n:
         cand = _site_triples(
             net, sites, cells=cells, profile=profile, rates=rates, max_snap_m=max_snap_m
@@ -625,7 +625,7 @@ def responder_sites(
                 "cumulative_residents": np.cumsum(g.gain_residents[:k]),
             },
             geometry=geoms,
-            crs=RD_NEW,
+            crs=net.crs,
         )
     relocations = _relocations(settings, cells, aeds, cov, rates, weights, hour, places)
     return ResponderSites(proposals, relocations, gains)
@@ -634,7 +634,7 @@ def responder_sites(
 def _relocations(settings, cells, aeds: AedSet, cov, rates, weights, hour, places):
     movable = np.flatnonzero((aeds.status == "limited") & aeds.in_gemeente & aeds.counts)
     if len(movable) == 0 or settings.relocate_k <= 0 or cells.n == 0:
-        return empty_table(RELOCATION_COLUMNS)
+        return empty_table(RELOCATION_COLUMNS, aeds.table.crs or RD_NEW)
     index = np.full(aeds.n, -1, dtype=np.int64)
     index[movable] = np.arange(len(movable))
     cand = cov.triples.select(index[cov.triples.aed] >= 0)
@@ -654,7 +654,7 @@ def _relocations(settings, cells, aeds: AedSet, cov, rates, weights, hour, place
             "cumulative_residents": np.cumsum(g.gain_residents),
         },
         geometry=rows.geometry.to_numpy(),
-        crs=RD_NEW,
+        crs=aeds.table.crs or RD_NEW,
     )
 
 

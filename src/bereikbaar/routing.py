@@ -293,6 +293,8 @@ def _node_times(dist: np.ndarray, ids: np.ndarray, local: np.ndarray | None) -> 
     if local is None:
         return dist[:, ids]
     col = local[ids]
+    if dist.shape[1] == 0:  # the box held no node (points mid-way along a long street)
+        return np.full((dist.shape[0], len(ids)), np.inf)
     return np.where(col >= 0, dist[:, np.maximum(col, 0)], np.inf)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, WGS84, crs_name, lat_lon, same_crs
 from bereikbaar.config import Config, slugify
 from bereikbaar.errors import InputError, MissingInputError
 from bereikbaar.inputs.report import ReadResult
@@ -40,11 +40,13 @@ class MunicipalityPart:
     name, code, slug
         ``statnaam``, ``statcode`` and the output folder name.
     polygon
-        The municipality polygon (shapely, EPSG:28992).
+        The municipality polygon (shapely, in ``crs``).
     cells
         Population cells whose centroid lies inside the polygon (never empty).
     places
         OSM places (the Dorpshub villages) inside the polygon.
+    crs
+        The study area's working CRS (:attr:`StudyAreaData.crs`).
     """
 
     name: str
@@ -53,11 +55,12 @@ class MunicipalityPart:
     polygon: Any
     cells: gpd.GeoDataFrame
     places: gpd.GeoDataFrame
+    crs: str = RD_NEW
 
     @property
     def outline(self) -> gpd.GeoDataFrame:
         """The municipality as a one-row GeoDataFrame (``gemeente``, geometry)."""
-        return gpd.GeoDataFrame({"gemeente": [self.name]}, geometry=[self.polygon], crs=RD_NEW)
+        return gpd.GeoDataFrame({"gemeente": [self.name]}, geometry=[self.polygon], crs=self.crs)
 
 
 def clip_points(gdf: gpd.GeoDataFrame, polygon: Any) -> gpd.GeoDataFrame:
@@ -94,10 +97,30 @@ class StudyAreaData:
     """All inputs of a study area, read once; networks built (or loaded from cache) lazily.
 
     Attributes are filled on first use; :meth:`reports` lists a :class:`ReadResult` per input.
+    Every input is converted to :attr:`crs`, the study area's one working CRS.
     """
 
     cfg: Config
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    # ---- working CRS
+    @property
+    def crs(self) -> str:
+        """The metric working CRS of every input, network and output of this study area.
+
+        ``study_area.crs`` when the config sets it; otherwise chosen from the province's
+        centroid (:func:`bereikbaar.network.working_crs_for`): RD New (EPSG:28992) inside
+        the Netherlands' area of use, else the local UTM zone (Liechtenstein: EPSG:32632).
+
+        Raises
+        ------
+        InputError
+            The province lies outside the CRS's area of use (the message names
+            ``study_area.crs`` and the CRS to set).
+        """
+        if "crs" not in self._cache:
+            self._cache["crs"] = choose_crs(self.cfg)
+        return self._cache["crs"]
 
     # ---- boundaries
     @property
@@ -111,9 +134,11 @@ class StudyAreaData:
                 read_provinces,
             )
 
-            sa = self.cfg.study_area
-            allm = read_municipalities(self.cfg.inputs.boundaries, layer=sa.municipality_layer)
-            provinces = read_provinces(self.cfg.inputs.boundaries, layer=sa.province_layer)
+            sa, crs = self.cfg.study_area, self.crs
+            allm = read_municipalities(
+                self.cfg.inputs.boundaries, layer=sa.municipality_layer, crs=crs
+            )
+            provinces = read_provinces(self.cfg.inputs.boundaries, layer=sa.province_layer, crs=crs)
             prov = find_area(provinces, sa.province)
             self._cache["province"] = prov.geometry
             self._cache["municipalities"] = municipalities_in(allm, prov.geometry)
@@ -121,7 +146,7 @@ class StudyAreaData:
 
     @property
     def province(self):
-        """The province polygon (EPSG:28992)."""
+        """The province polygon (shapely, in :attr:`crs`)."""
         self.municipalities  # noqa: B018 - loads the boundaries
         return self._cache["province"]
 
@@ -163,7 +188,7 @@ class StudyAreaData:
     def boundary(self, name_or_code: str) -> gpd.GeoDataFrame:
         """The municipality's outline as a one-row GeoDataFrame (``gemeente``, geometry)."""
         name, polygon = self.municipality(name_or_code)
-        return gpd.GeoDataFrame({"gemeente": [name]}, geometry=[polygon], crs=RD_NEW)
+        return gpd.GeoDataFrame({"gemeente": [name]}, geometry=[polygon], crs=self.crs)
 
     def part(self, name_or_code: str) -> MunicipalityPart:
         """The municipality's cells and places, clipped once and kept for the next analysis.
@@ -187,7 +212,7 @@ class StudyAreaData:
                 )
             places = clip_points(self.places().data, polygon)
             self._cache[key] = MunicipalityPart(
-                name, str(row.statcode), self.slugs[name], polygon, cells, places
+                name, str(row.statcode), self.slugs[name], polygon, cells, places, self.crs
             )
         return self._cache[key]
 
@@ -214,13 +239,13 @@ class StudyAreaData:
 
     @property
     def availability_context(self):
-        """Week and place for opening hours: the config's reference week, the centroid."""
+        """Week and place for opening hours: the config's reference week, the centroid
+        (converted from :attr:`crs` to lat/lon for sunrise and sunset)."""
         if "availability_context" not in self._cache:
-            from bereikbaar.inputs.coordinates import rd_to_lat_lon
             from bereikbaar.inputs.opening_hours import AvailabilityContext
 
             centre = self.province.centroid
-            lat, lon = rd_to_lat_lon(float(centre.x), float(centre.y))
+            lat, lon = lat_lon(float(centre.x), float(centre.y), self.crs)
             week = self.cfg.study_area.reference_week_start
             self._cache["availability_context"] = AvailabilityContext(week, lat, lon)
         return self._cache["availability_context"]
@@ -246,7 +271,10 @@ class StudyAreaData:
         """OSM POIs of the study area (see :func:`bereikbaar.inputs.osm.read_osm_pois`)."""
         from bereikbaar.inputs.osm import read_osm_pois
 
-        return self._read("pois", lambda: read_osm_pois(self.cfg.inputs.osm, area=self.inputs_area))
+        return self._read(
+            "pois",
+            lambda: read_osm_pois(self.cfg.inputs.osm, area=self.inputs_area, crs=self.crs),
+        )
 
     def places(self) -> ReadResult:
         """OSM places of the configured kinds (see :func:`bereikbaar.inputs.osm.read_places`)."""
@@ -258,6 +286,7 @@ class StudyAreaData:
                 self.cfg.inputs.osm,
                 area=self.inputs_area,
                 place_kinds=self.cfg.dorpshub.place_kinds,
+                crs=self.crs,
             ),
         )
 
@@ -268,7 +297,10 @@ class StudyAreaData:
         return self._read(
             "population",
             lambda: read_population(
-                self.cfg.inputs.population, settings=self.cfg.population, area=self.province
+                self.cfg.inputs.population,
+                settings=self.cfg.population,
+                area=self.province,
+                crs=self.crs,
             ),
         )
 
@@ -283,7 +315,10 @@ class StudyAreaData:
         reader = getattr(registers, reader_name)
         area = getattr(self, area_name)
         postcodes = self.cfg.inputs.postcodes
-        return self._read(key, lambda: reader(reg, study_area=area, postcodes=postcodes, **options))
+        return self._read(
+            key,
+            lambda: reader(reg, study_area=area, postcodes=postcodes, crs=self.crs, **options),
+        )
 
     def aed_register(self) -> ReadResult | None:
         """The AED register, or None when the config has none."""
@@ -357,7 +392,11 @@ class StudyAreaData:
         return self._read(
             "gtfs",
             lambda: read_gtfs(
-                ts.gtfs, dates=service_dates(ts), area=self.province, halo_m=ts.halo_m
+                ts.gtfs,
+                dates=service_dates(ts),
+                area=self.province,
+                halo_m=ts.halo_m,
+                crs=self.crs,
             ),
         )
 
@@ -384,8 +423,63 @@ class StudyAreaData:
                 area=self.halo_area(halo),
                 settings=n,
                 cache_dir=n.resolved_cache_dir(),
+                crs=self.crs,
             )
         return self._cache[key]
+
+
+#: The province may reach this many degrees beyond its CRS's area of use (as for networks).
+AREA_OF_USE_MARGIN_DEG = 1.0
+
+
+def choose_crs(cfg: Config) -> str:
+    """The working CRS of a study area: ``study_area.crs``, else from the province's centroid.
+
+    The province is read in its file's own CRS, its centroid taken in lon/lat and handed to
+    :func:`bereikbaar.network.working_crs_for` (RD New in the Netherlands, else the UTM
+    zone). Either way the province must lie within the CRS's area of use (plus
+    :data:`AREA_OF_USE_MARGIN_DEG`), else an :class:`InputError` names ``study_area.crs``.
+    """
+    from bereikbaar.inputs.boundaries import find_area, read_provinces
+    from bereikbaar.network import working_crs_for
+
+    sa = cfg.study_area
+    provinces = read_provinces(cfg.inputs.boundaries, layer=sa.province_layer, crs=None)
+    row = find_area(provinces, sa.province)
+    prov = gpd.GeoSeries([row.geometry], crs=provinces.crs).to_crs(WGS84)
+    lon0, lat0, lon1, lat1 = (float(v) for v in prov.total_bounds)
+    centre = prov.iloc[0].centroid
+    suggest = working_crs_for(float(centre.x), float(centre.y))
+    crs = crs_name(sa.crs) if sa.crs else suggest
+    _check_area_of_use(crs, (lon0, lat0, lon1, lat1), suggest=suggest, cfg=cfg)
+    log.info("working CRS %s (%s)", crs, "study_area.crs" if sa.crs else "chosen from the province")
+    return crs
+
+
+def _check_area_of_use(crs: str, bounds, *, suggest: str, cfg: Config) -> None:
+    import pyproj
+
+    aou = pyproj.CRS.from_user_input(crs).area_of_use
+    if aou is None:
+        return
+    lon0, lat0, lon1, lat1 = bounds
+    m = AREA_OF_USE_MARGIN_DEG
+    inside = lon0 >= aou.west - m and lon1 <= aou.east + m
+    if inside and lat0 >= aou.south - m and lat1 <= aou.north + m:
+        return
+    fix = (
+        f'set study_area.crs = "{suggest}" (the local CRS) in {cfg.source or "the config"}'
+        if not same_crs(crs, suggest)
+        else "check the boundaries file and study_area.province"
+    )
+    raise InputError(
+        f"the study area ({lon0:.2f}..{lon1:.2f} E, {lat0:.2f}..{lat1:.2f} N) lies outside the "
+        f"area of use of its working CRS {crs} ({aou.west}..{aou.east} E, "
+        f"{aou.south}..{aou.north} N), where its metres are distorted "
+        f"(study_area.crs = {cfg.study_area.crs!r})",
+        path=cfg.inputs.boundaries,
+        hint=fix,
+    )
 
 
 def open_study_area(cfg: Config) -> StudyAreaData:

@@ -202,11 +202,11 @@ def _available_distances(cells, spots: _Spots, residents, aeds, available):
     return nearest, d[order][pos]
 
 
-def _empty_spots() -> gpd.GeoDataFrame:
+def _empty_spots(crs=RD_NEW) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {c: pd.Series(dtype=object if c in _TEXT_COLUMNS else float) for c in WHITE_SPOT_COLUMNS},
-        geometry=gpd.GeoSeries([], crs=RD_NEW),
-        crs=RD_NEW,
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
     )
 
 
@@ -225,7 +225,8 @@ def find_white_spots(
     Parameters
     ----------
     cells
-        Cell centroids (EPSG:28992) with ``residents`` and ``residents_65_plus``.
+        Cell centroids (a metric working CRS, e.g. EPSG:28992) with ``residents`` and
+        ``residents_65_plus``.
     uncovered
         Bool per cell: not covered at the moment. Only cells with residents > 0 count.
     cell_size_m
@@ -253,7 +254,7 @@ def find_white_spots(
     residents = cells["residents"].to_numpy(dtype=float)
     spots = _group(cells, uncovered, residents, cell_size_m)
     if spots.n_spots == 0:
-        return _empty_spots()
+        return _empty_spots(cells.crs or RD_NEW)
     sums = _spot_sums(cells, residents, spots)
     polys = _spot_polygons(cells, spots, cell_size_m)
     nearest, median = _available_distances(cells, spots, residents, aeds, available)
@@ -285,5 +286,5 @@ def find_white_spots(
             "dist_nearest_24_7_aed_m": d_247,
         }
     )
-    out = gpd.GeoDataFrame(frame, geometry=polys, crs=RD_NEW)
+    out = gpd.GeoDataFrame(frame, geometry=polys, crs=cells.crs or RD_NEW)
     return out.iloc[spots.order].reset_index(drop=True)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bereikbaar._crs import RD_NEW, crs_name, same_crs
 from bereikbaar._files import atomic_path
 from bereikbaar._nl import AVAILABILITY_NL, mode_nl, service_nl, yes_no_nl
 
@@ -97,12 +98,18 @@ def _frame(table, columns: Sequence[Column]) -> Sheet:
         for c, v in zip(cols, rec, strict=True):
             row.append(cell_value(c.convert(v) if c.convert else v, c.kind))
         rows.append(row)
-    return Sheet([c.header for c in cols], rows, [c.fmt for c in cols])
+    crs = table.attrs.get("crs")  # x/y outside the Netherlands: name the working CRS, not RD
+    rd = crs is None or same_crs(crs, RD_NEW)
+    headers = [
+        c.header if rd else c.header.replace("(RD, m)", f"({crs_name(crs)}, m)") for c in cols
+    ]
+    return Sheet(headers, rows, [c.fmt for c in cols])
 
 
 def _with_xy(table) -> pd.DataFrame:
     frame = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
     frame = frame.assign(**_points_xy(table)) if len(table) else frame.assign(x_rd=[], y_rd=[])
+    frame.attrs["crs"] = getattr(table, "crs", None)
     return frame
 
 
@@ -143,7 +150,9 @@ def _villages_frame(dorpshub) -> pd.DataFrame:
     )
     wide.columns = [f"minutes_{s}_{m}" for s, m in wide.columns]
     extra = [c for c in wide.columns if c not in villages.columns]
-    return villages.join(wide[extra], on="village_id")
+    out = villages.join(wide[extra], on="village_id")
+    out.attrs["crs"] = villages.attrs.get("crs")
+    return out
 
 
 _SPOT_COLUMNS = [

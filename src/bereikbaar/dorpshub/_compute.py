@@ -183,7 +183,7 @@ def compute_dorpshub(
         hub_reach=reach.frame,
         settings=settings,
         what_if=what_if,
-        outline=outline if outline is not None else _outline(gemeente, geom),
+        outline=outline if outline is not None else _outline(gemeente, geom, prep.cells.crs),
         sources_note=sources_note,
         norms=prep.norms,
         profiles=tuple(dict.fromkeys(p for _, p in prep.pairs)),
@@ -208,8 +208,8 @@ def _profile_label(profile: TravelProfile) -> str:
     return profile.label or profile.name
 
 
-def _outline(gemeente: str, geom) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"gemeente": [gemeente]}, geometry=[geom], crs=RD_NEW)
+def _outline(gemeente: str, geom, crs=RD_NEW) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"gemeente": [gemeente]}, geometry=[geom], crs=crs or RD_NEW)
 
 
 def _log_unplaced(

@@ -200,7 +200,7 @@ def ov_service_times(prep: PreparedInputs, ov: OvInputs) -> OvRun:
     groups = np.concatenate([np.full(len(rows_by[s]), s, dtype=object) for s in services] or [[]])
     origins = gpd.GeoSeries(
         np.concatenate([prep.villages.geometry.to_numpy(), prep.cells.geometry.to_numpy()]),
-        crs=RD_NEW,
+        crs=prep.cells.crs or RD_NEW,
     )
     walk = _walk_to_services(prep, ov, origins, rows_by)
     legs = walk_legs(
@@ -388,7 +388,7 @@ def ov_stops(ov: OvInputs, geometry, *, halo_m: float = 2_000.0) -> gpd.GeoDataF
             **per_window,
         },
         geometry=near.geometry.to_numpy(),
-        crs=RD_NEW,
+        crs=near.crs or RD_NEW,
     )
 
 

@@ -273,7 +273,7 @@ def _ov_hub_rows(prep, cells, reach, ovr: OvHubReach, picks, *, settings) -> gpd
             }
         )
     frame = pd.DataFrame(rows, columns=HUB_COLUMNS)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_NEW)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=prep.villages.crs or RD_NEW)
 
 
 def with_ov_hubs(hubs: gpd.GeoDataFrame, choice: OvHubChoice | None) -> gpd.GeoDataFrame:

@@ -69,7 +69,7 @@ def snap_inputs(
 
     points = gpd.GeoSeries(
         np.concatenate([prep.villages.geometry.to_numpy(), prep.cells.geometry.to_numpy()]),
-        crs=RD_NEW,
+        crs=prep.cells.crs or RD_NEW,
     )
     svc = prep.services.geometry.reset_index(drop=True)
     origins, services = {}, {}
@@ -388,7 +388,7 @@ def choose_hubs(
             "residents_65_plus_gaining": float,
         }
     )
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_NEW)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=prep.cells.crs or RD_NEW)
 
 
 def _hub_rows(

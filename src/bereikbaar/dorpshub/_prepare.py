@@ -11,10 +11,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import common_crs
 from bereikbaar.config import OV_PROFILE, DorpshubSettings, TravelProfile
 from bereikbaar.dorpshub._types import HUB_KINDS, SAME_HUB_M, NormSpec, PreparedInputs
-from bereikbaar.errors import ConfigError, InputError, NetworkError, check_crs
+from bereikbaar.errors import ConfigError, InputError, NetworkError
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,12 @@ def prepare_inputs(
     Raises :class:`~bereikbaar.errors.InputError`, :class:`~bereikbaar.errors.ConfigError`
     or :class:`~bereikbaar.errors.NetworkError` with the fix in the message.
     """
-    check_crs(villages, RD_NEW, what="the villages (places)")
-    check_crs(cells, RD_NEW, what="the population cells")
-    check_crs(services, RD_NEW, what="the service points")
+    common_crs(  # one working CRS, taken from the inputs (RD New in the Netherlands)
+        (villages, "the villages (places)"),
+        (cells, "the population cells"),
+        (services, "the service points"),
+        *((n, f"the {m} network") for m, n in networks.items() if hasattr(n, "crs")),
+    )
     _require(villages, ("name",), "villages (places)", "use inputs.osm.read_places")
     _require(cells, ("cell_id", "residents"), "cells", "use inputs.population.read_population")
     _require(services, ("kind", "name"), "services", "columns kind, name, departures_per_hour")
@@ -59,7 +62,7 @@ def prepare_inputs(
 def as_polygon(geometry):
     """The municipality polygon from a shapely geometry or a GeoDataFrame/GeoSeries."""
     if isinstance(geometry, gpd.GeoDataFrame | gpd.GeoSeries):
-        check_crs(geometry, RD_NEW, what="the municipality boundary")
+        common_crs((geometry, "the municipality boundary"))
         return geometry.union_all()
     if geometry is None or getattr(geometry, "is_empty", True):
         raise InputError(
@@ -183,7 +186,7 @@ def _prepare_villages(
             else np.full(len(v), None, object),
         },
         geometry=v.geometry.to_numpy(),
-        crs=RD_NEW,
+        crs=v.crs,
     )
     out = out.sort_values(["name", "place_id"], kind="stable", ignore_index=True)
     name = out["name"]
@@ -212,7 +215,7 @@ def _prepare_cells(cells: gpd.GeoDataFrame, geom) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(
         {"cell_id": c["cell_id"].to_numpy(), "residents": res, "residents_65_plus": r65},
         geometry=c.geometry.to_numpy(),
-        crs=RD_NEW,
+        crs=c.crs,
     )
     return out.sort_values("cell_id", kind="stable", ignore_index=True)
 
@@ -234,7 +237,7 @@ def _prepare_services(services: gpd.GeoDataFrame, kinds: set[str]) -> gpd.GeoDat
             "_y": s.geometry.y.to_numpy(),
         },
         geometry=s.geometry.to_numpy(),
-        crs=RD_NEW,
+        crs=s.crs,
     )
     for col in ("source", "departures_source"):
         if col in s.columns:

@@ -103,7 +103,7 @@ def _village_table(
         if norm.service in HUB_KINDS:
             dph = times.departures_per_hour[(norm.service, norm.profile)]
             cols[f"departures_per_hour_{norm.key}"] = dph[vil]
-    return gpd.GeoDataFrame(cols, geometry=v.geometry.to_numpy(), crs=RD_NEW)
+    return gpd.GeoDataFrame(cols, geometry=v.geometry.to_numpy(), crs=v.crs or RD_NEW)
 
 
 def _long_table(
@@ -163,7 +163,7 @@ def _cell_table(
     }
     for norm in prep.norms:
         cols[norm.minutes_column] = times.time_s[(norm.service, norm.profile)][prep.cell_pos] / 60
-    return gpd.GeoDataFrame(cols, geometry=prep.cells.geometry.to_numpy(), crs=RD_NEW)
+    return gpd.GeoDataFrame(cols, geometry=prep.cells.geometry.to_numpy(), crs=prep.cells.crs)
 
 
 def _service_table(prep: PreparedInputs, snapped) -> gpd.GeoDataFrame:
@@ -177,7 +177,7 @@ def _service_table(prep: PreparedInputs, snapped) -> gpd.GeoDataFrame:
             "snap_flagged": flagged,
         },
         geometry=svc.geometry.to_numpy(),
-        crs=RD_NEW,
+        crs=svc.crs or RD_NEW,
     )
     if "source" in svc.columns:
         out.insert(3, "source", svc["source"].to_numpy(object))

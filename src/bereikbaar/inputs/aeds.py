@@ -2,7 +2,7 @@
 
 Both sources end in the AED schema of ARCHITECTURE.md (``aed_id, name, street, postcode,
 place, gemeente, availability, availability_status, open_hours, indoor, location_quality,
-provenance, geometry``), EPSG:28992.
+provenance, geometry``), in the working CRS (RD New by default).
 
 Merging (:func:`merge_aeds`): an OSM AED and a register AED closer than
 ``merge_distance_m`` are the same device. Pairs are matched one-to-one, greedily from the
@@ -46,8 +46,8 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from bereikbaar._crs import RD_NEW
-from bereikbaar.errors import InputError, check_crs
+from bereikbaar._crs import RD_NEW, common_crs
+from bereikbaar.errors import InputError
 from bereikbaar.inputs.opening_hours import AvailabilityContext, availability_from_text
 from bereikbaar.inputs.report import AED_SCHEMA, IssueLog
 from bereikbaar.inputs.vocabulary import LIFECYCLE_PREFIXES, parse_indoor
@@ -131,8 +131,8 @@ def aeds_from_osm(
     pois
         Columns ``osm_type`` (``n``/``w``), ``osm_id``, ``name``, ``opening_hours``, ``tags``
         (JSON text with ``indoor``, ``access``, ``defibrillator:location``, ``addr:*``),
-        ``geometry`` (Points, EPSG:28992). With a ``kind`` column only ``kind == "aed"`` rows
-        are used.
+        ``geometry`` (Points, in a metric working CRS). With a ``kind`` column only
+        ``kind == "aed"`` rows are used.
     drop_private
         Leave out AEDs tagged ``access=private`` or ``access=no`` (not for public use).
     issues
@@ -150,7 +150,7 @@ def aeds_from_osm(
         ``location_quality="exact"``; ``name`` is the OSM name, else
         ``defibrillator:location``. An AED without ``opening_hours`` has status ``unknown``.
     """
-    check_crs(pois, RD_NEW, what="the OSM AED points")
+    crs = common_crs((pois, "the OSM AED points"))
     missing = [c for c in ("osm_type", "osm_id", "geometry") if c not in pois.columns]
     if missing:
         raise InputError(
@@ -201,7 +201,7 @@ def aeds_from_osm(
                 "geometry": row.geometry,
             }
         )
-    out = _schema_frame(records, AED_SCHEMA)
+    out = _schema_frame(records, AED_SCHEMA, crs)
     log.info(
         "OSM AEDs: %d used, %d left out (private, disused or removed)",
         len(out),
@@ -259,8 +259,9 @@ def merge_aeds(
     Parameters
     ----------
     osm, register
-        AED-schema GeoDataFrames in EPSG:28992 (from :func:`aeds_from_osm` and
-        ``read_aed_register(...).data``).
+        AED-schema GeoDataFrames in one working CRS (from :func:`aeds_from_osm` and
+        ``read_aed_register(...).data``); different CRSs raise
+        :class:`~bereikbaar.errors.CrsError`.
     merge_distance_m
         Two AEDs at most this far apart (metres) are one AED.
 
@@ -274,8 +275,8 @@ def merge_aeds(
     """
     if merge_distance_m < 0:
         raise ValueError(f"merge_distance_m must be >= 0, got {merge_distance_m}")
+    crs = common_crs((osm, "the osm AEDs"), (register, "the register AEDs"))
     for name, gdf in (("osm", osm), ("register", register)):
-        check_crs(gdf, RD_NEW, what=f"the {name} AEDs")
         missing = [c for c in AED_SCHEMA if c not in gdf.columns]
         if missing:
             raise InputError(
@@ -325,7 +326,7 @@ def merge_aeds(
         rec = {c: o[c] for c in AED_SCHEMA}
         rec.update(osm_aed_id="", merge_distance_m=np.nan, source_row=pd.NA, provenance="osm")
         records.append(rec)
-    out = _schema_frame(records, AED_SCHEMA + MERGED_EXTRA)
+    out = _schema_frame(records, AED_SCHEMA + MERGED_EXTRA, crs)
     out = out.sort_values("aed_id", kind="stable", ignore_index=True)
     if out["aed_id"].duplicated().any():
         dup = out.loc[out["aed_id"].duplicated(), "aed_id"].iloc[0]
@@ -378,7 +379,7 @@ def _osm_indoor(value):
     return pd.NA if indoor is None else indoor
 
 
-def _schema_frame(records: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+def _schema_frame(records: list[dict], columns: list[str], crs: str = RD_NEW) -> gpd.GeoDataFrame:
     frame = pd.DataFrame.from_records(records, columns=columns)
     dtypes = {c: "str" for c in _TEXT if c in columns}
     if "osm_aed_id" in columns:
@@ -389,4 +390,4 @@ def _schema_frame(records: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
     if "source_row" in columns:
         dtypes["source_row"] = "Int64"
     frame = frame.astype(dtypes)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=RD_NEW)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)

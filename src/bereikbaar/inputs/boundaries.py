@@ -3,7 +3,8 @@
 The boundaries come from the CBS/PDOK "gebiedsindelingen" GeoPackage (one layer per kind of
 area, e.g. ``gemeente_gegeneraliseerd`` and ``provincie_gegeneraliseerd``), with the fields
 ``statcode`` (``GM0106`` for a municipality, ``PV22`` for a province) and ``statnaam``
-(``Assen``, ``Drenthe``). Everything is returned in EPSG:28992 (RD New, metres).
+(``Assen``, ``Drenthe``). Everything is returned in the working CRS (``crs=``, default
+EPSG:28992, RD New metres).
 
 :func:`area_geometry` turns whatever a caller hands in as an ``area`` (a shapely polygon, a
 GeoSeries/GeoDataFrame in RD New or a row returned by :func:`find_area`) into one polygon;
@@ -36,7 +37,7 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, common_crs, same_crs
 from bereikbaar.errors import InputError, MissingInputError, UnknownAreaError, check_crs
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ _KIND_BY_PREFIX = {"GM": "municipality", "PV": "province", "WK": "district", "BU
 
 
 def read_municipalities(
-    path: str | Path, *, layer: str = "gemeente_gegeneraliseerd"
+    path: str | Path, *, layer: str = "gemeente_gegeneraliseerd", crs: str | None = RD_NEW
 ) -> gpd.GeoDataFrame:
     """Read the municipality (*gemeente*) boundaries from a CBS gebiedsindelingen GeoPackage.
 
@@ -61,12 +62,14 @@ def read_municipalities(
         The GeoPackage, e.g. ``cbsgebiedsindelingen2023.gpkg``.
     layer
         The layer with the municipalities.
+    crs
+        The working CRS to convert to (default RD New); ``None`` keeps the file's own CRS.
 
     Returns
     -------
     GeoDataFrame
         ``statcode`` (``GM0106``), ``statnaam`` (``Assen``), ``geometry`` (MultiPolygon), in
-        EPSG:28992, in the order of the file.
+        ``crs``, in the order of the file.
 
     Raises
     ------
@@ -75,17 +78,19 @@ def read_municipalities(
     InputError
         The layer does not exist (the message lists the layers) or lacks statcode/statnaam.
     """
-    return _read_boundaries(path, layer=layer, what="municipality")
+    return _read_boundaries(path, layer=layer, what="municipality", crs=crs)
 
 
 def read_provinces(
-    path: str | Path, *, layer: str = "provincie_gegeneraliseerd"
+    path: str | Path, *, layer: str = "provincie_gegeneraliseerd", crs: str | None = RD_NEW
 ) -> gpd.GeoDataFrame:
     """Read the province boundaries; same layout and errors as :func:`read_municipalities`."""
-    return _read_boundaries(path, layer=layer, what="province")
+    return _read_boundaries(path, layer=layer, what="province", crs=crs)
 
 
-def _read_boundaries(path: str | Path, *, layer: str, what: str) -> gpd.GeoDataFrame:
+def _read_boundaries(
+    path: str | Path, *, layer: str, what: str, crs: str | None = RD_NEW
+) -> gpd.GeoDataFrame:
     path = Path(path)
     if not path.is_file():
         raise MissingInputError(
@@ -121,9 +126,9 @@ def _read_boundaries(path: str | Path, *, layer: str, what: str) -> gpd.GeoDataF
             hint="CBS boundaries are in EPSG:28992; set the CRS in the file (ogr2ogr -a_srs)",
         )
     check_plausible_crs(gdf, path=path, what=f"layer {layer!r}")
-    if gdf.crs != RD_NEW:
-        log.info("%s layer %s is in %s; converting to %s", path.name, layer, gdf.crs, RD_NEW)
-        gdf = gdf.to_crs(RD_NEW)
+    if crs is not None and not same_crs(gdf.crs, crs):
+        log.info("%s layer %s is in %s; converting to %s", path.name, layer, gdf.crs, crs)
+        gdf = gdf.to_crs(crs)
     gdf = gdf[BOUNDARY_COLUMNS].copy()
     gdf["geometry"] = repair_polygons(gdf, path=path, what=f"layer {layer!r}")
     gdf["statcode"] = gdf["statcode"].astype(str).str.strip()
@@ -334,32 +339,34 @@ def municipalities_in(municipalities: gpd.GeoDataFrame, province_geometry: Any) 
     Parameters
     ----------
     municipalities
-        From :func:`read_municipalities`, EPSG:28992.
+        From :func:`read_municipalities`, in the working CRS (RD New by default).
     province_geometry
-        The province polygon (shapely, a GeoSeries, or a row from :func:`find_area`).
+        The province polygon (shapely, a GeoSeries, or a row from :func:`find_area`), in
+        the same CRS.
 
     Returns
     -------
     GeoDataFrame
         The matching rows sorted by ``statnaam`` with a fresh index (Drenthe: 12 rows).
     """
-    check_crs(municipalities, RD_NEW, what="the municipalities")
-    province = area_geometry(province_geometry)
+    crs = common_crs((municipalities, "the municipalities"))
+    province = area_geometry(province_geometry, crs=crs)
     points = municipalities.geometry.representative_point()
     inside = shapely.within(points.values, province)
     out = municipalities.loc[inside].sort_values(["statnaam", "statcode"], kind="stable")
     return out.reset_index(drop=True)
 
 
-def area_geometry(area: Any) -> BaseGeometry:
-    """One (Multi)Polygon in EPSG:28992 from a shapely geometry, GeoSeries/GeoDataFrame or row.
+def area_geometry(area: Any, *, crs: str = RD_NEW) -> BaseGeometry:
+    """One (Multi)Polygon in ``crs`` from a shapely geometry, GeoSeries/GeoDataFrame or row.
 
-    A GeoSeries or GeoDataFrame must carry EPSG:28992 (else :class:`~bereikbaar.errors.CrsError`)
-    and is dissolved into one geometry. A row from :func:`find_area` gives its ``geometry``.
-    A bare shapely geometry carries no CRS and is taken to be in RD New metres.
+    A GeoSeries or GeoDataFrame must carry ``crs`` (the working CRS, default EPSG:28992;
+    else :class:`~bereikbaar.errors.CrsError`) and is dissolved into one geometry. A row
+    from :func:`find_area` gives its ``geometry``. A bare shapely geometry carries no CRS
+    and is taken to be in ``crs``'s metres.
     """
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
-        check_crs(area, RD_NEW, what="the area")
+        check_crs(area, crs, what="the area")
         geom = area.union_all()
     elif isinstance(area, pd.Series) and "geometry" in area.index:
         geom = area["geometry"]
@@ -379,7 +386,8 @@ def area_geometry(area: Any) -> BaseGeometry:
     if max(abs(minx), abs(maxx)) < 181 and max(abs(miny), abs(maxy)) < 91:
         raise InputError(
             f"area bounds {tuple(round(b, 4) for b in geom.bounds)} look like degrees (lon/lat)",
-            hint="convert to RD New first: gpd.GeoSeries([poly], crs=4326).to_crs(28992)",
+            hint="convert to the working CRS first: "
+            f"gpd.GeoSeries([poly], crs=4326).to_crs({crs!r})",
         )
     shapely.prepare(geom)
     return geom

@@ -15,8 +15,9 @@ and get them wrong in a few well-known ways. :func:`repair_lat_lon` tries, in th
    ``not_a_number``, ``out_of_range`` (neither degrees nor RD metres) or
    ``outside_study_area`` (valid, but outside; the hint gives the distance).
 
-The study area is a shapely (Multi)Polygon in EPSG:28992, usually the province buffered by
-``study_area.buffer_m``. Functions here never log or raise for a bad value: they return a
+The study area is a shapely (Multi)Polygon in the working CRS (``crs=``, default RD New,
+EPSG:28992), usually the province buffered by ``study_area.buffer_m``; the ``x_rd``/``y_rd``
+of a result are metres in that CRS. Functions here never log or raise for a bad value: they return a
 :class:`CoordinateResult` that the register reader turns into issue-log entries.
 """
 
@@ -33,7 +34,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, crs_name, same_crs, transformer
 
 WGS84_CRS = "EPSG:4326"
 # Plausible RD New coordinates (the RD grid of the Netherlands, with a margin).
@@ -153,7 +154,9 @@ def _rejected(reason: str, hint: str, *, which: str = "lat,lon", lat=math.nan, l
     return CoordinateResult(lat, lon, x, y, "rejected", reason, hint, (), which)
 
 
-def repair_lat_lon(lat_value: object, lon_value: object, *, study_area) -> CoordinateResult:
+def repair_lat_lon(
+    lat_value: object, lon_value: object, *, study_area, crs: str = RD_NEW
+) -> CoordinateResult:
     """Check and, where the error is recognisable, repair one lat/lon pair.
 
     Parameters
@@ -161,7 +164,9 @@ def repair_lat_lon(lat_value: object, lon_value: object, *, study_area) -> Coord
     lat_value, lon_value
         The raw values of the latitude and longitude columns (text or numbers).
     study_area
-        A shapely (Multi)Polygon in EPSG:28992 (metres); usually already buffered.
+        A shapely (Multi)Polygon in ``crs`` (metres); usually already buffered.
+    crs
+        The working CRS (default RD New): ``x_rd``/``y_rd`` of the result are in it.
 
     Returns
     -------
@@ -205,13 +210,14 @@ def repair_lat_lon(lat_value: object, lon_value: object, *, study_area) -> Coord
             ";".join(r.reason for r in reps), "; ".join(r.hint for r in reps), reps,
         )  # fmt: skip
 
+    to_work = transformer(WGS84_CRS, crs_name(crs))
     given_ok = _is_degrees(lat, lon)
     if given_ok:
-        x, y = lat_lon_to_rd(lat, lon)
+        x, y = (float(v) for v in to_work.transform(lon, lat))
         if _inside(study_area, x, y):
             return result(lat, lon, x, y)
     if _is_degrees(lon, lat):
-        xs, ys = lat_lon_to_rd(lon, lat)
+        xs, ys = (float(v) for v in to_work.transform(lat, lon))
         if _inside(study_area, xs, ys):
             fix = CoordinateRepair(
                 "swapped_lat_lon",
@@ -220,16 +226,20 @@ def repair_lat_lon(lat_value: object, lon_value: object, *, study_area) -> Coord
                 "area); swap the columns in the source",
             )
             return result(lon, lat, xs, ys, fix)
+    rd = same_crs(crs, RD_NEW)
     for x_rd, y_rd, order in ((lon, lat, "x in lon, y in lat"), (lat, lon, "x in lat, y in lon")):
-        if _is_rd(x_rd, y_rd) and _inside(study_area, x_rd, y_rd):
-            la, lo = rd_to_lat_lon(x_rd, y_rd)
+        if not _is_rd(x_rd, y_rd):
+            continue
+        la, lo = rd_to_lat_lon(x_rd, y_rd)
+        wx, wy = (x_rd, y_rd) if rd else (float(v) for v in to_work.transform(lo, la))
+        if _inside(study_area, wx, wy):
             fix = CoordinateRepair(
                 "rd_coordinates",
                 "lat,lon",
                 f"RD New metres ({order}) in the lat/lon columns, converted to WGS84; "
                 "export WGS84 degrees instead",
             )
-            return result(la, lo, x_rd, y_rd, fix)
+            return result(la, lo, wx, wy, fix)
     if given_ok:
         dist_km = shapely.distance(study_area, shapely.Point(x, y)) / 1000.0
         return _rejected(
@@ -256,7 +266,9 @@ def repair_lat_lon(lat_value: object, lon_value: object, *, study_area) -> Coord
 _PLAIN_DECIMAL = r"[+-]?\d+(?:\.\d+)?"
 
 
-def plain_lat_lon_to_rd(lat_values, lon_values, *, study_area) -> tuple[np.ndarray, ...]:
+def plain_lat_lon_to_rd(
+    lat_values, lon_values, *, study_area, crs: str = RD_NEW
+) -> tuple[np.ndarray, ...]:
     """The fast path of :func:`repair_lat_lon` for many pairs at once.
 
     Pairs written as plain decimal degrees (``52.98``; no comma, no exponent) that lie inside
@@ -267,7 +279,8 @@ def plain_lat_lon_to_rd(lat_values, lon_values, *, study_area) -> tuple[np.ndarr
     Returns
     -------
     tuple of numpy arrays
-        ``(x_m, y_m, ok)``: RD New metres (NaN where not ok) and the mask of pairs handled.
+        ``(x_m, y_m, ok)``: metres in ``crs`` (default RD New; NaN where not ok) and the
+        mask of pairs handled.
     """
     lat = pd.Series(list(lat_values), dtype="object").astype(str).str.strip()
     lon = pd.Series(list(lon_values), dtype="object").astype(str).str.strip()
@@ -280,7 +293,7 @@ def plain_lat_lon_to_rd(lat_values, lon_values, *, study_area) -> tuple[np.ndarr
     x = np.full(len(lat), np.nan)
     y = np.full(len(lat), np.nan)
     if ok.any():
-        x[ok], y[ok] = _to_rd().transform(lo[ok], la[ok])
+        x[ok], y[ok] = transformer(WGS84_CRS, crs_name(crs)).transform(lo[ok], la[ok])
         shapely.prepare(study_area)
         ok[ok] = shapely.contains_xy(study_area, x[ok], y[ok])
     x[~ok] = np.nan
@@ -288,7 +301,7 @@ def plain_lat_lon_to_rd(lat_values, lon_values, *, study_area) -> tuple[np.ndarr
     return x, y, ok
 
 
-def repair_lat_lon_many(lat_values, lon_values, *, study_area) -> pd.DataFrame:
+def repair_lat_lon_many(lat_values, lon_values, *, study_area, crs: str = RD_NEW) -> pd.DataFrame:
     """:func:`repair_lat_lon` for aligned sequences; a DataFrame with one row per pair.
 
     Columns ``lat, lon, x_rd, y_rd, action, reason, hint`` (the index of ``lat_values``
@@ -296,7 +309,7 @@ def repair_lat_lon_many(lat_values, lon_values, *, study_area) -> pd.DataFrame:
     """
     index = lat_values.index if isinstance(lat_values, pd.Series) else None
     rows = [
-        repair_lat_lon(a, b, study_area=study_area)
+        repair_lat_lon(a, b, study_area=study_area, crs=crs)
         for a, b in zip(list(lat_values), list(lon_values), strict=True)
     ]
     return pd.DataFrame(

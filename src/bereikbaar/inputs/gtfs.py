@@ -66,7 +66,8 @@ class TransitFeed:
     dates
         The service dates asked for.
     stops
-        One row per platform or stand-alone stop, in EPSG:28992: ``stop_id``, ``stop_name``,
+        One row per platform or stand-alone stop, in the working CRS (``crs=``, default
+        EPSG:28992): ``stop_id``, ``stop_name``,
         ``station_id`` (the parent station, else the stop itself), ``station_name``,
         ``geometry``. A stop's row position is its number in ``stop_times.stop``.
     trips
@@ -135,6 +136,7 @@ def read_gtfs(
     dates: Sequence[dt.date],
     area=None,
     halo_m: float = 0.0,
+    crs: str = RD_NEW,
 ) -> ReadResult:
     """Read a GTFS feed (zip or folder) for some service dates.
 
@@ -146,10 +148,12 @@ def read_gtfs(
         The calendar days to route on; the trips of these days and of the day before (for
         trips running past midnight) are read.
     area
-        A polygon in EPSG:28992 (the study area); stops farther than ``halo_m`` metres
+        A polygon in ``crs`` (the study area); stops farther than ``halo_m`` metres
         outside are not read. None reads every stop.
     halo_m
         Metres around ``area`` whose stops are kept (trips that cross the border).
+    crs
+        The working CRS the stops are converted to (default RD New, EPSG:28992).
 
     Returns
     -------
@@ -175,7 +179,7 @@ def read_gtfs(
     with _open_feed(path) as feed:
         services = _services(feed, dates, issues)
         trips = _trips(feed, services)
-        stops, n_stops_read = _stops(feed, area, halo_m, issues)
+        stops, n_stops_read = _stops(feed, area, halo_m, issues, crs)
         stop_times, n_st_read = _stop_times(feed, trips, stops, issues)
     used_trips = np.unique(stop_times["trip"].to_numpy())
     trips, stop_times = _renumber_trips(trips, stop_times, used_trips)
@@ -394,7 +398,7 @@ def _trips(feed: _Feed, services: pd.DataFrame) -> pd.DataFrame:
     return trips.drop(columns="line_no").reset_index(drop=True)
 
 
-def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog):
+def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog, crs: str = RD_NEW):
     """Platforms and stand-alone stops inside ``area`` + halo, and how many rows were read."""
     raw = feed.read_all(
         "stops.txt",
@@ -419,7 +423,7 @@ def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog):
         )
     ok = ~(bad_lat | bad_lon)
     geom = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), index=plat.index[ok], crs=WGS84)
-    geom = geom.to_crs(RD_NEW)
+    geom = geom.to_crs(crs)
     inside = pd.Series(True, index=geom.index)
     if area is not None:
         zone = area.buffer(halo_m) if halo_m > 0 else area
@@ -446,7 +450,7 @@ def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog):
             ],
         },
         geometry=geom.loc[keep.index].to_numpy(),
-        crs=RD_NEW,
+        crs=crs,
     )
     stops.attrs["rejected_ids"] = set(plat.loc[~ok, "stop_id"])
     stops.attrs["outside_ids"] = set(plat.loc[inside.index[~inside.to_numpy()], "stop_id"])

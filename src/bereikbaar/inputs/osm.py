@@ -48,7 +48,7 @@ are present and is flagged; an object without any usable location is rejected.
 
 ``type=multipolygon`` relations (a school or supermarket site drawn as several ways, or with
 holes) give a point of the area libosmium assembles from their member ways: the area
-centroid (computed in EPSG:28992, like a closed way's) when it lies inside the area, else
+centroid (computed in the working CRS, like a closed way's) when it lies inside the area, else
 shapely's ``point_on_surface`` (a ring-shaped site whose centroid falls in the hole, or a
 multipolygon whose centroid falls between its parts). A multipolygon that cannot be
 assembled is rejected with the reason: member ways or nodes missing from the extract (cut
@@ -81,7 +81,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, WGS84, crs_name, transformer
 from bereikbaar.errors import InputError
 from bereikbaar.inputs.boundaries import area_geometry
 from bereikbaar.inputs.osmfile import readable_osm_path
@@ -275,7 +275,9 @@ def _header_box(processor: Any) -> tuple[float, float, float, float] | None:
     return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
 
 
-def check_coverage(path: Path, scan: _Scan, points: np.ndarray, area: Any) -> None:
+def check_coverage(
+    path: Path, scan: _Scan, points: np.ndarray, area: Any, *, crs: str = RD_NEW
+) -> None:
     """Refuse an extract that does not reach ``area``.
 
     The extract's reach is the bounding box in its header (when it has one) together with
@@ -289,7 +291,9 @@ def check_coverage(path: Path, scan: _Scan, points: np.ndarray, area: Any) -> No
     boxes = []
     if scan.header_box is not None:
         lon0, lat0, lon1, lat1 = scan.header_box
-        xs, ys = _to_rd().transform([lon0, lon1, lon0, lon1], [lat0, lat0, lat1, lat1])
+        xs, ys = transformer(WGS84, crs).transform(
+            [lon0, lon1, lon0, lon1], [lat0, lat0, lat1, lat1]
+        )
         boxes.append(shapely.box(min(xs), min(ys), max(xs), max(ys)))
     if len(points):
         x, y = shapely.get_x(points), shapely.get_y(points)
@@ -304,7 +308,7 @@ def check_coverage(path: Path, scan: _Scan, points: np.ndarray, area: Any) -> No
         x0, y0, x1, y1 = (round(v / 1000) for v in reach.bounds)
         a0, b0, a1, b1 = (round(v / 1000) for v in area.bounds)
         raise InputError(
-            f"the OSM extract does not cover the study area: its data lies in RD km "
+            f"the OSM extract does not cover the study area: its data lies in {crs} km "
             f"x {x0}..{x1}, y {y0}..{y1}, the area in x {a0}..{a1}, y {b0}..{b1}",
             path=path,
             hint="set inputs.osm to an extract of the study area (e.g. Geofabrik's province "
@@ -413,16 +417,15 @@ def _scan_object(obj: Any, classify, scan: _Scan) -> None:
     scan.closed.append(closed)
 
 
-def _points_rd(scan: _Scan) -> np.ndarray:
-    """One shapely Point per scanned object in EPSG:28992 (node location, way centroid, or
+def _points_rd(scan: _Scan, crs: str = RD_NEW) -> np.ndarray:
+    """One shapely Point per scanned object in ``crs`` (node location, way centroid, or
     multipolygon centroid / point on surface; see the module docstring)."""
     n = len(scan.coords)
     if n == 0:
         return np.empty(0, dtype=object)
     counts = np.array([len(c) for c in scan.coords])
     lonlat = np.concatenate(scan.coords)
-    to_rd = Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
-    x, y = to_rd.transform(lonlat[:, 0], lonlat[:, 1])
+    x, y = transformer(WGS84, crs).transform(lonlat[:, 0], lonlat[:, 1])
     xy = np.column_stack([x, y])
     owner = np.repeat(np.arange(n), counts)
     # mean of the node locations (exact for nodes; the fallback for degenerate ways)
@@ -461,7 +464,7 @@ def _points_rd(scan: _Scan) -> np.ndarray:
 def _representative_point(polygons: list[list[np.ndarray]], xy: np.ndarray) -> Any:
     """The area centroid when it lies inside the (multi)polygon, else a point on its surface.
 
-    ``xy`` holds the rings' vertices in EPSG:28992, in the order of ``polygons``.
+    ``xy`` holds the rings' vertices in the working CRS, in the order of ``polygons``.
     """
     parts, start = [], 0
     for rings in polygons:
@@ -477,7 +480,7 @@ def _representative_point(polygons: list[list[np.ndarray]], xy: np.ndarray) -> A
     return area.point_on_surface()
 
 
-def _select(scan: _Scan, points: np.ndarray, area: Any) -> np.ndarray:
+def _select(scan: _Scan, points: np.ndarray, area: Any, crs: str = RD_NEW) -> np.ndarray:
     """Positions of the scanned objects to keep: finite coordinates, inside ``area``."""
     keep = np.ones(len(points), dtype=bool)
     if len(points) == 0:
@@ -490,8 +493,8 @@ def _select(scan: _Scan, points: np.ndarray, area: Any) -> np.ndarray:
                 scan.osm_type[pos],
                 scan.osm_id[pos],
                 scan.kinds[pos],
-                "location cannot be converted to RD New (EPSG:28992)",
-                "the object lies far outside the Netherlands; use an extract of the study area",
+                f"location cannot be converted to the working CRS {crs}",
+                "the object lies far outside the study area; use an extract of the study area",
             )
         )
     keep &= finite
@@ -518,7 +521,11 @@ def _log_rejections(scan: _Scan, issues: IssueLog) -> int:
 
 # ------------------------------------------------------------------------------ public
 def read_osm_pois(
-    path: str | Path, *, kinds: Iterable[str] | None = None, area: Any = None
+    path: str | Path,
+    *,
+    kinds: Iterable[str] | None = None,
+    area: Any = None,
+    crs: str = RD_NEW,
 ) -> ReadResult:
     """Read points of interest of the given kinds from an OSM extract.
 
@@ -529,13 +536,15 @@ def read_osm_pois(
     kinds
         Kinds to read (see :data:`KINDS` and the module docstring); ``None`` reads all.
     area
-        A polygon in EPSG:28992 (shapely, GeoSeries/GeoDataFrame, or a :func:`find_area`
+        A polygon in ``crs`` (shapely, GeoSeries/GeoDataFrame, or a :func:`find_area`
         row); only points inside (or on its border) are kept and counted.
+    crs
+        The working CRS (default RD New, EPSG:28992) the points are converted to.
 
     Returns
     -------
     ReadResult
-        ``name="osm_pois"``; ``data`` is a GeoDataFrame in EPSG:28992 with ``osm_type``
+        ``name="osm_pois"``; ``data`` is a GeoDataFrame in ``crs`` with ``osm_type``
         (``n``/``w``/``r``), ``osm_id`` (int64), ``kind``, ``name`` and ``opening_hours`` (empty
         string when untagged), ``tags`` (all tags as JSON text, keys sorted) and
         ``geometry`` (Point), sorted by kind, osm_type and osm_id.
@@ -554,10 +563,11 @@ def read_osm_pois(
         rules += list(KIND_RULES["huisartsenpost"])
     scan = _scan(path, rules, lambda tags: classify_tags(tags, wanted))
     issues = IssueLog("osm_pois", path)
-    points = _points_rd(scan)
-    polygon = None if area is None else area_geometry(area)
-    check_coverage(path, scan, points, polygon)
-    keep = _select(scan, points, polygon)
+    crs = crs_name(crs)
+    points = _points_rd(scan, crs)
+    polygon = None if area is None else area_geometry(area, crs=crs)
+    check_coverage(path, scan, points, polygon, crs=crs)
+    keep = _select(scan, points, polygon, crs)
     n_rejected = _log_rejections(scan, issues)
     for pos, missing, total in scan.partial:
         if keep[pos]:
@@ -586,7 +596,7 @@ def read_osm_pois(
                     points[pos],
                 )
             )
-    data = _frame(rows, POI_COLUMNS)
+    data = _frame(rows, POI_COLUMNS, crs)
     data["osm_id"] = data["osm_id"].astype("int64")
     data = data.sort_values(["kind", "osm_type", "osm_id"], kind="stable").reset_index(drop=True)
     if len(data):
@@ -610,6 +620,7 @@ def read_places(
     *,
     area: Any = None,
     place_kinds: Iterable[str] = ("town", "village", "hamlet"),
+    crs: str = RD_NEW,
 ) -> ReadResult:
     """Read settlements (``place=*``) with their population from an OSM extract.
 
@@ -618,7 +629,9 @@ def read_places(
     path
         An OSM extract (see :func:`read_osm_pois`).
     area
-        A polygon in EPSG:28992; only places inside are kept and counted.
+        A polygon in ``crs``; only places inside are kept and counted.
+    crs
+        The working CRS of ``area`` and the result (default RD New).
     place_kinds
         The ``place`` values to read (``city``, ``town``, ``village``, ``hamlet``,
         ``isolated_dwelling``, ``suburb``, ...).
@@ -630,7 +643,7 @@ def read_places(
         for a place drawn as a closed way or a multipolygon), ``name`` (empty when
         untagged; flagged), ``place``, ``population`` (Int64; NA when untagged or not a
         whole number such as ``"ca. 300"``, which is flagged; ``"1.234"`` with a thousands
-        separator is read as 1234 and marked repaired) and ``geometry`` (Point, EPSG:28992),
+        separator is read as 1234 and marked repaired) and ``geometry`` (Point, in ``crs``),
         sorted by place_id.
     """
     path = Path(path)
@@ -640,10 +653,11 @@ def read_places(
     rule = TagRule({"place": frozenset(place_kinds)})
     scan = _scan(path, [rule], lambda tags: ["place"] if rule.matches(tags) else [])
     issues = IssueLog("osm_places", path)
-    points = _points_rd(scan)
-    polygon = None if area is None else area_geometry(area)
-    check_coverage(path, scan, points, polygon)
-    keep = _select(scan, points, polygon)
+    crs = crs_name(crs)
+    points = _points_rd(scan, crs)
+    polygon = None if area is None else area_geometry(area, crs=crs)
+    check_coverage(path, scan, points, polygon, crs=crs)
+    keep = _select(scan, points, polygon, crs)
     n_rejected = _log_rejections(scan, issues)
     rows = []
     for pos in np.flatnonzero(keep):
@@ -656,7 +670,7 @@ def read_places(
             )
         population = _parse_population(tags.get("population"), place_id, issues)
         rows.append((place_id, name, tags["place"], population, points[pos]))
-    data = _frame(rows, PLACE_COLUMNS)
+    data = _frame(rows, PLACE_COLUMNS, crs)
     data["population"] = pd.array(data["population"].tolist(), dtype="Int64")
     data = data.sort_values("place_id", kind="stable").reset_index(drop=True)
     log.info("%s: %d places (%s)", path.name, len(data), ", ".join(place_kinds))
@@ -700,13 +714,13 @@ def _parse_population(value: str | None, place_id: str, issues: IssueLog) -> int
     return None
 
 
-def _frame(rows: list[tuple], columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: list[tuple], columns: list[str], crs: str = RD_NEW) -> gpd.GeoDataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     for column in ("osm_type", "kind", "name", "opening_hours", "tags", "place_id", "place"):
         if column in frame.columns:
             frame[column] = frame[column].astype("str")
-    geometry = gpd.GeoSeries(list(frame["geometry"]), crs=RD_NEW, index=frame.index)
-    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs=RD_NEW)
+    geometry = gpd.GeoSeries(list(frame["geometry"]), crs=crs, index=frame.index)
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs=crs)
 
 
 def _check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:

@@ -36,9 +36,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, common_crs, crs_name, same_crs, transformer
 from bereikbaar.config import PopulationSettings
-from bereikbaar.errors import CrsError, InputError, MissingInputError, check_crs
+from bereikbaar.errors import CrsError, InputError, MissingInputError
 from bereikbaar.inputs.boundaries import area_geometry, check_plausible_crs
 from bereikbaar.inputs.report import IssueLog, ReadResult
 
@@ -61,6 +61,7 @@ def read_population(
     *,
     settings: PopulationSettings,
     area: Any = None,
+    crs: str = RD_NEW,
 ) -> ReadResult:
     """Read residents per grid cell from a CBS GeoPackage or a population GeoTIFF.
 
@@ -72,14 +73,18 @@ def read_population(
     settings
         How CBS privacy codes are imputed.
     area
-        A polygon in EPSG:28992 (shapely, GeoSeries/GeoDataFrame or a ``find_area`` row);
+        A polygon in ``crs`` (shapely, GeoSeries/GeoDataFrame or a ``find_area`` row);
         only cells whose centroid lies inside (or on its border) are kept and counted.
+    crs
+        The working CRS (default RD New): cell centres are converted to it from the
+        file's own CRS (a CBS grid's ``E####N####`` ids are RD New corners).
 
     Returns
     -------
     ReadResult
-        ``name="population"``; ``data`` is a GeoDataFrame in EPSG:28992 with ``cell_id``
-        (``E####N####`` when the cell lies on the RD hectometre grid), ``residents`` (float),
+        ``name="population"``; ``data`` is a GeoDataFrame in ``crs`` with ``cell_id``
+        (``E####N####`` when the cell lies on the RD hectometre grid and ``crs`` is RD New,
+        else ``x<m>y<m>``, the lower-left corner in ``crs``), ``residents`` (float),
         ``residents_65_plus`` (float, NaN when the source has none), ``imputed`` (bool) and
         ``geometry`` (the cell centroid, Point), sorted by cell_id.
         ``data.attrs["cell_size_m"]`` holds the cell size in metres.
@@ -100,10 +105,11 @@ def read_population(
             path=path,
             hint="set inputs.population in the config to a CBS vierkant GeoPackage or a GeoTIFF",
         )
-    polygon = None if area is None else area_geometry(area)
+    crs = crs_name(crs)
+    polygon = None if area is None else area_geometry(area, crs=crs)
     if path.name.lower().endswith(_RASTER_SUFFIXES):
-        return _read_raster(path, polygon)
-    return _read_cbs_grid(path, settings, polygon)
+        return _read_raster(path, polygon, crs)
+    return _read_cbs_grid(path, settings, polygon, crs)
 
 
 # ------------------------------------------------------------------------- CBS GeoPackage
@@ -123,6 +129,7 @@ class _Grid:
     res_col: str
     old_col: str | None
     id_col: str | None
+    crs: str = RD_NEW
 
     @property
     def fids(self) -> np.ndarray:
@@ -155,10 +162,10 @@ class _Counts:
     old_bad: np.ndarray
 
 
-def _read_cbs_grid(path: Path, settings: PopulationSettings, area) -> ReadResult:
-    grid = _open_grid(path)
+def _read_cbs_grid(path: Path, settings: PopulationSettings, area, crs: str) -> ReadResult:
+    grid = _open_grid(path, crs)
     issues = IssueLog("population", path)
-    cells = _cell_centres(grid, issues, path)
+    cells = _to_working_crs(_cell_centres(grid, issues, path), grid.crs, crs)
     in_area = _select_cells(grid, cells, area, issues)
     counts = _resident_counts(grid, settings)
     use = in_area & ~counts.res_bad
@@ -171,14 +178,17 @@ def _read_cbs_grid(path: Path, settings: PopulationSettings, area) -> ReadResult
         cells.cx[use],
         cells.cy[use],
         cells.cell_size_m,
+        crs,
     )
     rows_read = int(in_area.sum() + (~cells.located).sum())
     _log_summary(path, data, rows_read)
     return ReadResult("population", path, data, rows_read, issues.to_frame())
 
 
-def _open_grid(path: Path) -> _Grid:
-    """Read the grid, find its columns and bring it to RD New; a damaged file is an InputError."""
+def _open_grid(path: Path, crs: str = RD_NEW) -> _Grid:
+    """Read the grid, find its columns and bring it to ``crs`` (a grid with CBS ids: to RD
+    New, the CRS of its ids; :func:`_to_working_crs` converts the centres); a damaged file
+    is an InputError."""
     try:
         frame = pyogrio.read_dataframe(path, fid_as_index=True)
     except Exception as exc:  # pyogrio's DataSourceError, sqlite errors of a damaged file ...
@@ -203,12 +213,36 @@ def _open_grid(path: Path) -> _Grid:
         )
     # a wrong CRS label (RD metres labelled EPSG:4326) is refused, as for the boundaries
     check_plausible_crs(frame, path=path, what="the population grid")
-    if frame.crs != RD_NEW:
-        log.info("%s is in %s; converting to %s", path.name, frame.crs, RD_NEW)
-        frame = frame.to_crs(RD_NEW)
     old_col = _pick_column(columns, RESIDENT_65_COLUMNS)
     id_col = next((c for c in columns if _ID_COLUMN_RE.match(c)), None)
-    return _Grid(frame, res_col, old_col, id_col)
+    # CBS ids are RD New corners; a projected grid is measured in its own CRS (its squares
+    # stay squares) and only the centres are converted; a grid in degrees is converted
+    target = RD_NEW if id_col is not None else (frame.crs if frame.crs.is_projected else crs)
+    if not same_crs(frame.crs, target):
+        log.info("%s is in %s; converting to %s", path.name, frame.crs, target)
+        frame = frame.to_crs(target)
+    return _Grid(frame, res_col, old_col, id_col, target)
+
+
+def _to_working_crs(cells: _Cells, source, crs: str) -> _Cells:
+    """The cell centres converted from ``source`` to ``crs`` (unchanged when they agree);
+    the cell size becomes the side of a square with the converted middle cell's area."""
+    if same_crs(source, crs):
+        return cells
+    source = crs_name(source)
+    to_work = transformer(source, crs)
+    cx, cy = to_work.transform(cells.cx, cells.cy)
+    size = cells.cell_size_m
+    located = np.flatnonzero(cells.located)
+    if len(located) and np.isfinite(size):
+        mid = located[len(located) // 2]
+        h = size / 2
+        corners_x = cells.cx[mid] + np.array([-h, h, h, -h])
+        corners_y = cells.cy[mid] + np.array([-h, -h, h, h])
+        x, y = to_work.transform(corners_x, corners_y)
+        size = float(np.sqrt(shapely.Polygon(zip(x, y, strict=True)).area))
+    log.info("cell centres converted from %s to %s (cell size about %.1f m)", source, crs, size)
+    return _Cells(cells.ids, np.asarray(cx), np.asarray(cy), size)
 
 
 def _cell_centres(grid: _Grid, issues: IssueLog, path: Path) -> _Cells:
@@ -220,7 +254,10 @@ def _cell_centres(grid: _Grid, issues: IssueLog, path: Path) -> _Cells:
         sizes = np.round(np.maximum(xmax - xmin, ymax - ymin), 3)
         finite = sizes[np.isfinite(sizes)]
         cell_size_m = float(np.median(finite)) if len(finite) else float("nan")
-        ids = pd.Series(_cell_ids(xmin, ymin, cell_size_m), index=frame.index, dtype="string")
+        rd = same_crs(grid.crs, RD_NEW)
+        ids = pd.Series(
+            _cell_ids(xmin, ymin, cell_size_m, rd=rd), index=frame.index, dtype="string"
+        )
         return _Cells(ids, xmin + cell_size_m / 2, ymin + cell_size_m / 2, cell_size_m)
     cell_size_m = float(_ID_COLUMN_RE.match(grid.id_col).group(1))
     ids = frame[grid.id_col].astype("string").str.strip().str.upper()
@@ -344,10 +381,12 @@ def _counts(values: pd.Series, privacy_code: int, impute: float):
     return out, imputed, bad
 
 
-def _cell_ids(x0: np.ndarray, y0: np.ndarray, cell_size_m: float) -> np.ndarray:
-    """``E####N####`` for corners on the 100 m RD grid, else ``x<m>y<m>``."""
+def _cell_ids(x0: np.ndarray, y0: np.ndarray, cell_size_m: float, *, rd: bool = True) -> np.ndarray:
+    """``E####N####`` for corners on the 100 m RD grid (``rd``: the corners are RD New
+    metres), else ``x<m>y<m>``."""
     on_grid = (
-        np.isfinite(x0)
+        rd
+        & np.isfinite(x0)
         & np.isfinite(y0)
         & (np.abs(x0 / 100 - np.round(x0 / 100)) < 1e-6)
         & (np.abs(y0 / 100 - np.round(y0 / 100)) < 1e-6)
@@ -362,7 +401,9 @@ def _cell_ids(x0: np.ndarray, y0: np.ndarray, cell_size_m: float) -> np.ndarray:
     return out
 
 
-def _table(ids, residents, residents_65, imputed, cx, cy, cell_size_m) -> gpd.GeoDataFrame:
+def _table(
+    ids, residents, residents_65, imputed, cx, cy, cell_size_m, crs: str = RD_NEW
+) -> gpd.GeoDataFrame:
     frame = pd.DataFrame(
         {
             "cell_id": pd.array(ids, dtype="str"),
@@ -371,7 +412,7 @@ def _table(ids, residents, residents_65, imputed, cx, cy, cell_size_m) -> gpd.Ge
             "imputed": np.asarray(imputed, dtype=bool),
         }
     )
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(cx, cy), crs=RD_NEW)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(cx, cy), crs=crs)
     gdf = gdf.sort_values("cell_id", kind="stable").reset_index(drop=True)
     gdf.attrs["cell_size_m"] = cell_size_m
     return gdf
@@ -390,7 +431,7 @@ def _log_summary(path: Path, data: gpd.GeoDataFrame, rows_read: int) -> None:
 
 
 # ------------------------------------------------------------------------------- GeoTIFF
-def _read_raster(path: Path, area) -> ReadResult:
+def _read_raster(path: Path, area, crs: str = RD_NEW) -> ReadResult:
     import rasterio
     from pyproj import CRS, Transformer
 
@@ -414,25 +455,26 @@ def _read_raster(path: Path, area) -> ReadResult:
         except rasterio.errors.RasterioError as exc:
             raise InputError(f"cannot read band 1: {exc}", path=path, hint=damaged) from exc
         transform = src.transform
-        crs = CRS.from_user_input(src.crs.to_wkt())
+        src_crs = CRS.from_user_input(src.crs.to_wkt())
     values = np.ma.filled(band.astype(float), np.nan)
     rows, cols = np.nonzero(np.isfinite(values) & (values != 0))
     vals = values[rows, cols]
     # cell centres in the raster CRS (handles rotated transforms too)
     xs = transform.c + (cols + 0.5) * transform.a + (rows + 0.5) * transform.b
     ys = transform.f + (cols + 0.5) * transform.d + (rows + 0.5) * transform.e
-    rd = CRS.from_user_input(RD_NEW)
-    if crs == rd:
+    work = CRS.from_user_input(crs)
+    if src_crs == work:
         cx, cy = xs, ys
         cell_size_m = float(np.sqrt(abs(transform.a * transform.e - transform.b * transform.d)))
     else:
-        to_rd = Transformer.from_crs(crs, rd, always_xy=True)
-        cx, cy = to_rd.transform(xs, ys)
-        cell_size_m = _cell_size_in_rd(transform, crs, to_rd, src.width, src.height)
+        to_work = Transformer.from_crs(src_crs, work, always_xy=True)
+        cx, cy = to_work.transform(xs, ys)
+        cell_size_m = _cell_size_in_rd(transform, src_crs, to_work, src.width, src.height)
         log.warning(
-            "%s is in %s; cell centres converted to EPSG:28992 (cell size about %.0f m)",
+            "%s is in %s; cell centres converted to %s (cell size about %.0f m)",
             path.name,
-            crs.to_string(),
+            src_crs.to_string(),
+            crs,
             cell_size_m,
         )
     issues = IssueLog("population", path)
@@ -447,8 +489,8 @@ def _read_raster(path: Path, area) -> ReadResult:
             None,
             "geometry",
             f"row {rows[pos]} col {cols[pos]}",
-            "cell centre cannot be converted to RD New",
-            "clip the raster to the Netherlands",
+            f"cell centre cannot be converted to {crs}",
+            "clip the raster to the study area",
         )
     negative = in_area & (vals < 0)
     for pos in np.flatnonzero(negative):
@@ -462,7 +504,7 @@ def _read_raster(path: Path, area) -> ReadResult:
     use = in_area & ~negative
     x0 = cx - cell_size_m / 2
     y0 = cy - cell_size_m / 2
-    ids = _cell_ids(np.round(x0, 6), np.round(y0, 6), cell_size_m)
+    ids = _cell_ids(np.round(x0, 6), np.round(y0, 6), cell_size_m, rd=same_crs(crs, RD_NEW))
     data = _table(
         ids[use],
         vals[use],
@@ -471,6 +513,7 @@ def _read_raster(path: Path, area) -> ReadResult:
         cx[use],
         cy[use],
         cell_size_m,
+        crs,
     )
     rows_read = int(use.sum() + negative.sum() + (~located).sum())
     _log_summary(path, data, rows_read)
@@ -494,16 +537,23 @@ def cell_polygons(cells: gpd.GeoDataFrame | gpd.GeoSeries, cell_size_m: float) -
     Parameters
     ----------
     cells
-        Points (``read_population(...).data``) in EPSG:28992.
+        Points (``read_population(...).data``) in the working CRS (metres).
     cell_size_m
         Side of a cell in metres (``data.attrs["cell_size_m"]``).
 
     Returns
     -------
     GeoSeries
-        Polygons aligned to ``cells``' index, in EPSG:28992.
+        Polygons aligned to ``cells``' index, in the cells' CRS.
     """
-    check_crs(cells, RD_NEW, what="the population cells")
+    crs = common_crs((cells, "the population cells"))
+    from pyproj import CRS
+
+    if CRS.from_user_input(crs).is_geographic:
+        raise CrsError(
+            f"the population cells are in {crs} (degrees); squares need metres: convert "
+            "with cells.to_crs(<the working CRS>)"
+        )
     if not cell_size_m > 0:
         raise InputError(f"cell_size_m must be > 0, got {cell_size_m!r}")
     geoms = cells.geometry if isinstance(cells, gpd.GeoDataFrame) else cells

@@ -58,11 +58,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, WGS84, crs_name, transformer
 from bereikbaar.config import RegisterInput
 from bereikbaar.errors import ConfigError, InputError, MissingInputError, check_crs
 from bereikbaar.inputs.coordinates import (
-    lat_lon_to_rd,
     parse_decimal,
     plain_lat_lon_to_rd,
     repair_lat_lon,
@@ -169,6 +168,7 @@ def read_aed_register(
     study_area,
     postcodes: Path | None = None,
     availability_context: AvailabilityContext | None = None,
+    crs: str = RD_NEW,
 ) -> ReadResult:
     """Read an AED register export.
 
@@ -185,8 +185,10 @@ def read_aed_register(
     reg
         The register and its column mapping (``cfg.inputs.aed_register``).
     study_area
-        A shapely (Multi)Polygon in EPSG:28992 (or a GeoSeries/GeoDataFrame in that CRS),
+        A shapely (Multi)Polygon in ``crs`` (or a GeoSeries/GeoDataFrame in that CRS),
         already buffered by the caller; points outside are rejected.
+    crs
+        The working CRS (default RD New): lat/lon are converted to it and ``data`` is in it.
     postcodes
         The GeoNames postal-code table (``cfg.inputs.postcodes``) for rows without
         coordinates; ``None`` rejects such rows.
@@ -203,7 +205,7 @@ def read_aed_register(
         ``aed_id`` is the register id; an empty id becomes ``<file stem>:row<N>`` and a
         repeated id with different values ``<id>:row<N>`` (both flagged).
     """
-    ctx = _Reader(reg, _AED_SPEC, study_area, postcodes)
+    ctx = _Reader(reg, _AED_SPEC, study_area, postcodes, crs)
     ids_seen: dict[str, int] = {}
     records = []
     for line, row in ctx.unique_rows():
@@ -274,6 +276,7 @@ def read_gp_register(
     study_area,
     postcodes: Path | None = None,
     availability_context: AvailabilityContext | None = None,
+    crs: str = RD_NEW,
 ) -> ReadResult:
     """Read a GP register (practices and huisartsenposten, the out-of-hours GP service).
 
@@ -289,7 +292,7 @@ def read_gp_register(
         availability_status, open_hours, location_quality, source_row, geometry``.
         Unknown types are rejected (``unknown_kind``).
     """
-    ctx = _Reader(reg, _GP_SPEC, study_area, postcodes)
+    ctx = _Reader(reg, _GP_SPEC, study_area, postcodes, crs)
     records = []
     for line, row in ctx.unique_rows():
         kind = GP_KINDS.get(row["type"].strip().lower())
@@ -329,7 +332,7 @@ def read_gp_register(
 
 
 def read_hubs_register(
-    reg: RegisterInput, *, study_area, postcodes: Path | None = None
+    reg: RegisterInput, *, study_area, postcodes: Path | None = None, crs: str = RD_NEW
 ) -> ReadResult:
     """Read the transport hubs: railway stations and bus hubs with departures per hour.
 
@@ -345,7 +348,7 @@ def read_hubs_register(
         ``location_quality, source_row, geometry``. Unknown kinds (``unknown_kind``) and
         missing, non-numeric or negative departures (``invalid_departures``) are rejected.
     """
-    ctx = _Reader(reg, _HUB_SPEC, study_area, postcodes)
+    ctx = _Reader(reg, _HUB_SPEC, study_area, postcodes, crs)
     records = []
     for line, row in ctx.unique_rows():
         kind = HUB_KINDS.get(row["kind"].strip().lower())
@@ -493,25 +496,63 @@ class _Location:
 class _Reader:
     """Shared machinery of the three readers: columns, rows, location, issue log."""
 
-    def __init__(self, reg: RegisterInput, spec: _Spec, study_area, postcodes: Path | None):
+    def __init__(
+        self,
+        reg: RegisterInput,
+        spec: _Spec,
+        study_area,
+        postcodes: Path | None,
+        crs: str = RD_NEW,
+    ):
         self.reg = reg
         self.spec = spec
         self.path = Path(reg.path)
         self.issues = IssueLog(spec.input, self.path)
-        self.area = _area_geometry(study_area)
+        self.crs = crs_name(crs)
+        self.area = _area_geometry(study_area, self.crs)
         self.postcodes_path = postcodes
         self._pc4: pd.DataFrame | None = None
         self._availability: dict[tuple[str, object], tuple[str, str]] = {}
         table = _read_csv(reg)
         self.header, self.rows = table.header, table.rows
         self.colmap = _resolve_columns(reg, spec, self.header, self.path)
+        self._display: dict[str, str] = {}
+        self._extra = 0
+        if "lat" not in self.colmap or "lon" not in self.colmap:
+            self._lat_lon_from_xy()
         for line, value, reason, hint in table.refused:
             self.issues.reject(line, None, value, reason, hint)
         self.rows_read = len(self.rows) + len(table.refused)
         self._fast_xy = self._vector_locations()
 
     def col(self, canonical: str) -> str:
-        return self.colmap.get(canonical, canonical)
+        return self._display.get(canonical, self.colmap.get(canonical, canonical))
+
+    def _lat_lon_from_xy(self) -> None:
+        """Projected ``x``/``y`` columns (in ``reg.xy_crs``) → two added lat/lon columns, so
+        the rows go through the same checks; issues name the x/y columns."""
+        ix, iy = self.header.index(self.colmap["x"]), self.header.index(self.colmap["y"])
+        n = len(self.header)
+        good = [k for k, (_, f) in enumerate(self.rows) if len(f) == n]
+        parsed = [(parse_decimal(self.rows[k][1][ix])[0], parse_decimal(self.rows[k][1][iy])[0])
+                  for k in good]  # fmt: skip
+        xs = np.array([np.nan if x is None else x for x, _ in parsed], dtype=float)
+        ys = np.array([np.nan if y is None else y for _, y in parsed], dtype=float)
+        lon, lat = transformer(crs_name(self.reg.xy_crs), WGS84).transform(xs, ys)
+        for j, k in enumerate(good):
+            fields = self.rows[k][1]
+            x, y = parsed[j]
+            if x is None or y is None:
+                extra = ["", ""]
+            elif np.isfinite(lat[j]) and np.isfinite(lon[j]):
+                extra = [repr(float(lat[j])), repr(float(lon[j]))]
+            else:
+                extra = [fields[iy], fields[ix]]  # not numbers: rejected as such
+            self.rows[k] = (self.rows[k][0], [*fields, *extra])
+        self.header = [*self.header, "__lat", "__lon"]
+        self._extra = 2
+        self.colmap.update(lat="__lat", lon="__lon")
+        self._display = {"lat": self.colmap["y"], "lon": self.colmap["x"]}
 
     def _vector_locations(self) -> dict[int, tuple[float, float]]:
         """RD points of the rows with plain lat/lon inside the area, computed at once
@@ -524,7 +565,7 @@ class _Reader:
         if not good:
             return {}
         lines, lats, lons = zip(*good, strict=True)
-        x, y, ok = plain_lat_lon_to_rd(lats, lons, study_area=self.area)
+        x, y, ok = plain_lat_lon_to_rd(lats, lons, study_area=self.area, crs=self.crs)
         return {lines[k]: (float(x[k]), float(y[k])) for k in map(int, np.flatnonzero(ok))}
 
     def unique_rows(self):
@@ -537,7 +578,7 @@ class _Reader:
                     None,
                     self.reg.delimiter.join(fields),
                     "wrong_field_count",
-                    f"{len(fields)} fields where the header has {len(self.header)}; "
+                    f"{len(fields)} fields where the header has {len(self.header) - self._extra}; "
                     "quote values that contain the delimiter",
                 )
                 continue
@@ -568,7 +609,7 @@ class _Reader:
         if fast is not None:
             return _Location(fast[0], fast[1], "exact", [])
         lat_col, lon_col = self.col("lat"), self.col("lon")
-        res = repair_lat_lon(row["lat"], row["lon"], study_area=self.area)
+        res = repair_lat_lon(row["lat"], row["lon"], study_area=self.area, crs=self.crs)
         cols = {"lat": lat_col, "lon": lon_col, "lat,lon": f"{lat_col},{lon_col}"}
         value = f"{row['lat']}, {row['lon']}"
         if res.action != "rejected":
@@ -614,7 +655,7 @@ class _Reader:
             )
             return None
         pc = table.loc[m[1]]
-        x, y = lat_lon_to_rd(float(pc["lat"]), float(pc["lon"]))
+        x, y = transformer(WGS84, self.crs).transform(float(pc["lon"]), float(pc["lat"]))
         if not shapely.contains_xy(self.area, x, y):
             dist_km = shapely.distance(self.area, shapely.Point(x, y)) / 1000.0
             self.issues.reject(
@@ -702,6 +743,9 @@ class _Reader:
         return issues["row"].map(by_line).astype("object")
 
     def result(self, data: gpd.GeoDataFrame) -> ReadResult:
+        data = data.set_crs(self.crs, allow_override=True)
+        if self.rows_read == 0:
+            self._report_no_rows()
         issues = self.issues.to_frame()
         issues["record_id"] = self.record_ids(issues)
         result = ReadResult(self.spec.input, self.path, data, self.rows_read, issues)
@@ -718,14 +762,23 @@ class _Reader:
         )
         return result
 
+    def _report_no_rows(self) -> None:
+        """A header without data rows: one issue row and a warning, never a silent 0."""
+        hint = (
+            f"the file has a header but no data rows; check the export/mapping "
+            f"([inputs.{self.spec.config_key}] path and delimiter)"
+        )
+        self.issues.flag(None, None, ",".join(self.header)[:200], "no_data_rows", hint)
+        log.warning("%s: 0 rows (%s): %s", self.path, self.spec.input, hint)
 
-def _area_geometry(study_area):
+
+def _area_geometry(study_area, crs: str = RD_NEW):
     if isinstance(study_area, gpd.GeoDataFrame | gpd.GeoSeries):
-        check_crs(study_area, RD_NEW, what="the study area")
+        check_crs(study_area, crs, what="the study area")
         study_area = study_area.union_all()
     if not isinstance(study_area, shapely.Polygon | shapely.MultiPolygon):
         raise InputError(
-            f"the study area must be a (Multi)Polygon in EPSG:28992, got {type(study_area).__name__}",
+            f"the study area must be a (Multi)Polygon in {crs}, got {type(study_area).__name__}",
             hint="pass the buffered province polygon, e.g. province.geometry.buffer(buffer_m)",
         )
     shapely.prepare(study_area)
@@ -927,8 +980,10 @@ def _resolve_columns(
     reg: RegisterInput, spec: _Spec, header: list[str], path: Path
 ) -> dict[str, str]:
     """canonical name → file column, checking that every required column is present."""
-    known = spec.required + spec.optional
+    known = spec.required + spec.optional + ("x", "y")
     unknown = [c for c in reg.columns if c not in known]
+    # projected x/y (in reg.xy_crs) may stand in for lat/lon
+    has_xy = all(reg.columns.get(c, c) in header for c in ("x", "y"))
     if unknown:
         close = difflib.get_close_matches(unknown[0], known, n=2)
         raise ConfigError(
@@ -941,6 +996,8 @@ def _resolve_columns(
         name = reg.columns.get(canonical, canonical)
         if name in header:
             colmap[canonical] = name
+            continue
+        if canonical in ("lat", "lon") and has_xy and canonical not in reg.columns:
             continue
         if canonical in spec.required or canonical in reg.columns:
             close = difflib.get_close_matches(name, header, n=2, cutoff=0.5)

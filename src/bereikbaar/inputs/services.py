@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from bereikbaar._crs import RD_NEW
+from bereikbaar._crs import RD_NEW, common_crs
 from bereikbaar.config import SERVICE_KINDS
 from bereikbaar.inputs.report import IssueLog, ReadResult
 
@@ -62,7 +62,7 @@ def _primary(tags: Any) -> bool:
     )
 
 
-def _service_frame(kind, name, departures, source: str, geometry) -> gpd.GeoDataFrame:
+def _service_frame(kind, name, departures, source: str, geometry, crs) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "kind": np.asarray(kind, dtype=object),
@@ -71,7 +71,7 @@ def _service_frame(kind, name, departures, source: str, geometry) -> gpd.GeoData
             "source": source,
         },
         geometry=np.asarray(geometry),
-        crs=RD_NEW,
+        crs=crs,
     )
 
 
@@ -83,11 +83,12 @@ def services_from_inputs(
     Parameters
     ----------
     pois
-        OSM POIs (``kind``, ``name``, ``tags``, geometry in EPSG:28992). Kinds outside
+        OSM POIs (``kind``, ``name``, ``tags``, geometry in the working CRS). Kinds outside
         :data:`OSM_SERVICE_KINDS` and schools that are not primary are left out.
     registers
         Read registers (``kind``, ``name``, optional ``departures_per_hour``); ``None`` or
-        empty ones are skipped. Their ``ReadResult.name`` becomes the ``source``.
+        empty ones are skipped. Their ``ReadResult.name`` becomes the ``source``. They must
+        be in the POIs' CRS (else :class:`~bereikbaar.errors.CrsError`).
 
     Returns
     -------
@@ -96,10 +97,15 @@ def services_from_inputs(
         (``osm`` or the register's name), geometry. A practice in both OSM and a register
         appears twice; nearest-service times are unaffected (the minimum is the same).
     """
+    crs = common_crs(
+        (pois, "the OSM POIs"),
+        *((r.data, f"the {r.name}") for r in registers if r is not None and len(r.data)),
+        default=RD_NEW,
+    )
     sel = pois[pois["kind"].isin(OSM_SERVICE_KINDS)]
     sel = sel[~((sel["kind"] == "school") & ~is_primary_school(sel))]
     nan = np.full(len(sel), np.nan)
-    parts = [_service_frame(sel["kind"], sel["name"], nan, "osm", sel.geometry)]
+    parts = [_service_frame(sel["kind"], sel["name"], nan, "osm", sel.geometry, crs)]
     for res in registers:
         if res is None or len(res.data) == 0:
             continue
@@ -108,9 +114,9 @@ def services_from_inputs(
             dep = pd.to_numeric(d["departures_per_hour"]).to_numpy(dtype=float)
         else:
             dep = np.full(len(d), np.nan)
-        parts.append(_service_frame(d["kind"], d["name"], dep, res.name, d.geometry))
+        parts.append(_service_frame(d["kind"], d["name"], dep, res.name, d.geometry, crs))
     services = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(services, geometry="geometry", crs=RD_NEW)
+    return gpd.GeoDataFrame(services, geometry="geometry", crs=crs)
 
 
 def osm_aeds_from_pois(

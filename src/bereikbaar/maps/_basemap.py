@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bereikbaar._crs import RD_NEW
 from bereikbaar.maps import _common as c
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,7 +36,7 @@ def basemap_from_network(
     area: Any = None,
     simplify_m: float = ROAD_SIMPLIFY_M,
 ) -> gpd.GeoDataFrame:
-    """Roads and place names for a map's base layer (EPSG:28992).
+    """Roads and place names for a map's base layer (in the network's working CRS).
 
     Parameters
     ----------
@@ -46,10 +45,10 @@ def basemap_from_network(
         ``edge_reverse``); only ``motorway``/``trunk``/``primary`` (and ``_link``) and
         ``secondary``/``tertiary`` edges are kept, one direction each, merged and simplified.
     places
-        Places (``name``, ``place``, point geometry in EPSG:28992), e.g.
+        Places (``name``, ``place``, point geometry in the network's CRS), e.g.
         ``read_places(...).data``; None for roads only.
     area
-        A polygon (EPSG:28992) to clip to, e.g. the municipality buffered by 2 km.
+        A polygon (in the network's CRS) to clip to, e.g. the municipality buffered by 2 km.
     simplify_m
         Douglas–Peucker tolerance for the road lines (m).
 
@@ -61,17 +60,17 @@ def basemap_from_network(
     """
     import geopandas as gpd
 
-    c.check_crs(net, RD_NEW, what="the basemap's network")
+    crs = c.common_crs((net, "the basemap's network"))
     rows = _road_rows(net, area=area, simplify_m=simplify_m)
     if places is not None and len(places):
-        c.check_tables({"the basemap's places": places})
+        c.check_tables({"the basemap's network": net, "the basemap's places": places})
         pl = places if area is None else places[places.intersects(area)]
         for name, kind, geom in zip(pl["name"], pl["place"], pl.geometry, strict=True):
             if c.text(name) and c.text(kind) in PLACE_ZOOM:
                 rows.append(
                     {"layer": "place", "kind": str(kind), "name": str(name), "geometry": geom}
                 )
-    return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=RD_NEW)
+    return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=crs)
 
 
 def _road_rows(net: Any, *, area: Any, simplify_m: float) -> list[dict[str, Any]]:
@@ -110,7 +109,7 @@ def basemap_for_area(
     area
         A ``StudyAreaData`` (anything with ``network("drive")`` and ``places().data``).
     outline
-        The municipality (GeoDataFrame/GeoSeries in EPSG:28992), e.g. ``result.outline``.
+        The municipality (GeoDataFrame/GeoSeries in the working CRS), e.g. ``result.outline``.
     margin_m
         How far around the municipality roads and names are kept (m).
     """

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bereikbaar._crs import RD_NEW
-from bereikbaar.errors import BereikbaarError, check_crs
+from bereikbaar._crs import RD_NEW, common_crs, crs_name
+from bereikbaar.errors import BereikbaarError
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -60,21 +60,23 @@ def palette() -> dict[str, Any]:
 
 
 def check_tables(tables: dict[str, Any]) -> None:
-    """Every table must be in RD New (the maps convert to lon/lat themselves)."""
-    for what, gdf in tables.items():
-        check_crs(gdf, RD_NEW, what=what)
+    """Every table must be in one metric working CRS, RD New in the Netherlands (the maps
+    convert to lon/lat themselves)."""
+    common_crs(*((gdf, what) for what, gdf in tables.items()))
 
 
 @functools.cache
-def _to_lonlat() -> Any:
+def _to_lonlat(crs: str = RD_NEW) -> Any:
     from pyproj import Transformer
 
-    return Transformer.from_crs(RD_NEW, "EPSG:4326", always_xy=True)
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
 
 
-def lonlat_int(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """RD New metres to lon/lat as integers of 1e-5 degree."""
-    lon, lat = _to_lonlat().transform(np.asarray(x, float), np.asarray(y, float))
+def lonlat_int(x: np.ndarray, y: np.ndarray, *, crs: Any = RD_NEW) -> tuple[np.ndarray, np.ndarray]:
+    """Metres in ``crs`` (the working CRS, default RD New) to lon/lat as integers of 1e-5 degree."""
+    lon, lat = _to_lonlat(crs_name(crs or RD_NEW)).transform(
+        np.asarray(x, float), np.asarray(y, float)
+    )
     return (
         np.round(np.asarray(lon) * COORD_SCALE).astype(np.int64),
         np.round(np.asarray(lat) * COORD_SCALE).astype(np.int64),
@@ -88,7 +90,7 @@ def point_coords(gdf: gpd.GeoDataFrame) -> list[list[int]]:
     geoms = gdf.geometry
     if not (geoms.geom_type == "Point").all():
         geoms = geoms.representative_point()
-    lon, lat = lonlat_int(geoms.x.to_numpy(), geoms.y.to_numpy())
+    lon, lat = lonlat_int(geoms.x.to_numpy(), geoms.y.to_numpy(), crs=gdf.crs)
     return [[int(a), int(b)] for a, b in zip(lat, lon, strict=True)]
 
 
@@ -99,7 +101,7 @@ def records(gdf: Any) -> list[dict[str, Any]]:
 
 
 def to_lonlat(geoms: Any, *, simplify_m: float = 0.0) -> Any:
-    """A GeoSeries (EPSG:28992) simplified in metres, then in EPSG:4326, in one pass."""
+    """A GeoSeries (working CRS, metres) simplified in metres, then in EPSG:4326, in one pass."""
     if simplify_m:
         geoms = geoms.simplify(simplify_m, preserve_topology=True)
     return geoms.to_crs("EPSG:4326")
@@ -196,9 +198,9 @@ def outline_payload(outline: Any) -> list:
     """The municipality outline as polygons of rings, and its bounds ``[[s, w], [n, e]]``."""
     import geopandas as gpd
 
-    check_crs(outline, RD_NEW, what="result.outline")
+    crs = common_crs((outline, "result.outline"))
     geom = outline.union_all() if hasattr(outline, "union_all") else outline
-    ll = to_lonlat(gpd.GeoSeries([geom], crs=RD_NEW), simplify_m=OUTLINE_SIMPLIFY_M)
+    ll = to_lonlat(gpd.GeoSeries([geom], crs=crs), simplify_m=OUTLINE_SIMPLIFY_M)
     return polygon_parts(ll.iloc[0])
 
 
