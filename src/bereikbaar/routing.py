@@ -143,7 +143,9 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         )
     ok = np.flatnonzero(~missing)
     if len(ok) and net.n_edges:
-        edge[ok], fraction[ok], dist[ok] = _nearest_edges(net, geoms[ok])
+        key = ("snap", _digest(shapely.get_coordinates(geoms[ok]), ok))
+        found = net.memo(key, lambda: _nearest_edges(net, geoms[ok]))
+        edge[ok], fraction[ok], dist[ok] = found
     flagged = ~(dist <= max_snap_m)
     if flagged.any():
         log.info(
@@ -199,6 +201,23 @@ def snapped_xy(net: Network, points: SnappedPoints) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- helpers
+def _digest(*arrays) -> bytes:
+    """A content key for numpy arrays (dtype, shape and bytes of each)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.digest()
+
+
+def _pts_key(p: _Pts) -> bytes:
+    """Content key of routable points: what a search from or to them depends on."""
+    return _digest(p.edge, p.t, p.access_s)
+
+
 @dataclass(frozen=True)
 class _Pts:
     """Routable points on canonical edges: positions, edge, fraction, access time."""
@@ -538,13 +557,21 @@ def _nearest_nodes(
     One multi-source search (``min_only``) from virtual facility nodes; with a finite
     ``limit`` only over the box the search can reach.
     """
+    if not len(f.edge):
+        log.warning("nearest_facility: no routable facilities (all flagged or none given)")
+        return np.full(net.n_nodes, np.nan), np.full(net.n_nodes, -1, dtype=np.int64)
+    key = ("nearest", profile, reverse, limit, _pts_key(f))
+    node_time, node_row = net.memo(key, lambda: _nearest_search(net, profile, f, reverse, limit))
+    node_fac = np.where(node_row >= 0, f.pos[np.maximum(node_row, 0)], -1)
+    return node_time.copy(), node_fac.astype(np.int64)
+
+
+def _nearest_search(net: Network, profile: TravelProfile, f: _Pts, reverse: bool, limit: float):
+    """(time, row in ``f``) of the nearest facility for every node (NaN / -1 unreached)."""
     n = net.n_nodes
     node_time = np.full(n, np.nan)
-    node_fac = np.full(n, -1, dtype=np.int64)
+    node_row = np.full(n, -1, dtype=np.int32)
     k = len(f.edge)
-    if not k:
-        log.warning("nearest_facility: no routable facilities (all flagged or none given)")
-        return node_time, node_fac
     tt = net.travel_time_s(profile)
     legs = _source_legs(net, tt, f, reverse=reverse)
     radius = _search_radius(net, profile, limit)
@@ -556,8 +583,8 @@ def _nearest_nodes(
     reached = np.flatnonzero(np.isfinite(d))
     ids = reached if local is None else np.flatnonzero(local >= 0)[reached]
     node_time[ids] = d[reached]
-    node_fac[ids] = f.pos[sources[reached] - nsub]
-    return node_time, node_fac
+    node_row[ids] = sources[reached] - nsub
+    return node_time, node_row
 
 
 def _nearest_targets(net, profile, f: _Pts, q: _Pts, node_time, node_fac, *, reverse: bool):
@@ -754,15 +781,23 @@ def travel_times_within(
     if direction not in ("forward", "reverse", "auto"):
         raise RoutingError(f"direction must be 'forward', 'reverse' or 'auto', not {direction!r}")
     net.check_profile(profile)
-    tt = net.travel_time_s(profile)
     access = _access_speed(net, profile, access_speed_mps)
     o = _prepare(net, origins, access, "origins")
     q = _prepare(net, destinations, access, "destinations")
     cutoff = float(cutoff_s)
-    parts = [np.zeros((0,), np.int64)] * 2 + [np.zeros(0)]
-    found = [parts]
     if direction == "auto":
         direction = "reverse" if len(q.edge) < len(o.edge) else "forward"
+    key = ("within", profile, cutoff, direction, chunk_size, _pts_key(o), _pts_key(q))
+    key += (_digest(o.pos, q.pos),)
+    found = net.memo(key, lambda: _pairs_within(net, profile, o, q, cutoff, chunk_size, direction))
+    return found.copy()
+
+
+def _pairs_within(net, profile, o: _Pts, q: _Pts, cutoff: float, chunk_size: int, direction):
+    """The pairs of :func:`travel_times_within` (``direction`` forward or reverse)."""
+    tt = net.travel_time_s(profile)
+    parts = [np.zeros((0,), np.int64)] * 2 + [np.zeros(0)]
+    found = [parts]
     if direction == "reverse" and len(o.edge):
         found += [
             _pairs_in_reverse(net, tt, o, s, q, cutoff)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -666,19 +667,15 @@ def ov_minutes(
     uniq, gidx = np.unique(labels, return_inverse=True)
     walk_g = _walk_by_group(legs, walk_group_s, uniq, gidx)
     egress = legs.egress.assign(group=gidx[legs.egress["destination"].to_numpy()])
-    frames, minutes, cache = [], {}, {}
+    frames, minutes = [], {}
     for w in windows or settings.windows:
         date = window_date(settings, w)
-        if date not in cache:
-            cache[date] = build_timetable(
-                feed.timetable(date),
-                n_stops=len(feed.stops),
-                transfers=legs.transfers,
-                min_transfer_s=settings.min_transfer_min * 60.0,
-            )
+        timetable = feed_timetable(
+            feed, date, transfers=legs.transfers, min_transfer_s=settings.min_transfer_min * 60.0
+        )
         deps = np.arange(w.start_s, w.end_s, 60, dtype=np.float64)
         tr = transit_times(
-            cache[date],
+            timetable,
             access=legs.access,
             egress=egress,
             departures_s=deps,
@@ -699,6 +696,35 @@ def ov_minutes(
             len(deps),
         )
     return OvTimes(table=pd.concat(frames, ignore_index=True), minutes=minutes, groups=tuple(uniq))
+
+
+#: Timetables per feed object, by (date, min_transfer_s, digest of the transfers).
+_TIMETABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def feed_timetable(
+    feed, date: dt.date, *, transfers: pd.DataFrame, min_transfer_s: float
+) -> Timetable:
+    """:func:`build_timetable` of ``feed.timetable(date)``, built once per feed, date,
+    transfers (by content) and ``min_transfer_s`` and kept while the feed lives."""
+    from bereikbaar.routing import _digest
+
+    cols = [transfers[c].to_numpy() for c in ("from_stop", "to_stop", "time_s")]
+    key = (date, float(min_transfer_s), _digest(*cols))
+    try:
+        per_feed = _TIMETABLES.setdefault(feed, {})
+    except TypeError:  # a feed that cannot be weakly referenced or hashed: no cache
+        per_feed = {}
+    if key not in per_feed:
+        while len(per_feed) >= 8:  # a few transfer sets at most; drop the oldest
+            per_feed.pop(next(iter(per_feed)))
+        per_feed[key] = build_timetable(
+            feed.timetable(date),
+            n_stops=len(feed.stops),
+            transfers=transfers,
+            min_transfer_s=min_transfer_s,
+        )
+    return per_feed[key]
 
 
 def _ov_per_minute(tr: np.ndarray, walk_g: np.ndarray, max_s: float) -> np.ndarray:
