@@ -145,6 +145,7 @@ def run_dorpshub(
         outline=part.outline,
         sources_note=area.sources_note(),
         ov=_ov_inputs(area, cfg),
+        service_pool=area.services(),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result

@@ -549,6 +549,90 @@ def nearest_facility(
     )
 
 
+def nearest_in_pool(
+    net: Network,
+    facilities: SnappedPoints,
+    pool: SnappedPoints,
+    *,
+    profile: TravelProfile,
+    targets: SnappedPoints,
+    direction: str = "from_facility",
+    access_speed_mps: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The targets' nearest facility as :func:`nearest_facility` finds it, from one search
+    over a larger ``pool`` that several callers share (e.g. the services of a whole study
+    area, while each municipality asks for the ones in its own halo).
+
+    The pool's search runs once per pool (kept by :meth:`Network.memo`). A target whose
+    nearest pool point is one of ``facilities`` (the same snapped position and access) has
+    the same answer; where it is not, or when ``facilities`` is not part of the pool, the
+    search over ``facilities`` alone answers. Equal times reached from two facilities may
+    name the other one.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(target_time_s, target_facility)`` as in :class:`NearestFacility` (NaN / -1).
+    """
+    if direction not in DIRECTIONS:
+        raise RoutingError(f"direction {direction!r} must be one of {', '.join(DIRECTIONS)}")
+    net.check_profile(profile)
+    access = _access_speed(net, profile, access_speed_mps)
+    f = _prepare(net, facilities, access, "facilities")
+    pf = _prepare(net, pool, access, "pool")
+    q = _prepare(net, targets, access, "targets")
+    reverse = direction == "to_facility"
+    own = _rows_by_content(f)
+    pool_keys = _row_keys(pf)
+    t_time = np.full(len(targets), np.nan)
+    t_fac = np.full(len(targets), -1, dtype=np.int64)
+    if not (len(q.edge) and len(f.edge)):
+        return t_time, t_fac
+    if not own.keys() <= set(pool_keys):
+        return _nearest_plain(net, facilities, profile, targets, direction, access_speed_mps)
+    rows = _Pts(pos=np.arange(len(pf.edge)), edge=pf.edge, t=pf.t, access_s=pf.access_s)
+    node_time, node_row = _nearest_nodes(net, profile, rows, reverse=reverse, limit=np.inf)
+    time_s, row = _nearest_targets(net, profile, rows, q, node_time, node_row, reverse=reverse)
+    pool_to_own = np.asarray([own.get(k, -1) for k in pool_keys], dtype=np.int64)
+    fac = np.where(row >= 0, pool_to_own[np.maximum(row, 0)], -1)
+    ok = np.isfinite(time_s) & (fac >= 0)
+    t_time[q.pos[ok]] = time_s[ok]
+    t_fac[q.pos[ok]] = fac[ok]
+    redo = q.pos[(row >= 0) & (fac < 0)]  # nearest in the pool is not one of the facilities
+    if len(redo):
+        plain_t, plain_f = _nearest_plain(
+            net, facilities, profile, targets.subset(redo), direction, access_speed_mps
+        )
+        t_time[redo], t_fac[redo] = plain_t, plain_f
+    return t_time, t_fac
+
+
+def _nearest_plain(net, facilities, profile, targets, direction, access_speed_mps):
+    nf = nearest_facility(
+        net,
+        facilities,
+        profile=profile,
+        targets=targets,
+        direction=direction,
+        access_speed_mps=access_speed_mps,
+    )
+    return nf.target_time_s, nf.target_facility
+
+
+def _row_keys(p: _Pts) -> list[bytes]:
+    """Per routable point, the bytes of (edge, fraction, access time): its position."""
+    rows = np.column_stack([p.edge.astype(np.float64), p.t, p.access_s])
+    return [r.tobytes() for r in np.ascontiguousarray(rows)]
+
+
+def _rows_by_content(p: _Pts) -> dict[bytes, int]:
+    """Position key → the first point (position in the caller's SnappedPoints) there."""
+    out: dict[bytes, int] = {}
+    for key, pos in zip(_row_keys(p), p.pos.tolist(), strict=True):
+        out.setdefault(key, pos)
+    return out
+
+
 def _nearest_nodes(
     net: Network, profile: TravelProfile, f: _Pts, *, reverse: bool, limit: float
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,8 @@ from bereikbaar.dorpshub._phases import (
     service_times,
     snap_inputs,
 )
-from bereikbaar.dorpshub._prepare import as_polygon, prepare_inputs
+from bereikbaar.dorpshub._phases import service_pool as service_pool_of
+from bereikbaar.dorpshub._prepare import _prepare_services, as_polygon, prepare_inputs
 from bereikbaar.dorpshub._tables import (
     assumptions_nl,
     build_summary,
@@ -67,6 +68,7 @@ def compute_dorpshub(
     outline: gpd.GeoDataFrame | None = None,
     sources_note: str = "",
     ov: OvInputs | None = None,
+    service_pool: gpd.GeoDataFrame | None = None,
 ) -> DorpshubResult:
     """Village access per service and mode, norms, scores and hub choice.
 
@@ -104,6 +106,10 @@ def compute_dorpshub(
         Public transport from a GTFS feed (:class:`~bereikbaar.dorpshub._ov.OvInputs`):
         adds the mode ``ov`` and its norms, and takes the stations' and bus hubs'
         departures per hour from the feed. None: road modes only.
+    service_pool
+        Optional: the service points of the whole study area (``services`` is part of
+        them). Searches then run over these, once for all municipalities that pass the
+        same pool, with the same results (see :func:`bereikbaar.routing.nearest_in_pool`).
 
     Returns
     -------
@@ -120,7 +126,8 @@ def compute_dorpshub(
         **road,
     )
     log.info("%s: %d villages, %d cells", gemeente, prep.n_villages, prep.n_cells)
-    snaps, nearest, ov_run = _travel_times(prep, ov, max_snap_m=max_snap_m, **road)
+    pool = _pool(service_pool, prep, ov, max_snap_m=max_snap_m, **road)
+    snaps, nearest, ov_run = _travel_times(prep, ov, pool, max_snap_m=max_snap_m, **road)
     cell_villages = assign_cells_to_villages(prep, snaps, **road)
     _log_unplaced(gemeente, prep, cell_villages, max_snap_m=max_snap_m)
     times = service_times(prep, nearest)
@@ -178,13 +185,34 @@ def compute_dorpshub(
     )
 
 
-def _travel_times(prep, ov, *, networks, settings, profiles, max_snap_m: float):
+def _pool(service_pool, prep, ov, *, networks, settings, profiles, max_snap_m: float):
+    """The study area's service points prepared like ``prep.services`` (None: no pool)."""
+    if service_pool is None:
+        return None
+    frame = _prepare_services(
+        service_pool if ov is None else feed_departures(service_pool, ov),
+        set(prep.services["kind"]),
+    )
+    modes = networks_used(settings, profiles)
+    return service_pool_of(
+        frame, networks=networks, modes=modes, settings=settings, max_snap_m=max_snap_m
+    )
+
+
+def _travel_times(prep, ov, pool, *, networks, settings, profiles, max_snap_m: float):
     """Phase: snap the inputs once per network; nearest-service times by road, and by
     public transport when a feed is given (``WithOv`` answers ``ov``, roads the rest)."""
     modes = networks_used(settings, profiles)
     snaps = snap_inputs(prep, networks=networks, modes=modes, max_snap_m=max_snap_m)
-    nearest = RoadTravelTimes(networks=networks, profiles=profiles, snaps=snaps)
-    ov_run = ov_service_times(prep, ov) if ov is not None else None
+    nearest = RoadTravelTimes(
+        networks=networks,
+        profiles=profiles,
+        snaps=snaps,
+        pool=pool,
+        kinds=prep.services["kind"].to_numpy(object),
+        departures_per_hour=prep.services["departures_per_hour"].to_numpy(float),
+    )
+    ov_run = ov_service_times(prep, ov, pool) if ov is not None else None
     if ov_run is not None:
         nearest = WithOv(nearest, ov_run)
     return snaps, nearest, ov_run
