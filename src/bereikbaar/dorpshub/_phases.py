@@ -420,7 +420,7 @@ def choose_hubs(
 ) -> gpd.GeoDataFrame:
     """p-median (village→village minutes, resident weights) and max coverage (cells not yet
     within the hub norm) — ``settings.hub_k`` hubs each; one row per hub and method."""
-    from bereikbaar.siting import max_coverage_ilp, p_median
+    from bereikbaar.siting import max_coverage_exact, p_median
 
     cand = np.flatnonzero(reach.candidate_ok)
     k = min(settings.hub_k, len(cand))
@@ -428,7 +428,7 @@ def choose_hubs(
     weights_v = np.nan_to_num(cells.village_residents)
     rows: list[dict[str, Any]] = []
     if k > 0 and weights_v.sum() > 0:
-        pm = p_median(reach.village_minutes[:, cand], weights_v, k=k, method="ilp")
+        pm = p_median(reach.village_minutes[:, cand], weights_v, k=k, method="exact")
         chosen = [int(cand[j]) for j in pm.chosen]
         assigned = np.where(pm.assignment >= 0, cand[np.maximum(pm.assignment, 0)], -1)
         served = [np.flatnonzero(assigned == j) for j in chosen]
@@ -439,7 +439,7 @@ def choose_hubs(
         picks = [chosen[q] for q in order]
         rows += _hub_rows(prep, cells, reach, "p_median", picks, [served[q] for q in order])
     if k > 0 and reach.reach.shape[1] > 0:
-        mc = max_coverage_ilp(reach.reach[cand], res, n=k, already_covered=reach.cell_within)
+        mc = max_coverage_exact(reach.reach[cand], res, n=k, already_covered=reach.cell_within)
         picks = [int(cand[j]) for j in mc.picks]
         with np.errstate(invalid="ignore"):
             near = np.isfinite(reach.village_minutes) & (
