@@ -836,6 +836,39 @@ def travel_time_matrix(
     return out
 
 
+def travel_time_matrix_full(
+    net: Network,
+    origins: SnappedPoints,
+    destinations: SnappedPoints,
+    *,
+    profile: TravelProfile,
+    detour: float = 1.2,
+    access_speed_mps: float | None = None,
+) -> np.ndarray:
+    """:func:`travel_time_matrix` without a cutoff, found with less searching.
+
+    First every origin is searched only up to ``detour`` × the diagonal of the points'
+    bounding box at the network's mean speed; origins with a destination not found
+    within that are searched again without a limit. The numbers are the same: a search
+    with a limit settles the nodes within it with the same shortest times.
+    """
+    kw = {"profile": profile, "access_speed_mps": access_speed_mps}
+    ok_o = ~np.asarray(origins.flagged, bool) & (np.asarray(origins.edge) >= 0)
+    ok_d = ~np.asarray(destinations.flagged, bool) & (np.asarray(destinations.edge) >= 0)
+    if not (ok_o.any() and ok_d.any()):
+        return travel_time_matrix(net, origins, destinations, **kw)
+    xy = np.vstack([snapped_xy(net, origins)[ok_o], snapped_xy(net, destinations)[ok_d]])
+    span_m = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0))))
+    tt = net.travel_time_s(profile)
+    mean_speed = float(net.edge_length_m.sum() / tt.sum()) if tt.sum() > 0 else np.inf
+    limit_s = detour * span_m / mean_speed + 60.0
+    out = travel_time_matrix(net, origins, destinations, cutoff_s=limit_s, **kw)
+    again = np.flatnonzero(ok_o & (np.isnan(out) & ok_d[None, :]).any(axis=1))
+    if len(again):
+        out[again] = travel_time_matrix(net, origins.subset(again), destinations, **kw)
+    return out
+
+
 def travel_times_within(
     net: Network,
     origins: SnappedPoints,

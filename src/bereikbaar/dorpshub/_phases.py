@@ -383,7 +383,7 @@ def hub_reach(
     o = d = np.zeros(0, np.int64)
     ts = np.zeros(0)
     if prep.n_villages:
-        cost_min = np.asarray(routing.travel_time_matrix(net, hvil, hvil, profile=hprof)) / 60.0
+        cost_min = routing.travel_time_matrix_full(net, hvil, hvil, profile=hprof) / 60.0
     if prep.n_villages and prep.n_cells:
         pairs = routing.travel_times_within(
             net,
