@@ -719,12 +719,31 @@ def feed_timetable(
         while len(per_feed) >= 8:  # a few transfer sets at most; drop the oldest
             per_feed.pop(next(iter(per_feed)))
         per_feed[key] = build_timetable(
-            feed.timetable(date),
+            _day_stop_times(feed, date),
             n_stops=len(feed.stops),
             transfers=transfers,
             min_transfer_s=min_transfer_s,
         )
     return per_feed[key]
+
+
+def _per_feed(feed, key, compute):
+    """``compute()`` once per feed object and ``key`` (kept while the feed lives)."""
+    try:
+        store = _FEED_CACHE.setdefault(feed, {})
+    except TypeError:  # a feed that cannot be weakly referenced or hashed: no cache
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+_FEED_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _day_stop_times(feed, date: dt.date) -> pd.DataFrame:
+    """``feed.timetable(date)``, read once per feed and date (do not modify it)."""
+    return _per_feed(feed, ("timetable", date), lambda: feed.timetable(date))
 
 
 def _ov_per_minute(tr: np.ndarray, walk_g: np.ndarray, max_s: float) -> np.ndarray:
@@ -805,7 +824,7 @@ def departures_per_hour(
 
     if end_s <= start_s:
         raise RoutingError("departures_per_hour needs end_s > start_s")
-    st_ = feed.timetable(date)
+    st_ = _day_stop_times(feed, date)
     last = np.r_[st_["trip"].to_numpy()[1:] != st_["trip"].to_numpy()[:-1], True]
     dep = st_["departure_s"].to_numpy()
     use = st_["pickup"].to_numpy() & ~last & (dep >= start_s) & (dep < end_s)
@@ -815,7 +834,7 @@ def departures_per_hour(
         use &= np.isin(rtype[st_["trip"].to_numpy() % max(n_trips, 1)], list(route_types))
     ev = pd.DataFrame({"trip": st_["trip"].to_numpy()[use], "stop": st_["stop"].to_numpy()[use]})
     geoms = getattr(points, "geometry", points).to_numpy()
-    tree = shapely.STRtree(feed.stops.geometry.to_numpy())
+    tree = _per_feed(feed, ("stops_tree",), lambda: shapely.STRtree(feed.stops.geometry.to_numpy()))
     p_idx, s_idx = tree.query(geoms, predicate="dwithin", distance=radius_m)
     pairs = pd.DataFrame({"point": p_idx, "stop": s_idx}).merge(ev, on="stop")
     counts = pairs.drop_duplicates(["point", "trip"]).groupby("point").size()

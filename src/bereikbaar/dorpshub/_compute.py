@@ -26,6 +26,7 @@ from bereikbaar.dorpshub._ov import (
 )
 from bereikbaar.dorpshub._phases import (
     RoadTravelTimes,
+    ServicePool,
     assign_cells_to_villages,
     choose_hubs,
     hub_reach,
@@ -43,6 +44,7 @@ from bereikbaar.dorpshub._tables import (
     what_if_from_tables,
 )
 from bereikbaar.dorpshub._types import (
+    HUB_KINDS,
     CellAssignment,
     DorpshubResult,
     PreparedInputs,
@@ -68,7 +70,7 @@ def compute_dorpshub(
     outline: gpd.GeoDataFrame | None = None,
     sources_note: str = "",
     ov: OvInputs | None = None,
-    service_pool: gpd.GeoDataFrame | None = None,
+    service_pool: gpd.GeoDataFrame | ServicePool | None = None,
 ) -> DorpshubResult:
     """Village access per service and mode, norms, scores and hub choice.
 
@@ -108,8 +110,9 @@ def compute_dorpshub(
         departures per hour from the feed. None: road modes only.
     service_pool
         Optional: the service points of the whole study area (``services`` is part of
-        them). Searches then run over these, once for all municipalities that pass the
-        same pool, with the same results (see :func:`bereikbaar.routing.nearest_in_pool`).
+        them), or :func:`build_service_pool` of them. Searches then run over these, once
+        for all municipalities that pass the same pool, with the same results (see
+        :func:`bereikbaar.routing.nearest_in_pool`).
 
     Returns
     -------
@@ -126,7 +129,7 @@ def compute_dorpshub(
         **road,
     )
     log.info("%s: %d villages, %d cells", gemeente, prep.n_villages, prep.n_cells)
-    pool = _pool(service_pool, prep, ov, max_snap_m=max_snap_m, **road)
+    pool = _pool(service_pool, ov, max_snap_m=max_snap_m, **road)
     snaps, nearest, ov_run = _travel_times(prep, ov, pool, max_snap_m=max_snap_m, **road)
     cell_villages = assign_cells_to_villages(prep, snaps, **road)
     _log_unplaced(gemeente, prep, cell_villages, max_snap_m=max_snap_m)
@@ -185,17 +188,40 @@ def compute_dorpshub(
     )
 
 
-def _pool(service_pool, prep, ov, *, networks, settings, profiles, max_snap_m: float):
-    """The study area's service points prepared like ``prep.services`` (None: no pool)."""
-    if service_pool is None:
-        return None
-    frame = _prepare_services(
-        service_pool if ov is None else feed_departures(service_pool, ov),
-        set(prep.services["kind"]),
+def _pool(service_pool, ov, *, networks, settings, profiles, max_snap_m: float):
+    """The :class:`ServicePool` to search (None: none given; a frame: built here)."""
+    if service_pool is None or isinstance(service_pool, ServicePool):
+        return service_pool
+    return build_service_pool(
+        service_pool,
+        ov,
+        networks=networks,
+        settings=settings,
+        profiles=profiles,
+        max_snap_m=max_snap_m,
     )
-    modes = networks_used(settings, profiles)
+
+
+def build_service_pool(
+    services: gpd.GeoDataFrame,
+    ov: OvInputs | None,
+    *,
+    networks: Mapping[str, Any],
+    settings: DorpshubSettings,
+    profiles: Mapping[str, TravelProfile],
+    max_snap_m: float,
+) -> ServicePool:
+    """The study area's service points prepared like a municipality's (the feed's
+    departures when ``ov`` is given) and snapped to the networks the settings use; build
+    it once per study area and pass it as ``service_pool`` to every municipality."""
+    kinds = set(settings.services) | set(HUB_KINDS)
+    frame = _prepare_services(services if ov is None else feed_departures(services, ov), kinds)
     return service_pool_of(
-        frame, networks=networks, modes=modes, settings=settings, max_snap_m=max_snap_m
+        frame,
+        networks=networks,
+        modes=networks_used(settings, profiles),
+        settings=settings,
+        max_snap_m=max_snap_m,
     )
 
 
