@@ -483,11 +483,16 @@ def order_percentiles(times: np.ndarray, percentiles: Sequence[float] = PERCENTI
     The p-th percentile of n values is the k-th smallest with k = ceil(p / 100 · n): the
     least time within which at least p % of the departures arrive.
     """
+    out = _order_stats(times, percentiles)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _order_stats(times: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
+    """The order statistics of :func:`order_percentiles`, ``inf`` kept."""
     n = times.shape[-1]
     ks = [max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in percentiles]
     part = np.partition(times, sorted(set(ks)), axis=-1)
-    out = np.stack([part[..., k] for k in ks], axis=-1)
-    return np.where(np.isfinite(out), out, np.nan)
+    return np.stack([part[..., k] for k in ks], axis=-1)
 
 
 def summarize_window(
@@ -506,9 +511,11 @@ def summarize_window(
     """
     tr = np.where(transit_s <= max_travel_s, transit_s, np.inf)
     walk = np.where(np.isfinite(walk_s) & (walk_s <= max_travel_s), walk_s, np.inf)
-    ov = np.minimum(tr, walk[..., None])
-    tp = order_percentiles(tr) / 60.0
-    op = order_percentiles(ov) / 60.0
+    # the k-th smallest of min(t_i, walk) is min(k-th smallest t_i, walk): one partition
+    stats = _order_stats(tr, PERCENTILES)
+    ov = np.minimum(stats, walk[..., None])
+    tp = np.where(np.isfinite(stats), stats, np.nan) / 60.0
+    op = np.where(np.isfinite(ov), ov, np.nan) / 60.0
     share = np.isfinite(tr).mean(axis=-1)
     ov_by = np.where(
         ~np.isfinite(op[..., 1]),
