@@ -462,6 +462,8 @@ def transit_times(
         deps[order],
         int(max_transfers) + 1,
     )
+    if np.array_equal(order, np.arange(len(deps) - 1, -1, -1)):  # ascending minutes
+        return out[:, :, ::-1]
     result = np.empty_like(out)
     result[:, :, order] = out
     return result
