@@ -1207,13 +1207,16 @@ def _assemble(
 
 # --------------------------------------------------------------------------- cache
 def _nbytes(value) -> int:
-    """Bytes held by the numpy arrays and DataFrames in ``value`` (tuples walked)."""
+    """Bytes held by the numpy arrays and DataFrames in ``value`` (tuples, lists and
+    dataclasses walked)."""
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
     if isinstance(value, tuple | list):
         return sum(_nbytes(v) for v in value)
     if hasattr(value, "memory_usage") and hasattr(value, "columns"):
         return int(value.memory_usage(index=True, deep=False).sum())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(_nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
     return 64
 
 

@@ -918,12 +918,12 @@ def _pairs_within(net, profile, o: _Pts, q: _Pts, cutoff: float, chunk_size: int
     if direction == "reverse" and len(o.edge):
         found += [
             _pairs_in_reverse(net, tt, o, s, q, cutoff)
-            for s in _chunks(net, profile, q, cutoff, chunk_size, reverse=True)
+            for s in _kept_chunks(net, profile, q, cutoff, chunk_size, reverse=True)
         ]
     elif direction == "forward" and len(q.edge):
         found += [
             _pairs_in(net, tt, o, s, q, cutoff)
-            for s in _chunks(net, profile, o, cutoff, chunk_size)
+            for s in _kept_chunks(net, profile, o, cutoff, chunk_size, reverse=False)
         ]
     origin, destination, time_s = (np.concatenate(col) for col in zip(*found, strict=True))
     df = pd.DataFrame(
@@ -934,6 +934,22 @@ def _pairs_within(net, profile, o: _Pts, q: _Pts, cutoff: float, chunk_size: int
         }
     )
     return df.sort_values(["origin", "destination"], kind="stable").reset_index(drop=True)
+
+
+#: Searches from one set of points up to this many bytes are kept for the next caller
+#: (e.g. the walks from every stop of a feed, asked again for each municipality).
+_KEEP_SEARCHES_BYTES = 32 * 2**20
+
+
+def _kept_chunks(net, profile, p: _Pts, cutoff: float, chunk_size: int, *, reverse: bool):
+    """The :func:`_chunks` searches from ``p``, kept on the network when they are small."""
+    key = ("searches", profile, cutoff, chunk_size, reverse, _pts_key(p))
+    if key in net._cache.get(("memo",), {}):
+        return net.memo(key, list)
+    found = list(_chunks(net, profile, p, cutoff, chunk_size, reverse=reverse))
+    if sum(s.dist.nbytes for s in found) <= _KEEP_SEARCHES_BYTES:
+        net.memo(key, lambda: found)
+    return found
 
 
 def _pairs_in(net, tt, o: _Pts, s: _Search, q: _Pts, cutoff: float):
