@@ -143,9 +143,7 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         )
     ok = np.flatnonzero(~missing)
     if len(ok) and net.n_edges:
-        key = ("snap", _digest(shapely.get_coordinates(geoms[ok]), ok))
-        found = net.memo(key, lambda: _nearest_edges(net, geoms[ok]))
-        edge[ok], fraction[ok], dist[ok] = found
+        edge[ok], fraction[ok], dist[ok] = _nearest_edges_kept(net, geoms[ok])
     flagged = ~(dist <= max_snap_m)
     if flagged.any():
         log.info(
@@ -162,6 +160,36 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         snap_distance_m=dist,
         flagged=flagged,
     )
+
+
+#: Snapped points kept per network (by their coordinates) before the store starts anew.
+_KEEP_SNAPS = 2_000_000
+
+
+def _nearest_edges_kept(net: Network, geoms: np.ndarray):
+    """:func:`_nearest_edges`, each point worked out once per network (a point's edge,
+    fraction and distance depend on nothing else), so the cells, villages and services
+    that several analyses and municipalities snap are looked up the next time."""
+    import shapely
+
+    xy = shapely.get_coordinates(geoms)
+    keys = pd.Index(xy[:, 0] + 1j * xy[:, 1])
+    known = net._cache.get(("snaps",))
+    at = known[0].get_indexer(keys) if known is not None else np.full(len(keys), -1)
+    new = np.flatnonzero(at < 0)
+    if len(new):
+        fresh_keys, first = np.unique(keys[new].to_numpy(), return_index=True)
+        found = _nearest_edges(net, geoms[new[first]])
+        if known is None or len(known[0]) + len(fresh_keys) > _KEEP_SNAPS:
+            known = (pd.Index(fresh_keys), *found)
+        else:
+            known = (
+                known[0].append(pd.Index(fresh_keys)),
+                *(np.concatenate([a, b]) for a, b in zip(known[1:], found, strict=True)),
+            )
+        net._cache[("snaps",)] = known
+        at = known[0].get_indexer(keys)
+    return known[1][at], known[2][at], known[3][at]
 
 
 def _nearest_edges(net: Network, geoms: np.ndarray):
