@@ -970,13 +970,16 @@ _KEEP_SEARCHES_BYTES = 32 * 2**20
 
 
 def _kept_chunks(net, profile, p: _Pts, cutoff: float, chunk_size: int, *, reverse: bool):
-    """The :func:`_chunks` searches from ``p``, kept on the network when they are small."""
+    """The :func:`_chunks` searches from ``p``; kept on the network from the second time
+    the same searches are asked for, when they are small."""
     key = ("searches", profile, cutoff, chunk_size, reverse, _pts_key(p))
     if key in net._cache.get(("memo",), {}):
         return net.memo(key, list)
     found = list(_chunks(net, profile, p, cutoff, chunk_size, reverse=reverse))
-    if sum(s.dist.nbytes for s in found) <= _KEEP_SEARCHES_BYTES:
+    asked = net._cache.setdefault(("searches asked",), set())
+    if key in asked and sum(s.dist.nbytes for s in found) <= _KEEP_SEARCHES_BYTES:
         net.memo(key, lambda: found)
+    asked.add(key)
     return found
 
 
