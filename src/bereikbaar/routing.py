@@ -649,8 +649,8 @@ def _nearest_plain(net, facilities, profile, targets, direction, access_speed_mp
 
 def _row_keys(p: _Pts) -> list[bytes]:
     """Per routable point, the bytes of (edge, fraction, access time): its position."""
-    rows = np.column_stack([p.edge.astype(np.float64), p.t, p.access_s])
-    return [r.tobytes() for r in np.ascontiguousarray(rows)]
+    rows = np.ascontiguousarray(np.column_stack([p.edge.astype(np.float64), p.t, p.access_s]))
+    return rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
 
 
 def _rows_by_content(p: _Pts) -> dict[bytes, int]:
