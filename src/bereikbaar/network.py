@@ -65,6 +65,7 @@ import json
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,8 @@ from bereikbaar.errors import ConfigError, InputError, NetworkError, RoutingErro
 log = logging.getLogger(__name__)
 
 MODES = ("walk", "bike", "drive")
+#: Bytes of results kept per network by :meth:`Network.memo` (least recently used dropped).
+MEMO_BYTES = 96 * 2**20
 #: Bump when the filters, simplification or cache layout change (invalidates caches).
 FILTER_VERSION = 4
 DEFAULT_DRIVE_SPEED_KMH = 30.0
@@ -327,6 +330,25 @@ class Network:
             tt.flags.writeable = False
             self._cache[key] = tt
         return self._cache[key]
+
+    def memo(self, key, compute):
+        """``compute()`` once per ``key`` on this network, shared by every caller.
+
+        For results derived from the network and inputs named fully by ``key`` (e.g. a
+        digest of snapped points). The most recently used results are kept up to
+        :data:`MEMO_BYTES` (numpy arrays and DataFrames counted), older ones dropped.
+        Callers must not modify what they get back.
+        """
+        store = self._cache.setdefault(("memo",), OrderedDict())
+        if key in store:
+            store.move_to_end(key)
+            return store[key][0]
+        value = compute()
+        store[key] = (value, _nbytes(value))
+        total = sum(size for _, size in store.values())
+        while total > MEMO_BYTES and len(store) > 1:
+            total -= store.popitem(last=False)[1][1]
+        return value
 
     def csr(self, profile: TravelProfile, *, transpose: bool = False):
         """The (n, n) ``scipy.sparse.csr_array`` of travel times (s), min over parallel edges.
@@ -1184,6 +1206,20 @@ def _assemble(
 
 
 # --------------------------------------------------------------------------- cache
+def _nbytes(value) -> int:
+    """Bytes held by the numpy arrays and DataFrames in ``value`` (tuples, lists and
+    dataclasses walked)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, tuple | list):
+        return sum(_nbytes(v) for v in value)
+    if hasattr(value, "memory_usage") and hasattr(value, "columns"):
+        return int(value.memory_usage(index=True, deep=False).sum())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(_nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return 64
+
+
 def network_cache_key(
     osm_path: str | Path,
     mode: str,

@@ -134,6 +134,7 @@ def run_dorpshub(
     progress(name, "dorpshub: networks")
     networks = {mode: area.network(mode) for mode in networks_used(cfg.dorpshub, cfg.profiles)}
     progress(name, "dorpshub: travel times")
+    ov = _ov_inputs(area, cfg)
     result = compute_dorpshub(
         gemeente=name,
         gemeente_geometry=polygon,
@@ -146,7 +147,8 @@ def run_dorpshub(
         max_snap_m=cfg.network.max_snap_m,
         outline=part.outline,
         sources_note=area.sources_note(),
-        ov=_ov_inputs(area, cfg),
+        ov=ov,
+        service_pool=_service_pool(area, cfg, ov, networks),
     )
     log.info("%s: dorpshub done (%d villages)", name, len(villages))
     return result
@@ -189,16 +191,39 @@ def check_what_if_village(cfg: Config, area: StudyAreaData) -> None:
 
 
 def _ov_inputs(area: StudyAreaData, cfg: Config):
-    """Public transport for Dorpshub when ``[transit] gtfs`` is set (the feed read once)."""
+    """Public transport for Dorpshub when ``[transit] gtfs`` is set (the feed read once;
+    one OvInputs per study area and settings)."""
     ts = cfg.transit
     if ts.gtfs is None:
         return None
     from bereikbaar.dorpshub import OvInputs
 
-    return OvInputs(
-        feed=area.gtfs().data,
-        walk_network=area.network("walk"),
-        walk_profile=cfg.profile(ts.walk_profile),
-        settings=ts,
-        max_snap_m=cfg.network.max_snap_m,
-    )
+    key = ("dorpshub_ov", ts, cfg.profile(ts.walk_profile), cfg.network.max_snap_m)
+    if key not in area._cache:
+        area._cache[key] = OvInputs(
+            feed=area.gtfs().data,
+            walk_network=area.network("walk"),
+            walk_profile=cfg.profile(ts.walk_profile),
+            settings=ts,
+            max_snap_m=cfg.network.max_snap_m,
+        )
+    return area._cache[key]
+
+
+def _service_pool(area: StudyAreaData, cfg: Config, ov, networks):
+    """The study area's service points for Dorpshub's shared searches, built once per
+    study area and settings (see :func:`bereikbaar.dorpshub._compute.build_service_pool`)."""
+    from bereikbaar.dorpshub._compute import build_service_pool
+
+    key = ("dorpshub_pool", repr(cfg.dorpshub), tuple(sorted(cfg.profiles.items())), id(ov))
+    key += (cfg.network.max_snap_m,)
+    if key not in area._cache:
+        area._cache[key] = build_service_pool(
+            area.services(),
+            ov,
+            networks=networks,
+            settings=cfg.dorpshub,
+            profiles=cfg.profiles,
+            max_snap_m=cfg.network.max_snap_m,
+        )
+    return area._cache[key]

@@ -143,7 +143,7 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         )
     ok = np.flatnonzero(~missing)
     if len(ok) and net.n_edges:
-        edge[ok], fraction[ok], dist[ok] = _nearest_edges(net, geoms[ok])
+        edge[ok], fraction[ok], dist[ok] = _nearest_edges_kept(net, geoms[ok])
     flagged = ~(dist <= max_snap_m)
     if flagged.any():
         log.info(
@@ -160,6 +160,36 @@ def snap_points(net: Network, points, *, max_snap_m: float = 500.0) -> SnappedPo
         snap_distance_m=dist,
         flagged=flagged,
     )
+
+
+#: Snapped points kept per network (by their coordinates) before the store starts anew.
+_KEEP_SNAPS = 2_000_000
+
+
+def _nearest_edges_kept(net: Network, geoms: np.ndarray):
+    """:func:`_nearest_edges`, each point worked out once per network (a point's edge,
+    fraction and distance depend on nothing else), so the cells, villages and services
+    that several analyses and municipalities snap are looked up the next time."""
+    import shapely
+
+    xy = shapely.get_coordinates(geoms)
+    keys = pd.Index(xy[:, 0] + 1j * xy[:, 1])
+    known = net._cache.get(("snaps",))
+    at = known[0].get_indexer(keys) if known is not None else np.full(len(keys), -1)
+    new = np.flatnonzero(at < 0)
+    if len(new):
+        fresh_keys, first = np.unique(keys[new].to_numpy(), return_index=True)
+        found = _nearest_edges(net, geoms[new[first]])
+        if known is None or len(known[0]) + len(fresh_keys) > _KEEP_SNAPS:
+            known = (pd.Index(fresh_keys), *found)
+        else:
+            known = (
+                known[0].append(pd.Index(fresh_keys)),
+                *(np.concatenate([a, b]) for a, b in zip(known[1:], found, strict=True)),
+            )
+        net._cache[("snaps",)] = known
+        at = known[0].get_indexer(keys)
+    return known[1][at], known[2][at], known[3][at]
 
 
 def _nearest_edges(net: Network, geoms: np.ndarray):
@@ -199,6 +229,23 @@ def snapped_xy(net: Network, points: SnappedPoints) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- helpers
+def _digest(*arrays) -> bytes:
+    """A content key for numpy arrays (dtype, shape and bytes of each)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.digest()
+
+
+def _pts_key(p: _Pts) -> bytes:
+    """Content key of routable points: what a search from or to them depends on."""
+    return _digest(p.edge, p.t, p.access_s)
+
+
 @dataclass(frozen=True)
 class _Pts:
     """Routable points on canonical edges: positions, edge, fraction, access time."""
@@ -532,6 +579,90 @@ def nearest_facility(
     )
 
 
+def nearest_in_pool(
+    net: Network,
+    facilities: SnappedPoints,
+    pool: SnappedPoints,
+    *,
+    profile: TravelProfile,
+    targets: SnappedPoints,
+    direction: str = "from_facility",
+    access_speed_mps: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The targets' nearest facility as :func:`nearest_facility` finds it, from one search
+    over a larger ``pool`` that several callers share (e.g. the services of a whole study
+    area, while each municipality asks for the ones in its own halo).
+
+    The pool's search runs once per pool (kept by :meth:`Network.memo`). A target whose
+    nearest pool point is one of ``facilities`` (the same snapped position and access) has
+    the same answer; where it is not, or when ``facilities`` is not part of the pool, the
+    search over ``facilities`` alone answers. Equal times reached from two facilities may
+    name the other one.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(target_time_s, target_facility)`` as in :class:`NearestFacility` (NaN / -1).
+    """
+    if direction not in DIRECTIONS:
+        raise RoutingError(f"direction {direction!r} must be one of {', '.join(DIRECTIONS)}")
+    net.check_profile(profile)
+    access = _access_speed(net, profile, access_speed_mps)
+    f = _prepare(net, facilities, access, "facilities")
+    pf = _prepare(net, pool, access, "pool")
+    q = _prepare(net, targets, access, "targets")
+    reverse = direction == "to_facility"
+    own = _rows_by_content(f)
+    pool_keys = _row_keys(pf)
+    t_time = np.full(len(targets), np.nan)
+    t_fac = np.full(len(targets), -1, dtype=np.int64)
+    if not (len(q.edge) and len(f.edge)):
+        return t_time, t_fac
+    if not own.keys() <= set(pool_keys):
+        return _nearest_plain(net, facilities, profile, targets, direction, access_speed_mps)
+    rows = _Pts(pos=np.arange(len(pf.edge)), edge=pf.edge, t=pf.t, access_s=pf.access_s)
+    node_time, node_row = _nearest_nodes(net, profile, rows, reverse=reverse, limit=np.inf)
+    time_s, row = _nearest_targets(net, profile, rows, q, node_time, node_row, reverse=reverse)
+    pool_to_own = np.asarray([own.get(k, -1) for k in pool_keys], dtype=np.int64)
+    fac = np.where(row >= 0, pool_to_own[np.maximum(row, 0)], -1)
+    ok = np.isfinite(time_s) & (fac >= 0)
+    t_time[q.pos[ok]] = time_s[ok]
+    t_fac[q.pos[ok]] = fac[ok]
+    redo = q.pos[(row >= 0) & (fac < 0)]  # nearest in the pool is not one of the facilities
+    if len(redo):
+        plain_t, plain_f = _nearest_plain(
+            net, facilities, profile, targets.subset(redo), direction, access_speed_mps
+        )
+        t_time[redo], t_fac[redo] = plain_t, plain_f
+    return t_time, t_fac
+
+
+def _nearest_plain(net, facilities, profile, targets, direction, access_speed_mps):
+    nf = nearest_facility(
+        net,
+        facilities,
+        profile=profile,
+        targets=targets,
+        direction=direction,
+        access_speed_mps=access_speed_mps,
+    )
+    return nf.target_time_s, nf.target_facility
+
+
+def _row_keys(p: _Pts) -> list[bytes]:
+    """Per routable point, the bytes of (edge, fraction, access time): its position."""
+    rows = np.ascontiguousarray(np.column_stack([p.edge.astype(np.float64), p.t, p.access_s]))
+    return rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel().tolist()
+
+
+def _rows_by_content(p: _Pts) -> dict[bytes, int]:
+    """Position key → the first point (position in the caller's SnappedPoints) there."""
+    out: dict[bytes, int] = {}
+    for key, pos in zip(_row_keys(p), p.pos.tolist(), strict=True):
+        out.setdefault(key, pos)
+    return out
+
+
 def _nearest_nodes(
     net: Network, profile: TravelProfile, f: _Pts, *, reverse: bool, limit: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -540,13 +671,21 @@ def _nearest_nodes(
     One multi-source search (``min_only``) from virtual facility nodes; with a finite
     ``limit`` only over the box the search can reach.
     """
+    if not len(f.edge):
+        log.warning("nearest_facility: no routable facilities (all flagged or none given)")
+        return np.full(net.n_nodes, np.nan), np.full(net.n_nodes, -1, dtype=np.int64)
+    key = ("nearest", profile, reverse, limit, _pts_key(f))
+    node_time, node_row = net.memo(key, lambda: _nearest_search(net, profile, f, reverse, limit))
+    node_fac = np.where(node_row >= 0, f.pos[np.maximum(node_row, 0)], -1)
+    return node_time.copy(), node_fac.astype(np.int64)
+
+
+def _nearest_search(net: Network, profile: TravelProfile, f: _Pts, reverse: bool, limit: float):
+    """(time, row in ``f``) of the nearest facility for every node (NaN / -1 unreached)."""
     n = net.n_nodes
     node_time = np.full(n, np.nan)
-    node_fac = np.full(n, -1, dtype=np.int64)
+    node_row = np.full(n, -1, dtype=np.int32)
     k = len(f.edge)
-    if not k:
-        log.warning("nearest_facility: no routable facilities (all flagged or none given)")
-        return node_time, node_fac
     tt = net.travel_time_s(profile)
     legs = _source_legs(net, tt, f, reverse=reverse)
     radius = _search_radius(net, profile, limit)
@@ -558,8 +697,8 @@ def _nearest_nodes(
     reached = np.flatnonzero(np.isfinite(d))
     ids = reached if local is None else np.flatnonzero(local >= 0)[reached]
     node_time[ids] = d[reached]
-    node_fac[ids] = f.pos[sources[reached] - nsub]
-    return node_time, node_fac
+    node_row[ids] = sources[reached] - nsub
+    return node_time, node_row
 
 
 def _nearest_targets(net, profile, f: _Pts, q: _Pts, node_time, node_fac, *, reverse: bool):
@@ -727,6 +866,39 @@ def travel_time_matrix(
     return out
 
 
+def travel_time_matrix_full(
+    net: Network,
+    origins: SnappedPoints,
+    destinations: SnappedPoints,
+    *,
+    profile: TravelProfile,
+    detour: float = 1.2,
+    access_speed_mps: float | None = None,
+) -> np.ndarray:
+    """:func:`travel_time_matrix` without a cutoff, found with less searching.
+
+    First every origin is searched only up to ``detour`` × the diagonal of the points'
+    bounding box at the network's mean speed; origins with a destination not found
+    within that are searched again without a limit. The numbers are the same: a search
+    with a limit settles the nodes within it with the same shortest times.
+    """
+    kw = {"profile": profile, "access_speed_mps": access_speed_mps}
+    ok_o = ~np.asarray(origins.flagged, bool) & (np.asarray(origins.edge) >= 0)
+    ok_d = ~np.asarray(destinations.flagged, bool) & (np.asarray(destinations.edge) >= 0)
+    if not (ok_o.any() and ok_d.any()):
+        return travel_time_matrix(net, origins, destinations, **kw)
+    xy = np.vstack([snapped_xy(net, origins)[ok_o], snapped_xy(net, destinations)[ok_d]])
+    span_m = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0))))
+    tt = net.travel_time_s(profile)
+    mean_speed = float(net.edge_length_m.sum() / tt.sum()) if tt.sum() > 0 else np.inf
+    limit_s = detour * span_m / mean_speed + 60.0
+    out = travel_time_matrix(net, origins, destinations, cutoff_s=limit_s, **kw)
+    again = np.flatnonzero(ok_o & (np.isnan(out) & ok_d[None, :]).any(axis=1))
+    if len(again):
+        out[again] = travel_time_matrix(net, origins.subset(again), destinations, **kw)
+    return out
+
+
 def travel_times_within(
     net: Network,
     origins: SnappedPoints,
@@ -756,24 +928,32 @@ def travel_times_within(
     if direction not in ("forward", "reverse", "auto"):
         raise RoutingError(f"direction must be 'forward', 'reverse' or 'auto', not {direction!r}")
     net.check_profile(profile)
-    tt = net.travel_time_s(profile)
     access = _access_speed(net, profile, access_speed_mps)
     o = _prepare(net, origins, access, "origins")
     q = _prepare(net, destinations, access, "destinations")
     cutoff = float(cutoff_s)
-    parts = [np.zeros((0,), np.int64)] * 2 + [np.zeros(0)]
-    found = [parts]
     if direction == "auto":
         direction = "reverse" if len(q.edge) < len(o.edge) else "forward"
+    key = ("within", profile, cutoff, direction, chunk_size, _pts_key(o), _pts_key(q))
+    key += (_digest(o.pos, q.pos),)
+    found = net.memo(key, lambda: _pairs_within(net, profile, o, q, cutoff, chunk_size, direction))
+    return found.copy()
+
+
+def _pairs_within(net, profile, o: _Pts, q: _Pts, cutoff: float, chunk_size: int, direction):
+    """The pairs of :func:`travel_times_within` (``direction`` forward or reverse)."""
+    tt = net.travel_time_s(profile)
+    parts = [np.zeros((0,), np.int64)] * 2 + [np.zeros(0)]
+    found = [parts]
     if direction == "reverse" and len(o.edge):
         found += [
             _pairs_in_reverse(net, tt, o, s, q, cutoff)
-            for s in _chunks(net, profile, q, cutoff, chunk_size, reverse=True)
+            for s in _kept_chunks(net, profile, q, cutoff, chunk_size, reverse=True)
         ]
     elif direction == "forward" and len(q.edge):
         found += [
             _pairs_in(net, tt, o, s, q, cutoff)
-            for s in _chunks(net, profile, o, cutoff, chunk_size)
+            for s in _kept_chunks(net, profile, o, cutoff, chunk_size, reverse=False)
         ]
     origin, destination, time_s = (np.concatenate(col) for col in zip(*found, strict=True))
     df = pd.DataFrame(
@@ -784,6 +964,25 @@ def travel_times_within(
         }
     )
     return df.sort_values(["origin", "destination"], kind="stable").reset_index(drop=True)
+
+
+#: Searches from one set of points up to this many bytes are kept for the next caller
+#: (e.g. the walks from every stop of a feed, asked again for each municipality).
+_KEEP_SEARCHES_BYTES = 32 * 2**20
+
+
+def _kept_chunks(net, profile, p: _Pts, cutoff: float, chunk_size: int, *, reverse: bool):
+    """The :func:`_chunks` searches from ``p``; kept on the network from the second time
+    the same searches are asked for, when they are small."""
+    key = ("searches", profile, cutoff, chunk_size, reverse, _pts_key(p))
+    if key in net._cache.get(("memo",), {}):
+        return net.memo(key, list)
+    found = list(_chunks(net, profile, p, cutoff, chunk_size, reverse=reverse))
+    asked = net._cache.setdefault(("searches asked",), set())
+    if key in asked and sum(s.dist.nbytes for s in found) <= _KEEP_SEARCHES_BYTES:
+        net.memo(key, lambda: found)
+    asked.add(key)
+    return found
 
 
 def _pairs_in(net, tt, o: _Pts, s: _Search, q: _Pts, cutoff: float):

@@ -29,7 +29,9 @@ Every result is deterministic: ties are broken by the lowest candidate position.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +43,9 @@ from bereikbaar.errors import SitingError
 
 log = logging.getLogger(__name__)
 
+#: The exact methods try every set of k candidates up to this many (else the ILP).
+ENUMERATE_MAX_SETS = 200_000
+
 __all__ = [
     "PMedianResult",
     "SitingError",
@@ -48,6 +53,7 @@ __all__ = [
     "coverage_from_cost",
     "greedy_max_coverage",
     "max_coverage_hubs",
+    "max_coverage_exact",
     "max_coverage_ilp",
     "p_median",
 ]
@@ -330,46 +336,37 @@ def max_coverage_ilp(
         The optimal set, ordered greedily (largest marginal gain first, so ``gains`` is
         comparable with the greedy's); sites that would add nothing are not listed.
     """
-    import pulp
+    return _max_coverage(coverage, weights, n, already_covered, time_limit_s, enumerate_=False)
 
+
+def max_coverage_exact(coverage, weights, *, n: int, already_covered=None) -> SitingResult:
+    """:func:`max_coverage_ilp` by trying every set of ``n`` candidates when there are at
+    most :data:`ENUMERATE_MAX_SETS` of them (numpy, no solver; of equal coverage the first
+    set in lexicographic order), else by the ILP. ``method`` on the result is ``"exact"``."""
+    return _max_coverage(coverage, weights, n, already_covered, None, enumerate_=True)
+
+
+def _max_coverage(coverage, weights, n, already_covered, time_limit_s, *, enumerate_: bool):
     cov, w, done = _as_coverage(coverage, weights, already_covered)
     n = _check_n(n)
     residual = np.where(done, 0.0, w)
     n_cand = cov.shape[0]
+    method = "exact" if enumerate_ else "ilp"
     empty = SitingResult(
-        np.zeros(0, np.int64), np.zeros(0), np.zeros(0), done.copy(), "ilp", optimal=True
+        np.zeros(0, np.int64), np.zeros(0), np.zeros(0), done.copy(), method, optimal=True
     )
     if n == 0 or n_cand == 0:
         return empty
-    # demand columns that matter, grouped by the set of candidates covering them
-    csc = cov.tocsc()
-    csc.sort_indices()
-    groups: dict[bytes, list[int]] = {}
-    group_weight: dict[bytes, float] = {}
-    for i in np.flatnonzero(residual > 0):
-        rows = csc.indices[csc.indptr[i] : csc.indptr[i + 1]]
-        if len(rows) == 0:
-            continue
-        key = rows.astype(np.int64).tobytes()
-        groups.setdefault(key, []).append(int(i))
-        group_weight[key] = group_weight.get(key, 0.0) + residual[i]
+    groups = _coverage_groups(cov, residual)
     if not groups:
         return empty
+    optimal = True
     if n >= n_cand:
         chosen = list(range(n_cand))
-        optimal = True
+    elif enumerate_ and math.comb(n_cand, n) <= ENUMERATE_MAX_SETS:
+        chosen = _max_coverage_enumerate(groups, n_cand, n)
     else:
-        prob = pulp.LpProblem("max_coverage", pulp.LpMaximize)
-        x = [prob.add_variable(f"x{j}", 0, 1, cat="Binary") for j in range(n_cand)]
-        keys = sorted(groups)  # deterministic model
-        y = [prob.add_variable(f"y{g}", 0, 1, cat="Continuous") for g in range(len(keys))]
-        prob += pulp.lpSum(group_weight[k] * y[g] for g, k in enumerate(keys))
-        for g, k in enumerate(keys):
-            rows = np.frombuffer(k, dtype=np.int64)
-            prob += y[g] <= pulp.lpSum(x[int(j)] for j in rows), f"cover{g}"
-        prob += pulp.lpSum(x) <= n, "n_sites"
-        optimal = _solve(prob, time_limit_s)
-        chosen = [j for j in range(n_cand) if (x[j].value() or 0) > 0.5]
+        chosen, optimal = _max_coverage_program(groups, n_cand, n, time_limit_s)
     picks, gains = _order_greedily(cov, residual, chosen)
     covered = done.copy()
     for j in picks:
@@ -380,9 +377,65 @@ def max_coverage_ilp(
         gains=gains_arr,
         cumulative=np.cumsum(gains_arr),
         covered=covered,
-        method="ilp",
+        method=method,
         optimal=optimal,
     )
+
+
+def _coverage_groups(cov: sp.csr_array, residual: np.ndarray) -> dict[bytes, float]:
+    """Demand with weight left, merged by the set of candidates covering it: the
+    candidates (int64 bytes) → the summed weight, sorted by key (a deterministic model)."""
+    csc = cov.tocsc()
+    csc.sort_indices()
+    group_weight: dict[bytes, float] = {}
+    for i in np.flatnonzero(residual > 0):
+        rows = csc.indices[csc.indptr[i] : csc.indptr[i + 1]]
+        if len(rows) == 0:
+            continue
+        key = rows.astype(np.int64).tobytes()
+        group_weight[key] = group_weight.get(key, 0.0) + residual[i]
+    return {k: group_weight[k] for k in sorted(group_weight)}
+
+
+def _max_coverage_program(groups: dict[bytes, float], n_cand: int, n: int, time_limit_s):
+    import pulp
+
+    prob = pulp.LpProblem("max_coverage", pulp.LpMaximize)
+    x = [prob.add_variable(f"x{j}", 0, 1, cat="Binary") for j in range(n_cand)]
+    keys = list(groups)
+    y = [prob.add_variable(f"y{g}", 0, 1, cat="Continuous") for g in range(len(keys))]
+    prob += pulp.lpSum(groups[k] * y[g] for g, k in enumerate(keys))
+    for g, k in enumerate(keys):
+        rows = np.frombuffer(k, dtype=np.int64)
+        prob += y[g] <= pulp.lpSum(x[int(j)] for j in rows), f"cover{g}"
+    prob += pulp.lpSum(x) <= n, "n_sites"
+    optimal = _solve(prob, time_limit_s)
+    return [j for j in range(n_cand) if (x[j].value() or 0) > 0.5], optimal
+
+
+def _max_coverage_enumerate(groups: dict[bytes, float], n_cand: int, n: int) -> list[int]:
+    """The set of ``n`` candidates covering the most group weight (first of equals)."""
+    keys = list(groups)
+    gw = np.asarray([groups[k] for k in keys], dtype=float)
+    member = np.zeros((n_cand, len(keys)), bool)
+    for g, k in enumerate(keys):
+        member[np.frombuffer(k, dtype=np.int64), g] = True
+    sets = _all_sets(n_cand, n)
+    score = np.empty(len(sets))
+    block = max(1, 2_000_000 // max(len(keys) * n, 1))
+    for a in range(0, len(sets), block):
+        hit = member[sets[a : a + block]].any(axis=1)  # (m, n_groups)
+        score[a : a + block] = hit @ gw
+    return sets[int(np.argmax(score))].tolist()
+
+
+def _all_sets(n_cand: int, k: int) -> np.ndarray:
+    """Every set of ``k`` of ``n_cand`` positions, (C(n_cand, k), k), lexicographic."""
+    return np.fromiter(
+        itertools.chain.from_iterable(itertools.combinations(range(n_cand), k)),
+        dtype=np.int64,
+        count=math.comb(n_cand, k) * k,
+    ).reshape(-1, k)
 
 
 def coverage_from_cost(cost, *, max_cost: float) -> sp.csr_array:
@@ -451,7 +504,7 @@ def p_median(
     weights,
     *,
     k: int,
-    method: Literal["ilp", "greedy"] = "ilp",
+    method: Literal["ilp", "exact", "greedy"] = "ilp",
     time_limit_s: float | None = None,
 ) -> PMedianResult:
     """Choose ``k`` sites minimising the weighted cost to the nearest chosen site.
@@ -467,8 +520,11 @@ def p_median(
     k
         Number of sites (all candidates when ``k`` exceeds their number).
     method
-        ``"ilp"`` (exact, PuLP + CBC) or ``"greedy"`` (add the site that improves the
-        objective most, one at a time; ties by the lowest position).
+        ``"ilp"`` (exact, PuLP + CBC), ``"exact"`` (every set of ``k`` candidates is
+        tried when there are at most :data:`ENUMERATE_MAX_SETS` of them, at numpy
+        speed; else the ILP; on equal objectives the first set in lexicographic order)
+        or ``"greedy"`` (add the site that improves the objective most, one at a time;
+        ties by the lowest position).
     time_limit_s
         Optional solver time limit for the ILP (seconds).
 
@@ -520,10 +576,12 @@ def p_median(
                     best_key, best_j = key, j
             chosen.append(best_j)
         optimal = None
-    elif method == "ilp":
+    elif method == "exact" and math.comb(n_cand, k) <= ENUMERATE_MAX_SETS:
+        chosen, optimal = _p_median_enumerate(c, w, k), True
+    elif method in ("ilp", "exact"):
         chosen, optimal = _p_median_ilp(c, w, k, reach, excluded, time_limit_s)
     else:
-        raise SitingError(f"method must be 'ilp' or 'greedy', got {method!r}")
+        raise SitingError(f"method must be 'ilp', 'exact' or 'greedy', got {method!r}")
 
     chosen_arr = np.asarray(sorted(chosen), dtype=np.int64)
     assignment, best = _assign(c, chosen_arr)
@@ -539,6 +597,32 @@ def p_median(
         method=method,
         optimal=optimal,
     )
+
+
+def _p_median_enumerate(c: np.ndarray, w: np.ndarray, k: int) -> list[int]:
+    """The p-median by trying every set of ``k`` candidates, vectorised in blocks.
+
+    The same lexicographic objective as the ILP: first the least weight left without a
+    reachable chosen site (within the ILP's tolerance), then the least weighted cost; of
+    equal objectives the first set in :func:`itertools.combinations` order.
+    """
+    n_dem, n_cand = c.shape
+    if k == 0:
+        return []
+    filled = np.where(np.isnan(c), np.inf, c)
+    sets = _all_sets(n_cand, k)
+    unassigned = np.empty(len(sets))
+    cost = np.empty(len(sets))
+    block = max(1, 2_000_000 // max(n_dem * k, 1))
+    for a in range(0, len(sets), block):
+        best = filled[:, sets[a : a + block]].min(axis=2)  # (n_dem, m)
+        ok = np.isfinite(best)
+        unassigned[a : a + block] = w @ ~ok
+        cost[a : a + block] = w @ np.where(ok, best, 0.0)
+    tol = 1e-9 * max(float(w.sum()), 1.0)
+    feasible = unassigned <= unassigned.min() + tol
+    pick = int(np.argmin(np.where(feasible, cost, np.inf)))
+    return sets[pick].tolist()
 
 
 def _p_median_ilp(c, w, k, reach, excluded, time_limit_s):

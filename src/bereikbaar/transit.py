@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -461,6 +462,8 @@ def transit_times(
         deps[order],
         int(max_transfers) + 1,
     )
+    if np.array_equal(order, np.arange(len(deps) - 1, -1, -1)):  # ascending minutes
+        return out[:, :, ::-1]
     result = np.empty_like(out)
     result[:, :, order] = out
     return result
@@ -482,11 +485,16 @@ def order_percentiles(times: np.ndarray, percentiles: Sequence[float] = PERCENTI
     The p-th percentile of n values is the k-th smallest with k = ceil(p / 100 · n): the
     least time within which at least p % of the departures arrive.
     """
+    out = _order_stats(times, percentiles)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _order_stats(times: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
+    """The order statistics of :func:`order_percentiles`, ``inf`` kept."""
     n = times.shape[-1]
     ks = [max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in percentiles]
     part = np.partition(times, sorted(set(ks)), axis=-1)
-    out = np.stack([part[..., k] for k in ks], axis=-1)
-    return np.where(np.isfinite(out), out, np.nan)
+    return np.stack([part[..., k] for k in ks], axis=-1)
 
 
 def summarize_window(
@@ -505,9 +513,11 @@ def summarize_window(
     """
     tr = np.where(transit_s <= max_travel_s, transit_s, np.inf)
     walk = np.where(np.isfinite(walk_s) & (walk_s <= max_travel_s), walk_s, np.inf)
-    ov = np.minimum(tr, walk[..., None])
-    tp = order_percentiles(tr) / 60.0
-    op = order_percentiles(ov) / 60.0
+    # the k-th smallest of min(t_i, walk) is min(k-th smallest t_i, walk): one partition
+    stats = _order_stats(tr, PERCENTILES)
+    ov = np.minimum(stats, walk[..., None])
+    tp = np.where(np.isfinite(stats), stats, np.nan) / 60.0
+    op = np.where(np.isfinite(ov), ov, np.nan) / 60.0
     share = np.isfinite(tr).mean(axis=-1)
     ov_by = np.where(
         ~np.isfinite(op[..., 1]),
@@ -666,19 +676,15 @@ def ov_minutes(
     uniq, gidx = np.unique(labels, return_inverse=True)
     walk_g = _walk_by_group(legs, walk_group_s, uniq, gidx)
     egress = legs.egress.assign(group=gidx[legs.egress["destination"].to_numpy()])
-    frames, minutes, cache = [], {}, {}
+    frames, minutes = [], {}
     for w in windows or settings.windows:
         date = window_date(settings, w)
-        if date not in cache:
-            cache[date] = build_timetable(
-                feed.timetable(date),
-                n_stops=len(feed.stops),
-                transfers=legs.transfers,
-                min_transfer_s=settings.min_transfer_min * 60.0,
-            )
+        timetable = feed_timetable(
+            feed, date, transfers=legs.transfers, min_transfer_s=settings.min_transfer_min * 60.0
+        )
         deps = np.arange(w.start_s, w.end_s, 60, dtype=np.float64)
         tr = transit_times(
-            cache[date],
+            timetable,
             access=legs.access,
             egress=egress,
             departures_s=deps,
@@ -699,6 +705,54 @@ def ov_minutes(
             len(deps),
         )
     return OvTimes(table=pd.concat(frames, ignore_index=True), minutes=minutes, groups=tuple(uniq))
+
+
+#: Timetables per feed object, by (date, min_transfer_s, digest of the transfers).
+_TIMETABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def feed_timetable(
+    feed, date: dt.date, *, transfers: pd.DataFrame, min_transfer_s: float
+) -> Timetable:
+    """:func:`build_timetable` of ``feed.timetable(date)``, built once per feed, date,
+    transfers (by content) and ``min_transfer_s`` and kept while the feed lives."""
+    from bereikbaar.routing import _digest
+
+    cols = [transfers[c].to_numpy() for c in ("from_stop", "to_stop", "time_s")]
+    key = (date, float(min_transfer_s), _digest(*cols))
+    try:
+        per_feed = _TIMETABLES.setdefault(feed, {})
+    except TypeError:  # a feed that cannot be weakly referenced or hashed: no cache
+        per_feed = {}
+    if key not in per_feed:
+        while len(per_feed) >= 8:  # a few transfer sets at most; drop the oldest
+            per_feed.pop(next(iter(per_feed)))
+        per_feed[key] = build_timetable(
+            _day_stop_times(feed, date),
+            n_stops=len(feed.stops),
+            transfers=transfers,
+            min_transfer_s=min_transfer_s,
+        )
+    return per_feed[key]
+
+
+def _per_feed(feed, key, compute):
+    """``compute()`` once per feed object and ``key`` (kept while the feed lives)."""
+    try:
+        store = _FEED_CACHE.setdefault(feed, {})
+    except TypeError:  # a feed that cannot be weakly referenced or hashed: no cache
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+_FEED_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _day_stop_times(feed, date: dt.date) -> pd.DataFrame:
+    """``feed.timetable(date)``, read once per feed and date (do not modify it)."""
+    return _per_feed(feed, ("timetable", date), lambda: feed.timetable(date))
 
 
 def _ov_per_minute(tr: np.ndarray, walk_g: np.ndarray, max_s: float) -> np.ndarray:
@@ -779,7 +833,7 @@ def departures_per_hour(
 
     if end_s <= start_s:
         raise RoutingError("departures_per_hour needs end_s > start_s")
-    st_ = feed.timetable(date)
+    st_ = _day_stop_times(feed, date)
     last = np.r_[st_["trip"].to_numpy()[1:] != st_["trip"].to_numpy()[:-1], True]
     dep = st_["departure_s"].to_numpy()
     use = st_["pickup"].to_numpy() & ~last & (dep >= start_s) & (dep < end_s)
@@ -789,7 +843,7 @@ def departures_per_hour(
         use &= np.isin(rtype[st_["trip"].to_numpy() % max(n_trips, 1)], list(route_types))
     ev = pd.DataFrame({"trip": st_["trip"].to_numpy()[use], "stop": st_["stop"].to_numpy()[use]})
     geoms = getattr(points, "geometry", points).to_numpy()
-    tree = shapely.STRtree(feed.stops.geometry.to_numpy())
+    tree = _per_feed(feed, ("stops_tree",), lambda: shapely.STRtree(feed.stops.geometry.to_numpy()))
     p_idx, s_idx = tree.query(geoms, predicate="dwithin", distance=radius_m)
     pairs = pd.DataFrame({"point": p_idx, "stop": s_idx}).merge(ev, on="stop")
     counts = pairs.drop_duplicates(["point", "trip"]).groupby("point").size()

@@ -34,6 +34,7 @@ from bereikbaar.dorpshub._ov_hubs import (
 )
 from bereikbaar.dorpshub._phases import (
     RoadTravelTimes,
+    ServicePool,
     assign_cells_to_villages,
     choose_hubs,
     hub_reach,
@@ -42,7 +43,8 @@ from bereikbaar.dorpshub._phases import (
     service_times,
     snap_inputs,
 )
-from bereikbaar.dorpshub._prepare import as_polygon, prepare_inputs
+from bereikbaar.dorpshub._phases import service_pool as service_pool_of
+from bereikbaar.dorpshub._prepare import _prepare_services, as_polygon, prepare_inputs
 from bereikbaar.dorpshub._tables import (
     assumptions_nl,
     build_summary,
@@ -50,6 +52,7 @@ from bereikbaar.dorpshub._tables import (
     what_if_from_tables,
 )
 from bereikbaar.dorpshub._types import (
+    HUB_KINDS,
     CellAssignment,
     DorpshubResult,
     PreparedInputs,
@@ -75,6 +78,7 @@ def compute_dorpshub(
     outline: gpd.GeoDataFrame | None = None,
     sources_note: str = "",
     ov: OvInputs | None = None,
+    service_pool: gpd.GeoDataFrame | ServicePool | None = None,
 ) -> DorpshubResult:
     """Village access per service and mode, norms, scores and hub choice.
 
@@ -112,6 +116,11 @@ def compute_dorpshub(
         Public transport from a GTFS feed (:class:`~bereikbaar.dorpshub._ov.OvInputs`):
         adds the mode ``ov`` and its norms, and takes the stations' and bus hubs'
         departures per hour from the feed. None: road modes only.
+    service_pool
+        Optional: the service points of the whole study area (``services`` is part of
+        them), or :func:`build_service_pool` of them. Searches then run over these, once
+        for all municipalities that pass the same pool, with the same results (see
+        :func:`bereikbaar.routing.nearest_in_pool`).
 
     Returns
     -------
@@ -128,7 +137,8 @@ def compute_dorpshub(
         **road,
     )
     log.info("%s: %d villages, %d cells", gemeente, prep.n_villages, prep.n_cells)
-    snaps, nearest, ov_run = _travel_times(prep, ov, max_snap_m=max_snap_m, **road)
+    pool = _pool(service_pool, ov, max_snap_m=max_snap_m, **road)
+    snaps, nearest, ov_run = _travel_times(prep, ov, pool, max_snap_m=max_snap_m, **road)
     cell_villages = assign_cells_to_villages(prep, snaps, **road)
     _log_unplaced(gemeente, prep, cell_villages, max_snap_m=max_snap_m)
     times = service_times(prep, nearest)
@@ -192,13 +202,57 @@ def compute_dorpshub(
     )
 
 
-def _travel_times(prep, ov, *, networks, settings, profiles, max_snap_m: float):
+def _pool(service_pool, ov, *, networks, settings, profiles, max_snap_m: float):
+    """The :class:`ServicePool` to search (None: none given; a frame: built here)."""
+    if service_pool is None or isinstance(service_pool, ServicePool):
+        return service_pool
+    return build_service_pool(
+        service_pool,
+        ov,
+        networks=networks,
+        settings=settings,
+        profiles=profiles,
+        max_snap_m=max_snap_m,
+    )
+
+
+def build_service_pool(
+    services: gpd.GeoDataFrame,
+    ov: OvInputs | None,
+    *,
+    networks: Mapping[str, Any],
+    settings: DorpshubSettings,
+    profiles: Mapping[str, TravelProfile],
+    max_snap_m: float,
+) -> ServicePool:
+    """The study area's service points prepared like a municipality's (the feed's
+    departures when ``ov`` is given) and snapped to the networks the settings use; build
+    it once per study area and pass it as ``service_pool`` to every municipality."""
+    kinds = set(settings.services) | set(HUB_KINDS)
+    frame = _prepare_services(services if ov is None else feed_departures(services, ov), kinds)
+    return service_pool_of(
+        frame,
+        networks=networks,
+        modes=networks_used(settings, profiles),
+        settings=settings,
+        max_snap_m=max_snap_m,
+    )
+
+
+def _travel_times(prep, ov, pool, *, networks, settings, profiles, max_snap_m: float):
     """Phase: snap the inputs once per network; nearest-service times by road, and by
     public transport when a feed is given (``WithOv`` answers ``ov``, roads the rest)."""
     modes = networks_used(settings, profiles)
     snaps = snap_inputs(prep, networks=networks, modes=modes, max_snap_m=max_snap_m)
-    nearest = RoadTravelTimes(networks=networks, profiles=profiles, snaps=snaps)
-    ov_run = ov_service_times(prep, ov) if ov is not None else None
+    nearest = RoadTravelTimes(
+        networks=networks,
+        profiles=profiles,
+        snaps=snaps,
+        pool=pool,
+        kinds=prep.services["kind"].to_numpy(object),
+        departures_per_hour=prep.services["departures_per_hour"].to_numpy(float),
+    )
+    ov_run = ov_service_times(prep, ov, pool) if ov is not None else None
     if ov_run is not None:
         nearest = WithOv(nearest, ov_run)
     return snaps, nearest, ov_run

@@ -32,7 +32,12 @@ import pandas as pd
 from bereikbaar._crs import RD_NEW
 from bereikbaar._nl import service_nl
 from bereikbaar.config import OV_PROFILE, TransitSettings, TransitWindow, TravelProfile
-from bereikbaar.dorpshub._phases import NearestServiceFn, RoadTravelTimes, service_points
+from bereikbaar.dorpshub._phases import (
+    NearestServiceFn,
+    RoadTravelTimes,
+    ServicePool,
+    service_points,
+)
 from bereikbaar.dorpshub._types import (
     CellAssignment,
     NearestService,
@@ -189,9 +194,10 @@ class OvRun:
     table: pd.DataFrame
 
 
-def ov_service_times(prep: PreparedInputs, ov: OvInputs) -> OvRun:
+def ov_service_times(prep: PreparedInputs, ov: OvInputs, pool: ServicePool | None = None) -> OvRun:
     """Ov seconds (the norm statistic) from every origin to each service of the ``ov``
-    pairs, and the village detail for every window."""
+    pairs, and the village detail for every window (``pool``: the study area's service
+    points, to share the walking searches between municipalities)."""
     from bereikbaar.transit import ov_minutes, walk_legs
 
     services = [s for s, p in prep.pairs if p == OV]
@@ -202,7 +208,7 @@ def ov_service_times(prep: PreparedInputs, ov: OvInputs) -> OvRun:
         np.concatenate([prep.villages.geometry.to_numpy(), prep.cells.geometry.to_numpy()]),
         crs=prep.cells.crs or RD_NEW,
     )
-    walk = _walk_to_services(prep, ov, origins, rows_by)
+    walk = _walk_to_services(prep, ov, origins, rows_by, pool)
     legs = walk_legs(
         ov.walk_network,
         stops=ov.feed.stops,
@@ -235,7 +241,7 @@ def ov_service_times(prep: PreparedInputs, ov: OvInputs) -> OvRun:
     return OvRun(time_by_rows=time_by_rows, table=table)
 
 
-def _walk_to_services(prep, ov: OvInputs, origins, rows_by) -> dict[str, np.ndarray]:
+def _walk_to_services(prep, ov: OvInputs, origins, rows_by, pool) -> dict[str, np.ndarray]:
     """Seconds walking all the way to the nearest point of each service (NaN: none)."""
     from bereikbaar import routing
 
@@ -251,7 +257,12 @@ def _walk_to_services(prep, ov: OvInputs, origins, rows_by) -> dict[str, np.ndar
         },
     )
     road = RoadTravelTimes(
-        networks={"walk": net}, profiles={ov.walk_profile.name: ov.walk_profile}, snaps=snaps
+        networks={"walk": net},
+        profiles={ov.walk_profile.name: ov.walk_profile},
+        snaps=snaps,
+        pool=pool,
+        kinds=prep.services["kind"].to_numpy(object),
+        departures_per_hour=prep.services["departures_per_hour"].to_numpy(float),
     )
     return {s: road(ov.walk_profile.name, rows).time_s for s, rows in rows_by.items()}
 

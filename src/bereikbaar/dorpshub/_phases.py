@@ -82,20 +82,78 @@ def snap_inputs(
 
 
 @dataclass(frozen=True)
+class ServicePool:
+    """Service points of a whole study area, snapped per network, that the municipalities'
+    searches share (:func:`bereikbaar.routing.nearest_in_pool`: same answers as searching
+    the municipality's own points).
+
+    A search for some of the municipality's points runs over the pool's points of the
+    same kinds with at least the highest of ``thresholds`` (departures per hour) that all
+    of them meet — the same pool rows for every municipality asking the same question.
+    """
+
+    kinds: np.ndarray
+    departures_per_hour: np.ndarray
+    snapped: Mapping[str, Any]
+    thresholds: tuple[float, ...] = ()
+
+    def rows_like(self, kinds: np.ndarray, departures_per_hour: np.ndarray) -> np.ndarray:
+        """Pool rows that can hold the points with these kinds and departures."""
+        sel = np.isin(self.kinds, np.unique(kinds))
+        with np.errstate(invalid="ignore"):
+            met = [t for t in self.thresholds if np.all(departures_per_hour >= t)]
+            if met:
+                sel &= self.departures_per_hour >= max(met)
+        return np.flatnonzero(sel)
+
+
+def service_pool(
+    services: gpd.GeoDataFrame,
+    *,
+    networks: Mapping[str, Any],
+    modes: list[str],
+    settings: DorpshubSettings,
+    max_snap_m: float,
+) -> ServicePool:
+    """A :class:`ServicePool` of prepared service points (``prepare_services``)."""
+    from bereikbaar import routing
+
+    geom = services.geometry.reset_index(drop=True)
+    return ServicePool(
+        kinds=services["kind"].to_numpy(object),
+        departures_per_hour=services["departures_per_hour"].to_numpy(float),
+        snapped={m: routing.snap_points(networks[m], geom, max_snap_m=max_snap_m) for m in modes},
+        thresholds=tuple(
+            sorted(
+                {
+                    float(n.min_departures_per_hour)
+                    for n in settings.norms
+                    if n.min_departures_per_hour is not None
+                }
+                | {float(settings.hub_min_departures_per_hour)}
+            )
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class RoadTravelTimes:
     """A :data:`NearestServiceFn` on the road networks (walk, bike, drive).
 
     One multi-source search per call, from the chosen service points over the profile's
-    directed network, travelling *to* the service.
+    directed network, travelling *to* the service. With a ``pool`` (and the kinds and
+    departures of the municipality's service rows) the search runs over the pool's
+    points instead and is shared by the municipalities (same answers).
     """
 
     networks: Mapping[str, Any]
     profiles: Mapping[str, TravelProfile]
     snaps: Snaps
+    pool: ServicePool | None = None
+    kinds: np.ndarray | None = None
+    departures_per_hour: np.ndarray | None = None
 
     def __call__(self, profile: str, services: np.ndarray) -> NearestService:
-        from bereikbaar import routing
-
         prof = self.profiles[profile]
         targets = self.snaps.origins[prof.network]
         facilities = self.snaps.services[prof.network]
@@ -107,17 +165,29 @@ class RoadTravelTimes:
             or np.asarray(facilities.flagged, bool)[services].all()
         ):
             return NearestService(np.full(n, np.nan), np.full(n, -1, np.int64))
-        nf = routing.nearest_facility(
-            self.networks[prof.network],
-            facilities.subset(services),
+        time_s, f = self._search(prof, facilities.subset(services), targets, services)
+        f = np.asarray(f, dtype=np.int64)
+        return NearestService(
+            np.asarray(time_s, dtype=float), np.where(f >= 0, services[np.maximum(f, 0)], -1)
+        )
+
+    def _search(self, prof: TravelProfile, facilities, targets, services: np.ndarray):
+        from bereikbaar import routing
+
+        net = self.networks[prof.network]
+        if self.pool is None or prof.network not in self.pool.snapped:
+            nf = routing.nearest_facility(
+                net, facilities, profile=prof, targets=targets, direction="to_facility"
+            )
+            return nf.target_time_s, nf.target_facility
+        rows = self.pool.rows_like(self.kinds[services], self.departures_per_hour[services])
+        return routing.nearest_in_pool(
+            net,
+            facilities,
+            self.pool.snapped[prof.network].subset(rows),
             profile=prof,
             targets=targets,
             direction="to_facility",
-        )
-        f = np.asarray(nf.target_facility, dtype=np.int64)
-        return NearestService(
-            np.asarray(nf.target_time_s, dtype=float),
-            np.where(f >= 0, services[np.maximum(f, 0)], -1),
         )
 
 
@@ -313,7 +383,7 @@ def hub_reach(
     o = d = np.zeros(0, np.int64)
     ts = np.zeros(0)
     if prep.n_villages:
-        cost_min = np.asarray(routing.travel_time_matrix(net, hvil, hvil, profile=hprof)) / 60.0
+        cost_min = routing.travel_time_matrix_full(net, hvil, hvil, profile=hprof) / 60.0
     if prep.n_villages and prep.n_cells:
         pairs = routing.travel_times_within(
             net,
@@ -350,7 +420,7 @@ def choose_hubs(
 ) -> gpd.GeoDataFrame:
     """p-median (village→village minutes, resident weights) and max coverage (cells not yet
     within the hub norm) — ``settings.hub_k`` hubs each; one row per hub and method."""
-    from bereikbaar.siting import max_coverage_ilp, p_median
+    from bereikbaar.siting import max_coverage_exact, p_median
 
     cand = np.flatnonzero(reach.candidate_ok)
     k = min(settings.hub_k, len(cand))
@@ -358,7 +428,7 @@ def choose_hubs(
     weights_v = np.nan_to_num(cells.village_residents)
     rows: list[dict[str, Any]] = []
     if k > 0 and weights_v.sum() > 0:
-        pm = p_median(reach.village_minutes[:, cand], weights_v, k=k, method="ilp")
+        pm = p_median(reach.village_minutes[:, cand], weights_v, k=k, method="exact")
         chosen = [int(cand[j]) for j in pm.chosen]
         assigned = np.where(pm.assignment >= 0, cand[np.maximum(pm.assignment, 0)], -1)
         served = [np.flatnonzero(assigned == j) for j in chosen]
@@ -369,7 +439,7 @@ def choose_hubs(
         picks = [chosen[q] for q in order]
         rows += _hub_rows(prep, cells, reach, "p_median", picks, [served[q] for q in order])
     if k > 0 and reach.reach.shape[1] > 0:
-        mc = max_coverage_ilp(reach.reach[cand], res, n=k, already_covered=reach.cell_within)
+        mc = max_coverage_exact(reach.reach[cand], res, n=k, already_covered=reach.cell_within)
         picks = [int(cand[j]) for j in mc.picks]
         with np.errstate(invalid="ignore"):
             near = np.isfinite(reach.village_minutes) & (
