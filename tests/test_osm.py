@@ -442,6 +442,52 @@ def test_timestamp_none_without_timestamps(small_osm: Path) -> None:
     assert osm_data_timestamp(small_osm) is None
 
 
+def _stamped_osm(path: Path, stamps: list[str]) -> Path:
+    nodes = "".join(
+        f'<node id="{i + 1}" version="1" timestamp="{t}" lat="52.99" lon="6.56"/>'
+        for i, t in enumerate(stamps)
+    )
+    path.write_text(f'<osm version="0.6" generator="t">{nodes}</osm>', encoding="utf-8")
+    return path
+
+
+def test_timestamp_is_the_newest_object_and_cached_per_content(tmp_path, monkeypatch) -> None:
+    import bereikbaar.inputs.osm as osm
+
+    path = _stamped_osm(tmp_path / "a.osm", ["2023-01-05T10:00:00Z", "2024-03-07T08:30:00Z"])
+    cache = tmp_path / "cache"
+    first = osm_data_timestamp(path, cache_dir=cache)
+    assert first is not None and first.isoformat() == "2024-03-07T08:30:00+00:00"
+    assert len(list(cache.glob("osm-timestamp-*.json"))) == 1
+
+    def no_pass(osm_path):
+        raise AssertionError("the full pass is made again")
+
+    monkeypatch.setattr(osm, "_newest_object_timestamp", no_pass)
+    assert osm_data_timestamp(path, cache_dir=cache) == first  # from the cache, no pass
+    # other content (a newer object) is another cache entry: the pass is made for it
+    other = _stamped_osm(tmp_path / "b.osm", ["2025-06-01T00:00:00Z"])
+    with pytest.raises(AssertionError, match="full pass"):
+        osm_data_timestamp(other, cache_dir=cache)
+
+
+def test_timestamp_cache_damaged_or_unwritable(tmp_path: Path, small_osm: Path) -> None:
+    path = _stamped_osm(tmp_path / "a.osm", ["2023-01-05T10:00:00Z"])
+    cache = tmp_path / "cache"
+    osm_data_timestamp(path, cache_dir=cache)
+    (entry,) = cache.glob("osm-timestamp-*.json")
+    entry.write_text("{not json", encoding="utf-8")
+    assert osm_data_timestamp(path, cache_dir=cache).year == 2023  # damaged: made again
+    assert json.loads(entry.read_text(encoding="utf-8"))["newest_object"].startswith("2023")
+    # a file without timestamps is cached as "none"
+    assert osm_data_timestamp(small_osm, cache_dir=cache) is None
+    assert osm_data_timestamp(small_osm, cache_dir=cache) is None
+    # a cache folder that cannot be made (a file is in the way) is passed over
+    blocked = tmp_path / "blocked"
+    blocked.write_text("", encoding="utf-8")
+    assert osm_data_timestamp(path, cache_dir=blocked / "sub").year == 2023
+
+
 # -------------------------------------------------------------------------- province data
 def _independent_kinds(tags: dict[str, str]) -> set[str]:
     """The kind rules written out again, plainly, for the XML count."""

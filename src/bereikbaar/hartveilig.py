@@ -118,7 +118,12 @@ from bereikbaar.responder import (
     responder_sites,
     responders_or_aeds,
 )
-from bereikbaar.white_spots import WHITE_SPOT_COLUMNS, find_white_spots, label_grid_clusters
+from bereikbaar.white_spots import (
+    WHITE_SPOT_COLUMNS,
+    find_white_spots,
+    find_white_spots_by_moment,
+    label_grid_clusters,
+)
 
 log = logging.getLogger(__name__)
 
@@ -501,18 +506,14 @@ def _white_spots(run: _Run, cell_table, hourly, aeds: AedSet, *, cell_size_m) ->
     """Phase: the white spots of every moment (see :func:`find_white_spots`)."""
     moments, places = run.moments, run.places
     available = aeds.available()
-    per_moment = {
-        m.name: find_white_spots(
-            cell_table,
-            ~hourly.covered[:, hour_of_week(m)],
-            cell_size_m=cell_size_m,
-            moment=m.name,
-            places=places,
-            aeds=aeds.table,
-            available=available[:, hour_of_week(m)],
-        )
-        for m in moments
-    }
+    per_moment = find_white_spots_by_moment(
+        cell_table,
+        {m.name: ~hourly.covered[:, hour_of_week(m)] for m in moments},
+        cell_size_m=cell_size_m,
+        places=places,
+        aeds=aeds.table,
+        available={m.name: available[:, hour_of_week(m)] for m in moments},
+    )
     non_empty = [s for s in per_moment.values() if len(s)]
     table = (
         gpd.GeoDataFrame(pd.concat(non_empty, ignore_index=True), geometry="geometry", crs=RD_NEW)

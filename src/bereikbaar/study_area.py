@@ -200,7 +200,9 @@ class StudyAreaData:
         if "sources_note" not in self._cache:
             from bereikbaar.inputs.osm import osm_data_timestamp
 
-            stamp = osm_data_timestamp(self.cfg.inputs.osm)
+            stamp = osm_data_timestamp(
+                self.cfg.inputs.osm, cache_dir=self.cfg.network.resolved_cache_dir()
+            )
             when = f"stand {stamp:%Y-%m-%d}" if stamp else "zonder datum in het bestand"
             osm = f"OSM-extract {Path(self.cfg.inputs.osm).name}: {when}"
             self._cache["sources_note"] = "; ".join(
@@ -209,8 +211,8 @@ class StudyAreaData:
         return self._cache["sources_note"]
 
     def halo_area(self, halo_m: float):
-        """The province buffered by ``halo_m`` metres."""
-        return self.province.buffer(halo_m)
+        """The province buffered by ``halo_m`` metres (buffered once per distance)."""
+        return self._read(f"halo:{float(halo_m)!r}", lambda: self.province.buffer(halo_m))
 
     @property
     def availability_context(self):

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 import logging
 import re
@@ -82,6 +83,7 @@ import shapely
 from pyproj import Transformer
 
 from bereikbaar._crs import RD_NEW
+from bereikbaar._files import file_sha256, write_text_atomic
 from bereikbaar.errors import InputError
 from bereikbaar.inputs.boundaries import area_geometry
 from bereikbaar.inputs.osmfile import readable_osm_path
@@ -312,7 +314,8 @@ def check_coverage(path: Path, scan: _Scan, points: np.ndarray, area: Any) -> No
         )
 
 
-def _to_rd() -> Transformer:
+@functools.lru_cache(maxsize=1)
+def _to_rd() -> Transformer:  # made once: a transformer takes 30-40 ms to set up
     return Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
 
 
@@ -421,8 +424,7 @@ def _points_rd(scan: _Scan) -> np.ndarray:
         return np.empty(0, dtype=object)
     counts = np.array([len(c) for c in scan.coords])
     lonlat = np.concatenate(scan.coords)
-    to_rd = Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
-    x, y = to_rd.transform(lonlat[:, 0], lonlat[:, 1])
+    x, y = _to_rd().transform(lonlat[:, 0], lonlat[:, 1])
     xy = np.column_stack([x, y])
     owner = np.repeat(np.arange(n), counts)
     # mean of the node locations (exact for nodes; the fallback for degenerate ways)
@@ -725,12 +727,23 @@ def _check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     return wanted
 
 
-def osm_data_timestamp(path: str | Path) -> dt.datetime | None:
+def osm_data_timestamp(
+    path: str | Path, *, cache_dir: str | Path | None = None
+) -> dt.datetime | None:
     """When the OSM data was current, for the "data sources and their dates" panel.
 
     The PBF/XML header's ``osmosis_replication_timestamp`` (Geofabrik extracts carry it) when
     present, else the newest object timestamp in the file (a full pass), else None (files
     written without timestamps).
+
+    Parameters
+    ----------
+    path
+        The OSM extract.
+    cache_dir
+        A folder to keep the full pass's answer in, per file content
+        (``osm-timestamp-<sha256>.json``), so the pass is made once per extract; None (the
+        default) makes it every time. An unreadable or unwritable cache is passed over.
 
     Returns
     -------
@@ -739,22 +752,49 @@ def osm_data_timestamp(path: str | Path) -> dt.datetime | None:
     """
     path = Path(path)
     with readable_osm_path(path) as osm_path:
-        reader = osmium.io.Reader(str(osm_path), osmium.osm.NOTHING)
+        stamp = _header_timestamp(osm_path, path.name)
+        if stamp is not None or cache_dir is None:
+            return stamp or _newest_object_timestamp(osm_path)
+    cached = Path(cache_dir) / f"osm-timestamp-{file_sha256(path)[:24]}.json"
+    try:
+        text = json.loads(cached.read_text(encoding="utf-8"))["newest_object"]
+        return None if text is None else dt.datetime.fromisoformat(text)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not cached yet (or damaged): make the pass
+    with readable_osm_path(path) as osm_path:
+        stamp = _newest_object_timestamp(osm_path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        body = {"newest_object": None if stamp is None else stamp.isoformat()}
+        write_text_atomic(cached, json.dumps(body) + "\n")
+    except OSError as exc:
+        log.debug("cannot cache the OSM timestamp in %s: %s", cached, exc)
+    return stamp
+
+
+def _header_timestamp(osm_path: Path, name: str) -> dt.datetime | None:
+    """The header's replication timestamp (or ``timestamp``), None when absent or unreadable."""
+    reader = osmium.io.Reader(str(osm_path), osmium.osm.NOTHING)
+    try:
+        header = reader.header()
+        stamp = header.get("osmosis_replication_timestamp", "") or header.get("timestamp", "")
+    finally:
+        reader.close()
+    if stamp:
         try:
-            header = reader.header()
-            stamp = header.get("osmosis_replication_timestamp", "") or header.get("timestamp", "")
-        finally:
-            reader.close()
-        if stamp:
-            try:
-                return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            except ValueError:
-                log.warning("%s: header timestamp %r is not ISO 8601; ignored", path.name, stamp)
-        newest = 0.0
-        for obj in osmium.FileProcessor(str(osm_path)):
-            ts = obj.timestamp.timestamp()
-            if ts > newest:
-                newest = ts
+            return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            log.warning("%s: header timestamp %r is not ISO 8601; ignored", name, stamp)
+    return None
+
+
+def _newest_object_timestamp(osm_path: Path) -> dt.datetime | None:
+    """The newest object timestamp in a readable file (a full pass); None when it has none."""
+    newest = 0.0
+    for obj in osmium.FileProcessor(str(osm_path)):
+        ts = obj.timestamp.timestamp()
+        if ts > newest:
+            newest = ts
     if newest <= 0:
         return None
     return dt.datetime.fromtimestamp(newest, tz=dt.UTC)
