@@ -137,10 +137,10 @@ class _Spots:
     rank: np.ndarray  # rank (1-based) of each spot
 
 
-def _group(cells: gpd.GeoDataFrame, uncovered, residents, cell_size_m: float) -> _Spots:
+def _group(xy: np.ndarray, uncovered, residents, cell_size_m: float) -> _Spots:
+    """The spots of one moment; ``xy`` holds the cell centres, one row per cell."""
     sel = np.flatnonzero(np.asarray(uncovered, dtype=bool) & (residents > 0))
-    x = cells.geometry.x.to_numpy()[sel]
-    y = cells.geometry.y.to_numpy()[sel]
+    x, y = xy[sel, 0], xy[sel, 1]
     labels = label_grid_clusters(
         np.floor(x / cell_size_m).astype(np.int64), np.floor(y / cell_size_m).astype(np.int64)
     )
@@ -315,7 +315,9 @@ def find_white_spots_by_moment(
     do not depend on the moment. Returns one table per moment, as :func:`find_white_spots`.
     """
     residents = cells["residents"].to_numpy(dtype=float)
-    grouped = {m: _group(cells, unc, residents, cell_size_m) for m, unc in uncovered.items()}
+    geoms = cells.geometry.to_numpy()
+    xy = np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    grouped = {m: _group(xy, unc, residents, cell_size_m) for m, unc in uncovered.items()}
     distinct: dict[bytes, int] = {}
     members: list[np.ndarray] = []
     which: dict[str, np.ndarray] = {}
