@@ -103,7 +103,7 @@ def write_gpkg_atomic(path: str | Path, layers: Mapping[str, Any]) -> Path:
     """
     import geopandas as gpd
 
-    fast = {"OGR_SQLITE_SYNCHRONOUS": "OFF", "OGR_SQLITE_JOURNAL": "OFF"}
+    fast = {"OGR_SQLITE_SYNCHRONOUS": "OFF", "OGR_SQLITE_JOURNAL": "OFF", "SPATIALITE_LOAD": "NO"}
     with atomic_path(path, suffix=".gpkg") as tmp, _gdal_options(**fast):
         for name, gdf in layers.items():
             gdf = _gpkg_ready(gdf)
@@ -120,7 +120,8 @@ def _gdal_options(**options: str) -> Iterator[None]:
     ``OGR_SQLITE_SYNCHRONOUS=OFF`` skips SQLite's fsync after every layer (5× faster
     GeoPackages) and ``OGR_SQLITE_JOURNAL=OFF`` its rollback journal (a file made and removed
     for every statement); the file is a temporary until it is complete and renamed, as
-    every output, so neither is needed.
+    every output, so neither is needed. ``SPATIALITE_LOAD=NO`` spares loading SpatiaLite at
+    every open (a GeoPackage is written with GDAL's own functions; 20% of a layer's time).
     """
     import pyogrio
 

@@ -192,7 +192,7 @@ def _shapes(cells, members: list[np.ndarray], cell_size_m: float, places, aeds) 
     """:class:`_Shapes` of the distinct spots ``members`` (cell positions of each)."""
     used = np.unique(np.concatenate(members)) if members else np.zeros(0, np.int64)
     squares = np.empty(len(cells), dtype=object)
-    squares[used] = cell_polygons(cells.iloc[used], cell_size_m).to_numpy()
+    squares[used] = cell_polygons(cells.geometry.iloc[used], cell_size_m).to_numpy()
     polys = np.empty(len(members), dtype=object)
     for s, cell_pos in enumerate(members):
         polys[s] = shapely.coverage_union_all(squares[cell_pos])
@@ -356,21 +356,22 @@ def _spot_table(
         return _empty_spots()
     sums = _spot_sums(cells, residents, spots)
     nearest, median = _available_distances(cells, spots, residents, aeds, available)
+    o = spots.order  # rows by rank
+    rank, which = spots.rank[o], which[o]
     frame = pd.DataFrame(
         {
             "moment": moment,
-            "spot_id": [f"{moment}-{r}" for r in spots.rank],
-            "rank": spots.rank,
-            "residents": sums["residents"],
-            "residents_65_plus": sums["residents_65_plus"],
-            "area_km2": sums["n_cells"] * cell_size_m**2 / 1e6,
-            "n_cells": sums["n_cells"],
+            "spot_id": [f"{moment}-{r}" for r in rank],
+            "rank": rank,
+            "residents": sums["residents"][o],
+            "residents_65_plus": sums["residents_65_plus"][o],
+            "area_km2": sums["n_cells"][o] * cell_size_m**2 / 1e6,
+            "n_cells": sums["n_cells"][o],
             "nearest_village": [shapes.villages[i] for i in which],
-            "distance_nearest_available_aed_m": nearest,
-            "median_distance_available_aed_m": median,
+            "distance_nearest_available_aed_m": nearest[o],
+            "median_distance_available_aed_m": median[o],
             "dist_nearest_aed_m": shapes.dist_aed_m[which],
             "dist_nearest_24_7_aed_m": shapes.dist_24_7_m[which],
         }
     )
-    out = gpd.GeoDataFrame(frame, geometry=shapes.polygons[which], crs=RD_NEW)
-    return out.iloc[spots.order].reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry=shapes.polygons[which], crs=RD_NEW)
