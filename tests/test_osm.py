@@ -21,6 +21,7 @@ from bereikbaar.inputs.osm import (
     classify_tags,
     osm_data_timestamp,
     read_osm_pois,
+    read_osm_pois_and_places,
     read_places,
 )
 
@@ -388,6 +389,38 @@ def test_read_places_multipolygon_place(mp_osm: Path) -> None:
     point = result.data.geometry.iloc[0]
     assert (point.x, point.y) == pytest.approx(expected, abs=0.01)
     assert result.rows_read == 1 == result.rows_used
+
+
+def _same_result(a, b) -> None:
+    assert (a.name, a.path, a.rows_read) == (b.name, b.path, b.rows_read)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(a.data.drop(columns="geometry")), pd.DataFrame(b.data.drop(columns="geometry"))
+    )
+    assert list(a.data.geometry.to_wkb()) == list(b.data.geometry.to_wkb())
+    assert a.data.crs == b.data.crs
+    pd.testing.assert_frame_equal(a.issues, b.issues)
+
+
+@pytest.mark.parametrize("fixture", ["small_osm", "mp_osm"])
+@pytest.mark.parametrize("kinds", [("town", "village", "hamlet"), ("village",)])
+def test_pois_and_places_in_one_pass_equal_the_two_readers(fixture, kinds, request) -> None:
+    path = request.getfixturevalue(fixture)
+    pois, places = read_osm_pois_and_places(path, place_kinds=kinds)
+    _same_result(pois, read_osm_pois(path))
+    _same_result(places, read_places(path, place_kinds=kinds))
+    assert len(pois.data) and len(places.data)  # both tables hold rows to compare
+    assert pois.rows_rejected + places.rows_rejected > 0  # and rejections
+    with pytest.raises(InputError, match="place_kinds is empty"):
+        read_osm_pois_and_places(path, place_kinds=())
+
+
+def test_pois_and_places_in_one_pass_on_the_province(synth_dir: Path) -> None:
+    path = synth_dir / "drenthe-synth.osm.pbf"
+    area = shapely.box(230_000, 530_000, 250_000, 560_000)  # a part of the province (RD)
+    pois, places = read_osm_pois_and_places(path, area=area)
+    _same_result(pois, read_osm_pois(path, area=area))
+    _same_result(places, read_places(path, area=area))
+    assert len(pois.data) > 100 and len(places.data) > 10
 
 
 def test_classify_tags_rules() -> None:

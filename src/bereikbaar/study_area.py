@@ -246,17 +246,19 @@ class StudyAreaData:
 
     def pois(self) -> ReadResult:
         """OSM POIs of the study area (see :func:`bereikbaar.inputs.osm.read_osm_pois`)."""
-        from bereikbaar.inputs.osm import read_osm_pois
-
-        return self._read("pois", lambda: read_osm_pois(self.cfg.inputs.osm, area=self.inputs_area))
+        return self._read("pois", lambda: self._osm_pois_and_places()[0])
 
     def places(self) -> ReadResult:
         """OSM places of the configured kinds (see :func:`bereikbaar.inputs.osm.read_places`)."""
-        from bereikbaar.inputs.osm import read_places
+        return self._read("places", lambda: self._osm_pois_and_places()[1])
+
+    def _osm_pois_and_places(self) -> tuple[ReadResult, ReadResult]:
+        """POIs and places, read in one pass over the extract."""
+        from bereikbaar.inputs.osm import read_osm_pois_and_places
 
         return self._read(
-            "places",
-            lambda: read_places(
+            "pois_and_places",
+            lambda: read_osm_pois_and_places(
                 self.cfg.inputs.osm,
                 area=self.inputs_area,
                 place_kinds=self.cfg.dorpshub.place_kinds,

@@ -551,10 +551,19 @@ def read_osm_pois(
     """
     path = Path(path)
     wanted = _check_kinds(kinds)
+    scan = _scan(path, _poi_rules(wanted), lambda tags: classify_tags(tags, wanted))
+    return _pois_from_scan(path, scan, area)
+
+
+def _poi_rules(wanted: Iterable[str]) -> list[TagRule]:
     rules = [r for k in wanted for r in KIND_RULES[k]]
     if "gp" in wanted:
         rules += list(KIND_RULES["huisartsenpost"])
-    scan = _scan(path, rules, lambda tags: classify_tags(tags, wanted))
+    return rules
+
+
+def _pois_from_scan(path: Path, scan: _Scan, area: Any) -> ReadResult:
+    """:func:`read_osm_pois`'s result from the pass over the file."""
     issues = IssueLog("osm_pois", path)
     points = _points_rd(scan)
     polygon = None if area is None else area_geometry(area)
@@ -637,10 +646,19 @@ def read_places(
     """
     path = Path(path)
     place_kinds = tuple(dict.fromkeys(str(k) for k in place_kinds))
+    rule = _place_rule(place_kinds)
+    scan = _scan(path, [rule], lambda tags: ["place"] if rule.matches(tags) else [])
+    return _places_from_scan(path, scan, area, place_kinds)
+
+
+def _place_rule(place_kinds: tuple[str, ...]) -> TagRule:
     if not place_kinds:
         raise InputError("place_kinds is empty; e.g. place_kinds=('town', 'village', 'hamlet')")
-    rule = TagRule({"place": frozenset(place_kinds)})
-    scan = _scan(path, [rule], lambda tags: ["place"] if rule.matches(tags) else [])
+    return TagRule({"place": frozenset(place_kinds)})
+
+
+def _places_from_scan(path: Path, scan: _Scan, area: Any, place_kinds) -> ReadResult:
+    """:func:`read_places`'s result from the pass over the file."""
     issues = IssueLog("osm_places", path)
     points = _points_rd(scan)
     polygon = None if area is None else area_geometry(area)
@@ -669,6 +687,60 @@ def read_places(
         rows_read=len(data) + n_rejected,
         issues=issues.to_frame(),
     )
+
+
+def read_osm_pois_and_places(
+    path: str | Path,
+    *,
+    area: Any = None,
+    place_kinds: Iterable[str] = ("town", "village", "hamlet"),
+) -> tuple[ReadResult, ReadResult]:
+    """:func:`read_osm_pois` (every kind) and :func:`read_places` in one pass over the file.
+
+    The two results are those of the two calls; the study area reads both, and a pass
+    over a province extract is the larger part of either.
+    """
+    path = Path(path)
+    place_kinds = tuple(dict.fromkeys(str(k) for k in place_kinds))
+    rule = _place_rule(place_kinds)
+
+    def classify(tags: Mapping[str, str]) -> list[str]:
+        kinds = classify_tags(tags, KINDS)
+        return [*kinds, _PLACE] if rule.matches(tags) else kinds
+
+    scan = _scan(path, [*_poi_rules(KINDS), rule], classify)
+    pois = _pois_from_scan(path, _part(scan, lambda kind: kind != _PLACE), area)
+    places = _part(scan, lambda kind: kind == _PLACE, as_kind="place")
+    return pois, _places_from_scan(path, places, area, place_kinds)
+
+
+_PLACE = "\0place"  # the settlements' own mark in a shared pass (never a POI kind)
+
+
+def _part(scan: _Scan, keep: Callable[[str], bool], *, as_kind: str | None = None) -> _Scan:
+    """The objects (and rejections) of ``scan`` with a kind ``keep`` accepts, in order;
+    their kinds are the kept ones, or ``[as_kind]``."""
+    out = _Scan(header_box=scan.header_box)
+    moved: dict[int, int] = {}
+    for pos, kinds in enumerate(scan.kinds):
+        kept = [k for k in kinds if keep(k)]
+        if not kept:
+            continue
+        moved[pos] = len(out.osm_id)
+        if pos in scan.polygons:
+            out.polygons[moved[pos]] = scan.polygons[pos]
+        out.osm_type.append(scan.osm_type[pos])
+        out.osm_id.append(scan.osm_id[pos])
+        out.kinds.append([as_kind] if as_kind else kept)
+        out.tags.append(scan.tags[pos])
+        out.coords.append(scan.coords[pos])
+        out.closed.append(scan.closed[pos])
+    for type_char, osm_id, kinds, reason, hint in scan.rejected:
+        kept = [k for k in kinds if keep(k)]
+        if kept:
+            out.rejected.append((type_char, osm_id, [as_kind] if as_kind else kept, reason, hint))
+    out.partial = [(moved[p], missing, n) for p, missing, n in scan.partial if p in moved]
+    return out
 
 
 _THOUSANDS_RE = re.compile(r"^\d{1,3}([.,\s])\d{3}(\1\d{3})*$")
