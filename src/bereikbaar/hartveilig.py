@@ -622,6 +622,15 @@ def _sites(
     return Sites(pm, proposals, relocations)
 
 
+def _checks(run: _Run, cells: CellSet, aeds: AedSet, cov: Coverage, minutes):
+    """Phase: the fetch model at other responder speeds, and straight line against route."""
+    sensitivity = speed_sensitivity(
+        run.net, cells, aeds, run.moments, settings=run.settings,
+        walk_profile=run.responder, pairs=cov.wide_pairs,
+    )  # fmt: skip
+    return sensitivity, straight_vs_route(cells, aeds, run.moments, minutes)
+
+
 def compute_hartveilig(
     *,
     gemeente: str,
@@ -713,11 +722,7 @@ def compute_hartveilig(
     )  # fmt: skip
     if sites.table is not None:
         sites.table["gemeente"] = gemeente
-    sensitivity = speed_sensitivity(
-        walk_network, cell_set, aed_set, run.moments, settings=settings,
-        walk_profile=run.responder, pairs=cov.wide_pairs,
-    )  # fmt: skip
-    distances = straight_vs_route(cell_set, aed_set, run.moments, minutes)
+    sensitivity, distances = _checks(run, cell_set, aed_set, cov, minutes)
     assumptions = _assumptions(run, sites.moment, aed_set, cell_set)
     summary = _summary(
         run, gemeente=gemeente, cells=cell_set, aeds=aed_set, hourly=hourly, spots=spots,
