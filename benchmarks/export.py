@@ -13,7 +13,9 @@ Run: python benchmarks/export.py [--before 7ef6879] [--workers 1] [--repeat 2] [
 
 The older commit is unpacked with ``git archive`` into /tmp/bereikbaar-<commit> and run
 with the same interpreter and ``PYTHONPATH=<that tree>/src``; both use this checkout's data
-folder and offline map assets. Phases of the notebook run:
+folder and offline map assets (``$BEREIKBAAR_ASSETS`` when set: 7ef6879 also needs jQuery;
+its own ``scripts/fetch_map_assets.py --dest DIR``, run with ``PYTHONPATH=<its tree>/src``,
+adds it to a copy of ``vendor/web``). Phases of the notebook run:
 
 * inputs — open the study area and read every input (POIs, places, population, registers,
   merged AEDs, service points);
@@ -189,7 +191,9 @@ def _probe(tree: Path, mode: str, out: Path, workers: int) -> dict[str, float]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(tree / "src")
     env["BEREIKBAAR_DATA"] = _data_dir()
-    env["BEREIKBAAR_ASSETS"] = str(ROOT / "vendor" / "web")
+    # the older version may need assets this one dropped (7ef6879: jQuery); set
+    # $BEREIKBAAR_ASSETS to a folder holding both to compare with it
+    env.setdefault("BEREIKBAAR_ASSETS", str(ROOT / "vendor" / "web"))
     cmd = [sys.executable, __file__, "--probe", mode, "--src", str(tree / "src")]
     cmd += ["--config", str(tree / "data" / "drenthe.toml"), "--out", str(out)]
     cmd += ["--workers", str(workers)]

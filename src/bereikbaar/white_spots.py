@@ -14,8 +14,10 @@ three straight-line distances:
     From the spot polygon's edge to the nearest AED of any hours / the nearest 24/7 AED.
     A closed indoor AED inside the spot gives 0 here, which is why the first distance exists.
 
-:func:`bereikbaar.hartveilig.compute_hartveilig` calls :func:`find_white_spots` once per
-moment; the function is also usable alone on any cells and uncovered mask.
+:func:`bereikbaar.hartveilig.compute_hartveilig` calls :func:`find_white_spots_by_moment`
+once for all its moments: a spot found at several moments (the same cells) is drawn,
+measured and named once. :func:`find_white_spots` is the one-moment case, usable alone on
+any cells and uncovered mask.
 """
 
 from __future__ import annotations
