@@ -3,8 +3,9 @@ warm batch export, this checkout side by side with an older commit, on the same 
 the same run.
 
 Target (issue 10): the warm notebook-API run over all 12 municipalities (both analyses, one
-worker) in at most 50% of the time of commit 7ef6879. "Warm" means the networks are in the
-disk cache (each version primes its own cache first); every measurement runs in a fresh
+worker) in at most 50% of the time of commit 7ef6879. "Warm" means the networks (and the OSM
+extract's date, where the version caches it) are in the disk cache (each version primes its
+own cache first); every measurement runs in a fresh
 process, before and after alternate, and each phase shows its fastest of ``--repeat`` runs
 (the machine may be shared).
 
@@ -12,7 +13,9 @@ Run: python benchmarks/export.py [--before 7ef6879] [--workers 1] [--repeat 2] [
 
 The older commit is unpacked with ``git archive`` into /tmp/bereikbaar-<commit> and run
 with the same interpreter and ``PYTHONPATH=<that tree>/src``; both use this checkout's data
-folder and offline map assets. Phases of the notebook run:
+folder and offline map assets (``$BEREIKBAAR_ASSETS`` when set: 7ef6879 also needs jQuery;
+its own ``scripts/fetch_map_assets.py --dest DIR``, run with ``PYTHONPATH=<its tree>/src``,
+adds it to a copy of ``vendor/web``). Phases of the notebook run:
 
 * inputs — open the study area and read every input (POIs, places, population, registers,
   merged AEDs, service points);
@@ -148,7 +151,8 @@ def probe_batch(src: str, config: str, out: Path, workers: int) -> dict[str, flo
 
 
 def probe_prime(src: str, config: str) -> dict[str, float]:
-    """Fill the network cache of this version (not measured)."""
+    """Fill the disk caches of this version (not measured): the networks and, where the
+    version keeps it there, the OSM extract's date."""
     load_config = _probe_setup(src)
     from bereikbaar.pipeline import open_study_area
 
@@ -156,6 +160,7 @@ def probe_prime(src: str, config: str) -> dict[str, float]:
     area = open_study_area(load_config(config))
     for mode in ("walk", "bike", "drive"):
         area.network(mode)
+    area.sources_note()
     return {"prime": time.perf_counter() - start}
 
 
@@ -186,7 +191,9 @@ def _probe(tree: Path, mode: str, out: Path, workers: int) -> dict[str, float]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(tree / "src")
     env["BEREIKBAAR_DATA"] = _data_dir()
-    env["BEREIKBAAR_ASSETS"] = str(ROOT / "vendor" / "web")
+    # the older version may need assets this one dropped (7ef6879: jQuery); set
+    # $BEREIKBAAR_ASSETS to a folder holding both to compare with it
+    env.setdefault("BEREIKBAAR_ASSETS", str(ROOT / "vendor" / "web"))
     cmd = [sys.executable, __file__, "--probe", mode, "--src", str(tree / "src")]
     cmd += ["--config", str(tree / "data" / "drenthe.toml"), "--out", str(out)]
     cmd += ["--workers", str(workers)]

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import dataclasses
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -398,3 +399,81 @@ def test_batch_writes_the_extras_and_keeps_other_rows_in_the_overview(cfg, area,
     export(cfg, ["Meppel"], tmp_path, analyses=HV, reports=(), area=area)
     page = first.index.read_text(encoding="utf-8")
     assert SMALL in page and "Meppel" in page  # the subset export kept the first row
+
+
+# ------------------------------------------------- extras of an earlier run (issue 10)
+def _fake_extras(results, folder, reports):
+    """Both extras, written fast (the real PDF and workbook have their own tests)."""
+    paths = {}
+    if "pdf" in reports:
+        paths["pdf"] = write_bytes_atomic(folder / "rapport.pdf", b"%PDF-1.4 fake")
+    if "xlsx" in reports:
+        paths["xlsx"] = write_bytes_atomic(folder / "tabellen.xlsx", b"PK fake")
+    return paths
+
+
+def test_report_none_removes_the_extras_of_an_earlier_run(
+    cfg, area, data_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(batch, "_write_extras", _fake_extras)
+    first = export(cfg, [SMALL], tmp_path, analyses=HV, reports=("pdf", "xlsx"), area=area)
+    folder = tmp_path / first.outcomes[0].slug
+    assert (folder / "rapport.pdf").is_file() and (folder / "tabellen.xlsx").is_file()
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "rapport.pdf'" in page and "tabellen.xlsx'" in page
+    # the same municipality again from the command line, unchanged, without extras
+    monkeypatch.setenv("BEREIKBAAR_CACHE", str(cfg.network.cache_dir))
+    args = ["export", "--config", str(CONFIG_PATH), "--data-dir", str(data_dir)]
+    args += ["--gemeente", SMALL, "--analysis", "hartveilig", "--out", str(tmp_path)]
+    r = CliRunner().invoke(main, [*args, "--report", "none"])
+    assert r.exit_code == 0, r.output
+    assert "skipped" in r.output  # unchanged analyses: only the extras are tidied
+    assert not (folder / "rapport.pdf").exists() and not (folder / "tabellen.xlsx").exists()
+    assert check_output(folder / "hartveilig.gpkg") is None  # the analysis's files stay
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "rapport.pdf" not in page and "tabellen.xlsx" not in page
+    assert "hartveilig.gpkg'" in page
+    state = json.loads((folder / batch.STATE_FILE).read_text(encoding="utf-8"))
+    assert state["extras"] == {"reports": [], "files": []}
+    stored = json.loads((tmp_path / ".bereikbaar-overview.json").read_text(encoding="utf-8"))
+    (row,) = stored["rows"].values()
+    assert "rapport.pdf" not in row["outputs"] and "hartveilig.gpkg" in row["outputs"]
+
+
+def test_extras_not_asked_for_are_removed_when_the_analyses_are_redone(
+    cfg, area, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(batch, "_write_extras", _fake_extras)
+    export(cfg, [SMALL], tmp_path, analyses=HV, reports=("pdf", "xlsx"), area=area)
+    again = export(cfg, [SMALL], tmp_path, analyses=HV, reports=("pdf",), force=True, area=area)
+    o = again.outcomes[0]
+    folder = tmp_path / o.slug
+    assert o.status == "ok" and (folder / "rapport.pdf").is_file()
+    assert not (folder / "tabellen.xlsx").exists()
+    assert str(folder / "rapport.pdf") in o.outputs
+    state = json.loads((folder / batch.STATE_FILE).read_text(encoding="utf-8"))
+    assert state["extras"] == {"reports": ["pdf"], "files": ["rapport.pdf"]}
+    page = again.index.read_text(encoding="utf-8")
+    assert "rapport.pdf'" in page and "tabellen.xlsx" not in page
+    # a later run asking for the workbook again computes and writes it
+    third = export(cfg, [SMALL], tmp_path, analyses=HV, reports=("pdf", "xlsx"), area=area)
+    assert third.outcomes[0].status == "ok" and (folder / "tabellen.xlsx").is_file()
+
+
+def test_remove_unasked_extras_only_touches_extras(tmp_path, monkeypatch):
+    for name in ("rapport.pdf", "tabellen.xlsx", "hartveilig.gpkg", "notes.pdf"):
+        (tmp_path / name).write_bytes(b"x")
+    assert batch.remove_unasked_extras(tmp_path, ("xlsx",)) == ["rapport.pdf"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "hartveilig.gpkg",
+        "notes.pdf",
+        "tabellen.xlsx",
+    ]
+    assert batch.remove_unasked_extras(tmp_path, ("pdf", "xlsx")) == []
+
+    def refuse(self, missing_ok=False):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    assert batch.remove_unasked_extras(tmp_path, ()) == []  # logged and left
+    assert (tmp_path / "tabellen.xlsx").is_file()

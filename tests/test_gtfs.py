@@ -212,3 +212,17 @@ def test_garbage_times_are_nan_or_valid(text):
         and int(parts[2]) < 60
     )
     assert np.isnan(got) != valid
+
+
+@given(st.lists(st.sampled_from(["08:00:00", "25:01:02", "", "x:1", " 7:05:09"]), max_size=30))
+def test_times_of_a_column_with_repeats_match_each_time_alone(texts):
+    # each distinct text is parsed once and spread back: the same seconds, row by row
+    index = pd.RangeIndex(100, 100 + len(texts))
+    got = _parse_times(pd.Series(texts, index=index, dtype="str"))
+    assert list(got.index) == list(index)
+    expected = {"08:00:00": 28800.0, "25:01:02": 90062.0, " 7:05:09": 25509.0}
+    for text, value in zip(texts, got, strict=True):
+        if text in expected:
+            assert value == expected[text]
+        else:
+            assert np.isnan(value)

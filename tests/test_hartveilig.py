@@ -22,6 +22,7 @@ from bereikbaar.hartveilig import (
     hour_of_week,
     label_grid_clusters,
 )
+from bereikbaar.white_spots import find_white_spots_by_moment
 
 CRS = "EPSG:28992"
 PROFILES = {
@@ -168,6 +169,64 @@ def test_find_white_spots_empty():
     )
     spots = find_white_spots(cells, np.array([False]), cell_size_m=100.0, moment="night")
     assert len(spots) == 0 and "residents" in spots
+
+
+def test_white_spots_by_moment_share_spots_and_match_single_moments():
+    size = 100.0
+    cells = gpd.GeoDataFrame(
+        {
+            "residents": [4.0, 6.0, 3.0, 8.0, 0.0, 5.0],
+            "residents_65_plus": [1.0, 2.0, np.nan, 0.5, 0.0, 1.0],
+        },
+        geometry=shapely.points(
+            [(450, 50), (650, 50), (750, 150), (1550, 50), (1650, 50), (50, 50)]
+        ),
+        crs=CRS,
+    )
+    places = gpd.GeoDataFrame(
+        {"name": ["Westdorp", "Oostdorp"]}, geometry=shapely.points([(0, 0), (1600, 0)]), crs=CRS
+    )
+    aeds = gpd.GeoDataFrame(
+        {"availability_status": ["24/7", "limited"]},
+        geometry=shapely.points([(50, 50), (850, 50)]),
+        crs=CRS,
+    )
+    uncovered = {
+        "day": np.array([True, True, True, False, True, False]),  # the cell at 1550 covered
+        "night": np.array([True, True, True, True, True, False]),
+        "never": np.zeros(6, dtype=bool),
+    }
+    available = {
+        "day": np.array([True, True]),
+        "night": np.array([True, False]),  # the limited AED at (850, 50) is closed
+        "never": np.array([True, True]),
+    }
+    both = find_white_spots_by_moment(
+        cells, uncovered, cell_size_m=size, places=places, aeds=aeds, available=available
+    )
+    assert list(both) == ["day", "night", "never"]
+    for moment, table in both.items():
+        alone = find_white_spots(
+            cells, uncovered[moment], cell_size_m=size, moment=moment, places=places,
+            aeds=aeds, available=available[moment],
+        )  # fmt: skip
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(table.drop(columns="geometry")),
+            pd.DataFrame(alone.drop(columns="geometry")),
+        )
+        assert list(table.geometry.to_wkb()) == list(alone.geometry.to_wkb())
+    day, night = both["day"], both["night"]
+    assert day["residents"].tolist() == [9.0, 4.0] and night["residents"].tolist() == [9, 8, 4]
+    assert len(both["never"]) == 0 and "residents" in both["never"]
+    # the spot of the cells at (650, 50) and (750, 150) at both moments: same polygon, same
+    # distance from its edge to any AED (50·√2 m to the corner (800, 100)) ...
+    assert day.geometry.iloc[0].equals(night.geometry.iloc[0])
+    assert day["dist_nearest_aed_m"].iloc[0] == pytest.approx(50 * 2**0.5)
+    assert night["dist_nearest_aed_m"].iloc[0] == pytest.approx(50 * 2**0.5)
+    # ... but the nearest *available* AED from its cell centres differs: by day (850, 50) is
+    # √(100² + 100²) from (750, 150); at night only (50, 50) is open, 600 m from (650, 50)
+    assert day["distance_nearest_available_aed_m"].iloc[0] == pytest.approx(100 * 2**0.5)
+    assert night["distance_nearest_available_aed_m"].iloc[0] == pytest.approx(600.0)
 
 
 # ------------------------------------------------- the whole analysis, on a tiny street

@@ -21,6 +21,7 @@ from bereikbaar.inputs.osm import (
     classify_tags,
     osm_data_timestamp,
     read_osm_pois,
+    read_osm_pois_and_places,
     read_places,
 )
 
@@ -390,6 +391,38 @@ def test_read_places_multipolygon_place(mp_osm: Path) -> None:
     assert result.rows_read == 1 == result.rows_used
 
 
+def _same_result(a, b) -> None:
+    assert (a.name, a.path, a.rows_read) == (b.name, b.path, b.rows_read)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(a.data.drop(columns="geometry")), pd.DataFrame(b.data.drop(columns="geometry"))
+    )
+    assert list(a.data.geometry.to_wkb()) == list(b.data.geometry.to_wkb())
+    assert a.data.crs == b.data.crs
+    pd.testing.assert_frame_equal(a.issues, b.issues)
+
+
+@pytest.mark.parametrize("fixture", ["small_osm", "mp_osm"])
+@pytest.mark.parametrize("kinds", [("town", "village", "hamlet"), ("village",)])
+def test_pois_and_places_in_one_pass_equal_the_two_readers(fixture, kinds, request) -> None:
+    path = request.getfixturevalue(fixture)
+    pois, places = read_osm_pois_and_places(path, place_kinds=kinds)
+    _same_result(pois, read_osm_pois(path))
+    _same_result(places, read_places(path, place_kinds=kinds))
+    assert len(pois.data) and len(places.data)  # both tables hold rows to compare
+    assert pois.rows_rejected + places.rows_rejected > 0  # and rejections
+    with pytest.raises(InputError, match="place_kinds is empty"):
+        read_osm_pois_and_places(path, place_kinds=())
+
+
+def test_pois_and_places_in_one_pass_on_the_province(synth_dir: Path) -> None:
+    path = synth_dir / "drenthe-synth.osm.pbf"
+    area = shapely.box(230_000, 530_000, 250_000, 560_000)  # a part of the province (RD)
+    pois, places = read_osm_pois_and_places(path, area=area)
+    _same_result(pois, read_osm_pois(path, area=area))
+    _same_result(places, read_places(path, area=area))
+    assert len(pois.data) > 100 and len(places.data) > 10
+
+
 def test_classify_tags_rules() -> None:
     assert classify_tags({"amenity": "doctors", "name": "HAP Emmen"}) == ["huisartsenpost"]
     assert classify_tags({"amenity": "clinic", "name": "Spoedpost Hoogeveen"}) == ["huisartsenpost"]
@@ -440,6 +473,52 @@ def test_missing_and_wrong_files(tmp_path: Path) -> None:
 
 def test_timestamp_none_without_timestamps(small_osm: Path) -> None:
     assert osm_data_timestamp(small_osm) is None
+
+
+def _stamped_osm(path: Path, stamps: list[str]) -> Path:
+    nodes = "".join(
+        f'<node id="{i + 1}" version="1" timestamp="{t}" lat="52.99" lon="6.56"/>'
+        for i, t in enumerate(stamps)
+    )
+    path.write_text(f'<osm version="0.6" generator="t">{nodes}</osm>', encoding="utf-8")
+    return path
+
+
+def test_timestamp_is_the_newest_object_and_cached_per_content(tmp_path, monkeypatch) -> None:
+    import bereikbaar.inputs.osm as osm
+
+    path = _stamped_osm(tmp_path / "a.osm", ["2023-01-05T10:00:00Z", "2024-03-07T08:30:00Z"])
+    cache = tmp_path / "cache"
+    first = osm_data_timestamp(path, cache_dir=cache)
+    assert first is not None and first.isoformat() == "2024-03-07T08:30:00+00:00"
+    assert len(list(cache.glob("osm-timestamp-*.json"))) == 1
+
+    def no_pass(osm_path):
+        raise AssertionError("the full pass is made again")
+
+    monkeypatch.setattr(osm, "_newest_object_timestamp", no_pass)
+    assert osm_data_timestamp(path, cache_dir=cache) == first  # from the cache, no pass
+    # other content (a newer object) is another cache entry: the pass is made for it
+    other = _stamped_osm(tmp_path / "b.osm", ["2025-06-01T00:00:00Z"])
+    with pytest.raises(AssertionError, match="full pass"):
+        osm_data_timestamp(other, cache_dir=cache)
+
+
+def test_timestamp_cache_damaged_or_unwritable(tmp_path: Path, small_osm: Path) -> None:
+    path = _stamped_osm(tmp_path / "a.osm", ["2023-01-05T10:00:00Z"])
+    cache = tmp_path / "cache"
+    osm_data_timestamp(path, cache_dir=cache)
+    (entry,) = cache.glob("osm-timestamp-*.json")
+    entry.write_text("{not json", encoding="utf-8")
+    assert osm_data_timestamp(path, cache_dir=cache).year == 2023  # damaged: made again
+    assert json.loads(entry.read_text(encoding="utf-8"))["newest_object"].startswith("2023")
+    # a file without timestamps is cached as "none"
+    assert osm_data_timestamp(small_osm, cache_dir=cache) is None
+    assert osm_data_timestamp(small_osm, cache_dir=cache) is None
+    # a cache folder that cannot be made (a file is in the way) is passed over
+    blocked = tmp_path / "blocked"
+    blocked.write_text("", encoding="utf-8")
+    assert osm_data_timestamp(path, cache_dir=blocked / "sub").year == 2023
 
 
 # -------------------------------------------------------------------------- province data

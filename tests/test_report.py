@@ -84,6 +84,7 @@ def test_gpkg_layers_including_empty_and_lists(tmp_path):
     back = gpd.read_file(p, layer="full")
     assert [json.loads(v) for v in back["v"]] == [[1, 2], [3]]
     assert back.crs.to_epsg() == 28992
+    assert full["v"].tolist() == [[1, 2], [3]]  # the caller's frame is left as it was
 
 
 def test_index_rows_numbers_and_failure():

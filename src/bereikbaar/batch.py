@@ -49,6 +49,8 @@ from bereikbaar.study_area import StudyAreaData, open_study_area
 log = logging.getLogger(__name__)
 
 REPORTS = ("pdf", "xlsx")  # the extras per municipality (issue 13); written by _write_extras
+#: The file each extra is written to in the municipality's folder.
+EXTRA_FILES = {"pdf": "rapport.pdf", "xlsx": "tabellen.xlsx"}
 STATE_FILE = ".bereikbaar-state.json"
 
 ProgressFn = Callable[[str, str], None]
@@ -217,12 +219,39 @@ def _write_extras(
     if "xlsx" in reports:
         from bereikbaar.workbook import write_workbook
 
-        paths["xlsx"] = write_workbook(folder / "tabellen.xlsx", hartveilig=hv, dorpshub=dh)
+        xlsx = folder / EXTRA_FILES["xlsx"]
+        paths["xlsx"] = write_workbook(xlsx, hartveilig=hv, dorpshub=dh)
     if "pdf" in reports:
         from bereikbaar.pdf_report import write_pdf_report
 
-        paths["pdf"] = write_pdf_report(folder / "rapport.pdf", hartveilig=hv, dorpshub=dh)
+        paths["pdf"] = write_pdf_report(folder / EXTRA_FILES["pdf"], hartveilig=hv, dorpshub=dh)
     return paths
+
+
+def remove_unasked_extras(folder: str | Path, reports: Sequence[str]) -> list[str]:
+    """Remove the extras (:data:`EXTRA_FILES`) of an earlier run that ``reports`` does not
+    ask for, so that no PDF or workbook of older results lies beside the new files (and
+    the overview, which links only what exists, no longer links them).
+
+    Each removal is one ``unlink`` (atomic) and is logged; a file that cannot be removed is
+    logged and left. Returns the names removed.
+    """
+    folder = Path(folder)
+    removed = []
+    for report, name in EXTRA_FILES.items():
+        path = folder / name
+        if report in reports or not path.is_file():
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("%s: cannot remove %s of an earlier run: %s", folder.name, name, exc)
+            continue
+        log.info(
+            "%s: removed %s of an earlier run (not asked for in this export)", folder.name, name
+        )
+        removed.append(name)
+    return removed
 
 
 def _extras(computed: Mapping[str, Any], folder: Path, reports: Sequence[str]) -> list[Path]:
@@ -276,11 +305,20 @@ def _outputs(
         for a in job.analyses
     ]
     if not redo:
+        if remove_unasked_extras(folder, job.reports):
+            _store_state(folder, state, {}, job, _asked_extras(folder, job))
         return runs, []
     computed = {r.analysis: r.result for r in runs if not r.skipped}
     extras = _extras(computed, folder, job.reports) if job.reports else []
+    remove_unasked_extras(folder, job.reports)
     _store_state(folder, state, {a: fingerprints[a] for a in computed}, job, extras)
     return runs, extras
+
+
+def _asked_extras(folder: Path, job: Job) -> list[Path]:
+    """The extras of ``job`` that are in ``folder`` (written by an earlier, unchanged run)."""
+    names = (EXTRA_FILES[r] for r in job.reports if r in EXTRA_FILES)
+    return [folder / n for n in names if (folder / n).is_file()]
 
 
 def _municipality(

@@ -118,7 +118,12 @@ from bereikbaar.responder import (
     responder_sites,
     responders_or_aeds,
 )
-from bereikbaar.white_spots import WHITE_SPOT_COLUMNS, find_white_spots, label_grid_clusters
+from bereikbaar.white_spots import (
+    WHITE_SPOT_COLUMNS,
+    find_white_spots,
+    find_white_spots_by_moment,
+    label_grid_clusters,
+)
 
 log = logging.getLogger(__name__)
 
@@ -501,18 +506,14 @@ def _white_spots(run: _Run, cell_table, hourly, aeds: AedSet, *, cell_size_m) ->
     """Phase: the white spots of every moment (see :func:`find_white_spots`)."""
     moments, places = run.moments, run.places
     available = aeds.available()
-    per_moment = {
-        m.name: find_white_spots(
-            cell_table,
-            ~hourly.covered[:, hour_of_week(m)],
-            cell_size_m=cell_size_m,
-            moment=m.name,
-            places=places,
-            aeds=aeds.table,
-            available=available[:, hour_of_week(m)],
-        )
-        for m in moments
-    }
+    per_moment = find_white_spots_by_moment(
+        cell_table,
+        {m.name: ~hourly.covered[:, hour_of_week(m)] for m in moments},
+        cell_size_m=cell_size_m,
+        places=places,
+        aeds=aeds.table,
+        available={m.name: available[:, hour_of_week(m)] for m in moments},
+    )
     non_empty = [s for s in per_moment.values() if len(s)]
     table = (
         gpd.GeoDataFrame(
@@ -623,6 +624,15 @@ def _sites(
     return Sites(pm, proposals, relocations)
 
 
+def _checks(run: _Run, cells: CellSet, aeds: AedSet, cov: Coverage, minutes):
+    """Phase: the fetch model at other responder speeds, and straight line against route."""
+    sensitivity = speed_sensitivity(
+        run.net, cells, aeds, run.moments, settings=run.settings,
+        walk_profile=run.responder, pairs=cov.wide_pairs,
+    )  # fmt: skip
+    return sensitivity, straight_vs_route(cells, aeds, run.moments, minutes)
+
+
 def compute_hartveilig(
     *,
     gemeente: str,
@@ -714,11 +724,7 @@ def compute_hartveilig(
     )  # fmt: skip
     if sites.table is not None:
         sites.table["gemeente"] = gemeente
-    sensitivity = speed_sensitivity(
-        walk_network, cell_set, aed_set, run.moments, settings=settings,
-        walk_profile=run.responder, pairs=cov.wide_pairs,
-    )  # fmt: skip
-    distances = straight_vs_route(cell_set, aed_set, run.moments, minutes)
+    sensitivity, distances = _checks(run, cell_set, aed_set, cov, minutes)
     assumptions = _assumptions(run, sites.moment, aed_set, cell_set)
     summary = _summary(
         run, gemeente=gemeente, cells=cell_set, aeds=aed_set, hourly=hourly, spots=spots,

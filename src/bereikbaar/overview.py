@@ -541,6 +541,9 @@ def update_overview(
     """
     out_dir = Path(out_dir)
     stored, unknown = merge_rows(load_overview_rows(out_dir), rows, municipalities)
+    for row in stored.values():  # files removed since (an extra not asked for): not listed
+        folder = out_dir / str(row.get("slug") or "")
+        row["outputs"] = [n for n in row.get("outputs") or () if (folder / n).is_file()]
     for u in unknown:
         log.warning("overview: %r is not a municipality of the study area", u["gemeente"])
     state = {"version": STATE_VERSION, "rows": dict(sorted(stored.items()))}

@@ -225,7 +225,9 @@ class StudyAreaData:
         if "sources_note" not in self._cache:
             from bereikbaar.inputs.osm import osm_data_timestamp
 
-            stamp = osm_data_timestamp(self.cfg.inputs.osm)
+            stamp = osm_data_timestamp(
+                self.cfg.inputs.osm, cache_dir=self.cfg.network.resolved_cache_dir()
+            )
             when = f"stand {stamp:%Y-%m-%d}" if stamp else "zonder datum in het bestand"
             osm = f"OSM-extract {Path(self.cfg.inputs.osm).name}: {when}"
             self._cache["sources_note"] = "; ".join(
@@ -234,8 +236,8 @@ class StudyAreaData:
         return self._cache["sources_note"]
 
     def halo_area(self, halo_m: float):
-        """The province buffered by ``halo_m`` metres."""
-        return self.province.buffer(halo_m)
+        """The province buffered by ``halo_m`` metres (buffered once per distance)."""
+        return self._read(f"halo:{float(halo_m)!r}", lambda: self.province.buffer(halo_m))
 
     @property
     def availability_context(self):
@@ -269,20 +271,19 @@ class StudyAreaData:
 
     def pois(self) -> ReadResult:
         """OSM POIs of the study area (see :func:`bereikbaar.inputs.osm.read_osm_pois`)."""
-        from bereikbaar.inputs.osm import read_osm_pois
-
-        return self._read(
-            "pois",
-            lambda: read_osm_pois(self.cfg.inputs.osm, area=self.inputs_area, crs=self.crs),
-        )
+        return self._read("pois", lambda: self._osm_pois_and_places()[0])
 
     def places(self) -> ReadResult:
         """OSM places of the configured kinds (see :func:`bereikbaar.inputs.osm.read_places`)."""
-        from bereikbaar.inputs.osm import read_places
+        return self._read("places", lambda: self._osm_pois_and_places()[1])
+
+    def _osm_pois_and_places(self) -> tuple[ReadResult, ReadResult]:
+        """POIs and places, read in one pass over the extract."""
+        from bereikbaar.inputs.osm import read_osm_pois_and_places
 
         return self._read(
-            "places",
-            lambda: read_places(
+            "pois_and_places",
+            lambda: read_osm_pois_and_places(
                 self.cfg.inputs.osm,
                 area=self.inputs_area,
                 place_kinds=self.cfg.dorpshub.place_kinds,

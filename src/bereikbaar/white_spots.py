@@ -14,13 +14,16 @@ three straight-line distances:
     From the spot polygon's edge to the nearest AED of any hours / the nearest 24/7 AED.
     A closed indoor AED inside the spot gives 0 here, which is why the first distance exists.
 
-:func:`bereikbaar.hartveilig.compute_hartveilig` calls :func:`find_white_spots` once per
-moment; the function is also usable alone on any cells and uncovered mask.
+:func:`bereikbaar.hartveilig.compute_hartveilig` calls :func:`find_white_spots_by_moment`
+once for all its moments: a spot found at several moments (the same cells) is drawn,
+measured and named once. :func:`find_white_spots` is the one-moment case, usable alone on
+any cells and uncovered mask.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -34,7 +37,12 @@ from scipy.spatial import cKDTree
 from bereikbaar._crs import RD_NEW
 from bereikbaar.inputs.population import cell_polygons
 
-__all__ = ["WHITE_SPOT_COLUMNS", "find_white_spots", "label_grid_clusters"]
+__all__ = [
+    "WHITE_SPOT_COLUMNS",
+    "find_white_spots",
+    "find_white_spots_by_moment",
+    "label_grid_clusters",
+]
 
 WHITE_SPOT_COLUMNS = [
     "moment",
@@ -131,10 +139,10 @@ class _Spots:
     rank: np.ndarray  # rank (1-based) of each spot
 
 
-def _group(cells: gpd.GeoDataFrame, uncovered, residents, cell_size_m: float) -> _Spots:
+def _group(xy: np.ndarray, uncovered, residents, cell_size_m: float) -> _Spots:
+    """The spots of one moment; ``xy`` holds the cell centres, one row per cell."""
     sel = np.flatnonzero(np.asarray(uncovered, dtype=bool) & (residents > 0))
-    x = cells.geometry.x.to_numpy()[sel]
-    y = cells.geometry.y.to_numpy()[sel]
+    x, y = xy[sel, 0], xy[sel, 1]
     labels = label_grid_clusters(
         np.floor(x / cell_size_m).astype(np.int64), np.floor(y / cell_size_m).astype(np.int64)
     )
@@ -164,14 +172,45 @@ def _spot_sums(cells: gpd.GeoDataFrame, residents, spots: _Spots) -> dict[str, n
     }
 
 
-def _spot_polygons(cells: gpd.GeoDataFrame, spots: _Spots, cell_size_m: float) -> np.ndarray:
-    squares = cell_polygons(cells.iloc[spots.sel], cell_size_m).to_numpy()
+def _spot_cells(spots: _Spots) -> list[np.ndarray]:
+    """The cell positions of each spot (ascending), in spot order."""
     by_label = np.argsort(spots.labels, kind="stable")
     bounds = np.searchsorted(spots.labels[by_label], np.arange(spots.n_spots + 1))
-    polys = np.empty(spots.n_spots, dtype=object)
-    for s in range(spots.n_spots):
-        polys[s] = shapely.coverage_union_all(squares[by_label[bounds[s] : bounds[s + 1]]])
-    return polys
+    return [spots.sel[by_label[bounds[s] : bounds[s + 1]]] for s in range(spots.n_spots)]
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    """What does not depend on the moment, once per distinct spot (the same cells): its
+    polygon, its distances to the nearest AED and 24/7 AED, and its nearest place."""
+
+    polygons: np.ndarray
+    dist_aed_m: np.ndarray
+    dist_24_7_m: np.ndarray
+    villages: list[str | None]
+
+
+def _shapes(cells, members: list[np.ndarray], cell_size_m: float, places, aeds) -> _Shapes:
+    """:class:`_Shapes` of the distinct spots ``members`` (cell positions of each)."""
+    used = np.unique(np.concatenate(members)) if members else np.zeros(0, np.int64)
+    squares = np.empty(len(cells), dtype=object)
+    squares[used] = cell_polygons(cells.geometry.iloc[used], cell_size_m).to_numpy()
+    polys = np.empty(len(members), dtype=object)
+    for s, cell_pos in enumerate(members):
+        polys[s] = shapely.coverage_union_all(squares[cell_pos])
+    if aeds is not None and len(aeds):
+        aed_geoms = aeds.geometry.to_numpy()
+        d_aed = _nearest_distance(aed_geoms, polys)
+        is247 = (aeds["availability_status"] == "24/7").to_numpy(dtype=bool)
+        d_247 = _nearest_distance(aed_geoms[is247], polys)
+    else:
+        d_aed = d_247 = np.full(len(members), np.nan)
+    if places is not None and len(places):
+        names = places["name"].to_numpy(dtype=object)
+        villages = _nearest_names(places.geometry.to_numpy(), names, polys, shapely.centroid(polys))
+    else:
+        villages = [None] * len(members)
+    return _Shapes(polys, d_aed, d_247, villages)
 
 
 def _available_distances(cells, spots: _Spots, residents, aeds, available):
@@ -251,40 +290,91 @@ def find_white_spots(
         squares), ranked by residents (descending; ties by the spot's first cell), with
         ``spot_id`` = ``"<moment>-<rank>"``.
     """
+    found = find_white_spots_by_moment(
+        cells,
+        {moment: uncovered},
+        cell_size_m=cell_size_m,
+        places=places,
+        aeds=aeds,
+        available=None if available is None else {moment: available},
+    )
+    return found[moment]
+
+
+def find_white_spots_by_moment(
+    cells: gpd.GeoDataFrame,
+    uncovered: Mapping[str, np.ndarray],
+    *,
+    cell_size_m: float,
+    places: gpd.GeoDataFrame | None = None,
+    aeds: gpd.GeoDataFrame | None = None,
+    available: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """:func:`find_white_spots` for several moments of the same cells, AEDs and places.
+
+    ``uncovered`` (and ``available``, when given) hold one array per moment name. A spot
+    found at several moments (the same cells) is drawn, measured and named once: its
+    polygon, ``dist_nearest_aed_m``, ``dist_nearest_24_7_aed_m`` and ``nearest_village``
+    do not depend on the moment. Returns one table per moment, as :func:`find_white_spots`.
+    """
     residents = cells["residents"].to_numpy(dtype=float)
-    spots = _group(cells, uncovered, residents, cell_size_m)
+    geoms = cells.geometry.to_numpy()
+    xy = np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    grouped = {m: _group(xy, unc, residents, cell_size_m) for m, unc in uncovered.items()}
+    distinct: dict[bytes, int] = {}
+    members: list[np.ndarray] = []
+    which: dict[str, np.ndarray] = {}
+    for m, spots in grouped.items():
+        pos = []
+        for cell_pos in _spot_cells(spots):
+            key = cell_pos.tobytes()
+            if key not in distinct:
+                distinct[key] = len(members)
+                members.append(cell_pos)
+            pos.append(distinct[key])
+        which[m] = np.asarray(pos, dtype=np.int64)
+    shapes = _shapes(cells, members, cell_size_m, places, aeds)
+    return {
+        m: _spot_table(
+            cells,
+            residents,
+            spots,
+            shapes,
+            which[m],
+            cell_size_m=cell_size_m,
+            moment=m,
+            aeds=aeds,
+            available=None if available is None else available[m],
+        )  # fmt: skip
+        for m, spots in grouped.items()
+    }
+
+
+def _spot_table(
+    cells, residents, spots: _Spots, shapes: _Shapes, which, *, cell_size_m, moment, aeds,
+    available,
+) -> gpd.GeoDataFrame:  # fmt: skip
+    """One moment's white-spot table; ``which`` picks each spot's row of ``shapes``."""
     if spots.n_spots == 0:
         return _empty_spots(cells.crs or RD_NEW)
     sums = _spot_sums(cells, residents, spots)
-    polys = _spot_polygons(cells, spots, cell_size_m)
     nearest, median = _available_distances(cells, spots, residents, aeds, available)
-    if aeds is not None and len(aeds):
-        aed_geoms = aeds.geometry.to_numpy()
-        d_aed = _nearest_distance(aed_geoms, polys)
-        is247 = (aeds["availability_status"] == "24/7").to_numpy(dtype=bool)
-        d_247 = _nearest_distance(aed_geoms[is247], polys)
-    else:
-        d_aed = d_247 = np.full(spots.n_spots, np.nan)
-    if places is not None and len(places):
-        names = places["name"].to_numpy(dtype=object)
-        villages = _nearest_names(places.geometry.to_numpy(), names, polys, shapely.centroid(polys))
-    else:
-        villages = [None] * spots.n_spots
+    o = spots.order  # rows by rank
+    rank, which = spots.rank[o], which[o]
     frame = pd.DataFrame(
         {
             "moment": moment,
-            "spot_id": [f"{moment}-{r}" for r in spots.rank],
-            "rank": spots.rank,
-            "residents": sums["residents"],
-            "residents_65_plus": sums["residents_65_plus"],
-            "area_km2": sums["n_cells"] * cell_size_m**2 / 1e6,
-            "n_cells": sums["n_cells"],
-            "nearest_village": villages,
-            "distance_nearest_available_aed_m": nearest,
-            "median_distance_available_aed_m": median,
-            "dist_nearest_aed_m": d_aed,
-            "dist_nearest_24_7_aed_m": d_247,
+            "spot_id": [f"{moment}-{r}" for r in rank],
+            "rank": rank,
+            "residents": sums["residents"][o],
+            "residents_65_plus": sums["residents_65_plus"][o],
+            "area_km2": sums["n_cells"][o] * cell_size_m**2 / 1e6,
+            "n_cells": sums["n_cells"][o],
+            "nearest_village": [shapes.villages[i] for i in which],
+            "distance_nearest_available_aed_m": nearest[o],
+            "median_distance_available_aed_m": median[o],
+            "dist_nearest_aed_m": shapes.dist_aed_m[which],
+            "dist_nearest_24_7_aed_m": shapes.dist_24_7_m[which],
         }
     )
-    out = gpd.GeoDataFrame(frame, geometry=polys, crs=cells.crs or RD_NEW)
-    return out.iloc[spots.order].reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry=shapes.polygons[which], crs=cells.crs or RD_NEW)

@@ -461,10 +461,14 @@ def _stops(feed: _Feed, area, halo_m: float, issues: IssueLog, crs: str = RD_NEW
 
 # ------------------------------------------------------------------------- stop times
 def _parse_times(text: pd.Series) -> pd.Series:
-    """``H:MM:SS`` (hours may pass 24) → seconds as float, NaN when unreadable or empty."""
-    parts = text.str.extract(_TIME_RE)
+    """``H:MM:SS`` (hours may pass 24) → seconds as float, NaN when unreadable or empty.
+
+    Each distinct text is read once (a timetable repeats its times many times).
+    """
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    parts = pd.Series(uniques, dtype=text.dtype).str.extract(_TIME_RE)
     secs = pd.to_numeric(parts[0]) * 3600 + pd.to_numeric(parts[1]) * 60 + pd.to_numeric(parts[2])
-    return secs.astype(float)
+    return pd.Series(secs.astype(float).to_numpy()[codes], index=text.index)
 
 
 _STOP_TIME_COLUMNS = [

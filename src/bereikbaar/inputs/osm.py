@@ -79,9 +79,9 @@ import osmium
 import osmium.filter
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from bereikbaar._crs import RD_NEW, WGS84, crs_name, transformer
+from bereikbaar._files import file_sha256, write_text_atomic
 from bereikbaar.errors import InputError
 from bereikbaar.inputs.boundaries import area_geometry
 from bereikbaar.inputs.osmfile import readable_osm_path
@@ -314,10 +314,6 @@ def check_coverage(
             hint="set inputs.osm to an extract of the study area (e.g. Geofabrik's province "
             "extract, or osmium extract -b <lon0,lat0,lon1,lat1> of a larger one)",
         )
-
-
-def _to_rd() -> Transformer:
-    return Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
 
 
 def _area_rings(area: Any) -> list[list[np.ndarray]]:
@@ -558,10 +554,19 @@ def read_osm_pois(
     """
     path = Path(path)
     wanted = _check_kinds(kinds)
+    scan = _scan(path, _poi_rules(wanted), lambda tags: classify_tags(tags, wanted))
+    return _pois_from_scan(path, scan, area, crs)
+
+
+def _poi_rules(wanted: Iterable[str]) -> list[TagRule]:
     rules = [r for k in wanted for r in KIND_RULES[k]]
     if "gp" in wanted:
         rules += list(KIND_RULES["huisartsenpost"])
-    scan = _scan(path, rules, lambda tags: classify_tags(tags, wanted))
+    return rules
+
+
+def _pois_from_scan(path: Path, scan: _Scan, area: Any, crs: str) -> ReadResult:
+    """:func:`read_osm_pois`'s result from the pass over the file."""
     issues = IssueLog("osm_pois", path)
     crs = crs_name(crs)
     points = _points_rd(scan, crs)
@@ -648,10 +653,19 @@ def read_places(
     """
     path = Path(path)
     place_kinds = tuple(dict.fromkeys(str(k) for k in place_kinds))
+    rule = _place_rule(place_kinds)
+    scan = _scan(path, [rule], lambda tags: ["place"] if rule.matches(tags) else [])
+    return _places_from_scan(path, scan, area, place_kinds, crs)
+
+
+def _place_rule(place_kinds: tuple[str, ...]) -> TagRule:
     if not place_kinds:
         raise InputError("place_kinds is empty; e.g. place_kinds=('town', 'village', 'hamlet')")
-    rule = TagRule({"place": frozenset(place_kinds)})
-    scan = _scan(path, [rule], lambda tags: ["place"] if rule.matches(tags) else [])
+    return TagRule({"place": frozenset(place_kinds)})
+
+
+def _places_from_scan(path: Path, scan: _Scan, area: Any, place_kinds, crs: str) -> ReadResult:
+    """:func:`read_places`'s result from the pass over the file."""
     issues = IssueLog("osm_places", path)
     crs = crs_name(crs)
     points = _points_rd(scan, crs)
@@ -681,6 +695,62 @@ def read_places(
         rows_read=len(data) + n_rejected,
         issues=issues.to_frame(),
     )
+
+
+def read_osm_pois_and_places(
+    path: str | Path,
+    *,
+    area: Any = None,
+    place_kinds: Iterable[str] = ("town", "village", "hamlet"),
+    crs: str = RD_NEW,
+) -> tuple[ReadResult, ReadResult]:
+    """:func:`read_osm_pois` (every kind) and :func:`read_places` in one pass over the file,
+    both in ``crs``.
+
+    The two results are those of the two calls; the study area reads both, and a pass
+    over a province extract is the larger part of either.
+    """
+    path = Path(path)
+    place_kinds = tuple(dict.fromkeys(str(k) for k in place_kinds))
+    rule = _place_rule(place_kinds)
+
+    def classify(tags: Mapping[str, str]) -> list[str]:
+        kinds = classify_tags(tags, KINDS)
+        return [*kinds, _PLACE] if rule.matches(tags) else kinds
+
+    scan = _scan(path, [*_poi_rules(KINDS), rule], classify)
+    pois = _pois_from_scan(path, _part(scan, lambda kind: kind != _PLACE), area, crs)
+    places = _part(scan, lambda kind: kind == _PLACE, as_kind="place")
+    return pois, _places_from_scan(path, places, area, place_kinds, crs)
+
+
+_PLACE = "\0place"  # the settlements' own mark in a shared pass (never a POI kind)
+
+
+def _part(scan: _Scan, keep: Callable[[str], bool], *, as_kind: str | None = None) -> _Scan:
+    """The objects (and rejections) of ``scan`` with a kind ``keep`` accepts, in order;
+    their kinds are the kept ones, or ``[as_kind]``."""
+    out = _Scan(header_box=scan.header_box)
+    moved: dict[int, int] = {}
+    for pos, kinds in enumerate(scan.kinds):
+        kept = [k for k in kinds if keep(k)]
+        if not kept:
+            continue
+        moved[pos] = len(out.osm_id)
+        if pos in scan.polygons:
+            out.polygons[moved[pos]] = scan.polygons[pos]
+        out.osm_type.append(scan.osm_type[pos])
+        out.osm_id.append(scan.osm_id[pos])
+        out.kinds.append([as_kind] if as_kind else kept)
+        out.tags.append(scan.tags[pos])
+        out.coords.append(scan.coords[pos])
+        out.closed.append(scan.closed[pos])
+    for type_char, osm_id, kinds, reason, hint in scan.rejected:
+        kept = [k for k in kinds if keep(k)]
+        if kept:
+            out.rejected.append((type_char, osm_id, [as_kind] if as_kind else kept, reason, hint))
+    out.partial = [(moved[p], missing, n) for p, missing, n in scan.partial if p in moved]
+    return out
 
 
 _THOUSANDS_RE = re.compile(r"^\d{1,3}([.,\s])\d{3}(\1\d{3})*$")
@@ -739,12 +809,23 @@ def _check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     return wanted
 
 
-def osm_data_timestamp(path: str | Path) -> dt.datetime | None:
+def osm_data_timestamp(
+    path: str | Path, *, cache_dir: str | Path | None = None
+) -> dt.datetime | None:
     """When the OSM data was current, for the "data sources and their dates" panel.
 
     The PBF/XML header's ``osmosis_replication_timestamp`` (Geofabrik extracts carry it) when
     present, else the newest object timestamp in the file (a full pass), else None (files
     written without timestamps).
+
+    Parameters
+    ----------
+    path
+        The OSM extract.
+    cache_dir
+        A folder to keep the full pass's answer in, per file content
+        (``osm-timestamp-<sha256>.json``), so the pass is made once per extract; None (the
+        default) makes it every time. An unreadable or unwritable cache is passed over.
 
     Returns
     -------
@@ -753,22 +834,49 @@ def osm_data_timestamp(path: str | Path) -> dt.datetime | None:
     """
     path = Path(path)
     with readable_osm_path(path) as osm_path:
-        reader = osmium.io.Reader(str(osm_path), osmium.osm.NOTHING)
+        stamp = _header_timestamp(osm_path, path.name)
+        if stamp is not None or cache_dir is None:
+            return stamp or _newest_object_timestamp(osm_path)
+    cached = Path(cache_dir) / f"osm-timestamp-{file_sha256(path)[:24]}.json"
+    try:
+        text = json.loads(cached.read_text(encoding="utf-8"))["newest_object"]
+        return None if text is None else dt.datetime.fromisoformat(text)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not cached yet (or damaged): make the pass
+    with readable_osm_path(path) as osm_path:
+        stamp = _newest_object_timestamp(osm_path)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        body = {"newest_object": None if stamp is None else stamp.isoformat()}
+        write_text_atomic(cached, json.dumps(body) + "\n")
+    except OSError as exc:
+        log.debug("cannot cache the OSM timestamp in %s: %s", cached, exc)
+    return stamp
+
+
+def _header_timestamp(osm_path: Path, name: str) -> dt.datetime | None:
+    """The header's replication timestamp (or ``timestamp``), None when absent or unreadable."""
+    reader = osmium.io.Reader(str(osm_path), osmium.osm.NOTHING)
+    try:
+        header = reader.header()
+        stamp = header.get("osmosis_replication_timestamp", "") or header.get("timestamp", "")
+    finally:
+        reader.close()
+    if stamp:
         try:
-            header = reader.header()
-            stamp = header.get("osmosis_replication_timestamp", "") or header.get("timestamp", "")
-        finally:
-            reader.close()
-        if stamp:
-            try:
-                return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            except ValueError:
-                log.warning("%s: header timestamp %r is not ISO 8601; ignored", path.name, stamp)
-        newest = 0.0
-        for obj in osmium.FileProcessor(str(osm_path)):
-            ts = obj.timestamp.timestamp()
-            if ts > newest:
-                newest = ts
+            return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            log.warning("%s: header timestamp %r is not ISO 8601; ignored", name, stamp)
+    return None
+
+
+def _newest_object_timestamp(osm_path: Path) -> dt.datetime | None:
+    """The newest object timestamp in a readable file (a full pass); None when it has none."""
+    newest = 0.0
+    for obj in osmium.FileProcessor(str(osm_path)):
+        ts = obj.timestamp.timestamp()
+        if ts > newest:
+            newest = ts
     if newest <= 0:
         return None
     return dt.datetime.fromtimestamp(newest, tz=dt.UTC)
