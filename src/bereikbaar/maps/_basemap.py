@@ -126,8 +126,9 @@ def basemap_payload(basemap: gpd.GeoDataFrame | None) -> dict[str, Any]:
     roads = basemap[basemap["layer"] == "road"]
     places = basemap[basemap["layer"] == "place"]
     road_rows = []
-    for kind, geom in zip(roads["kind"], c.to_lonlat(roads.geometry), strict=True):
-        for part in c.line_parts(geom):
+    lines = c.geometry_parts(roads.geometry, polygons_only=False)
+    for kind, parts in zip(roads["kind"], lines, strict=True):
+        for part in parts:
             if len(part) > 1:
                 road_rows.append({"k": 0 if kind == "major" else 1, "p": part})
     place_rows = [

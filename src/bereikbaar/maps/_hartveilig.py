@@ -209,22 +209,33 @@ def _white_spots(result: Any) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {mo.name: [] for mo in result.moments}
     if not len(spots) or "moment" not in spots.columns:
         return out
-    geoms = c.to_lonlat(spots.geometry, simplify_m=c.AREA_SIMPLIFY_M)
-    for row, geom in zip(c.records(spots), geoms, strict=True):
-        name = c.text(row.get("moment"))
+    cols = zip(
+        c.text_column(spots, "moment"),
+        c.number_column(spots, "rank", 0),
+        c.number_column(spots, "residents", 0),
+        c.number_column(spots, "residents_65_plus", 0),
+        c.number_column(spots, "area_km2", 2),
+        c.text_column(spots, "nearest_village"),
+        c.number_column(spots, "distance_nearest_available_aed_m", 0),
+        c.number_column(spots, "distance_nearest_24_7_aed_m", 0),
+        c.geometry_parts(spots.geometry, simplify_m=c.AREA_SIMPLIFY_M),
+        strict=True,
+    )
+    with_247 = "distance_nearest_24_7_aed_m" in spots.columns
+    for name, rank, inw, inw65, area, village, dist, dist247, parts in cols:
         if name not in out:
             continue
         spot = {
-            "rank": c.number(row.get("rank"), 0),
-            "inw": c.number(row.get("residents"), 0),
-            "inw65": c.number(row.get("residents_65_plus"), 0),
-            "area_km2": c.number(row.get("area_km2"), 2),
-            "village": c.text(row.get("nearest_village")),
-            "dist_m": c.number(row.get("distance_nearest_available_aed_m"), 0),
-            "parts": c.polygon_parts(geom),
+            "rank": rank,
+            "inw": inw,
+            "inw65": inw65,
+            "area_km2": area,
+            "village": village,
+            "dist_m": dist,
+            "parts": parts,
         }
-        if "distance_nearest_24_7_aed_m" in row:
-            spot["dist247_m"] = c.number(row.get("distance_nearest_24_7_aed_m"), 0)
+        if with_247:
+            spot["dist247_m"] = dist247
         out[name].append(spot)
     return out
 
