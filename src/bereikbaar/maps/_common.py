@@ -94,12 +94,6 @@ def point_coords(gdf: gpd.GeoDataFrame) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in zip(lat, lon, strict=True)]
 
 
-def records(gdf: Any) -> list[dict[str, Any]]:
-    """The rows of a table as plain dicts (without the geometry), fast."""
-    frame = gdf.drop(columns=gdf.geometry.name) if hasattr(gdf, "geometry") else gdf
-    return frame.to_dict("records")
-
-
 def _latlon_pairs(xy: np.ndarray, crs: Any) -> list[list[int]]:
     """``[[lat, lon], …]`` (1e-5 degree integers) of ``(n, 2)`` metres in ``crs``, in one
     transform (the same pipeline, rounding and numbers as converting geometry by geometry)."""
@@ -260,6 +254,11 @@ def text_column(frame: Any, column: str) -> list[str]:
 def flag_column(frame: Any, column: str) -> list[bool | None]:
     """:func:`flag` of every value of ``column``."""
     return [flag(v) for v in values(frame, column)]
+
+
+def rows(keys: tuple[str, ...], columns: tuple[list, ...]) -> list[dict[str, Any]]:
+    """One dict per row from equally long ``columns``, keys in the order of ``keys``."""
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def flag(value: Any) -> bool | None:
