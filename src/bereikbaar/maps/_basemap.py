@@ -73,22 +73,38 @@ def basemap_from_network(
     return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=crs)
 
 
+def _road_edges(net: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The network's drawable road edges (one direction each), in edge order: their kind
+    (``"major"``/``"minor"``) and geometry. Kept on the network, so each municipality's
+    base layer only tests these edges against its area."""
+    known = getattr(net, "_cache", {}).get(("basemap_roads",))
+    if known is not None:
+        return known
+    highway = np.array([str(h).removesuffix("_link") for h in net.edge_highway], dtype=object)
+    reverse = np.asarray(net.edge_reverse)
+    keep_dir = (reverse < 0) | (np.arange(len(highway)) < reverse)
+    kind = np.full(len(highway), "", dtype=object)
+    kind[np.isin(highway, MAJOR_HIGHWAYS)] = "major"
+    kind[np.isin(highway, MINOR_HIGHWAYS)] = "minor"
+    at = np.flatnonzero((kind != "") & keep_dir)
+    found = (kind[at], np.asarray(net.edge_geometry, dtype=object)[at])
+    if isinstance(getattr(net, "_cache", None), dict):
+        net._cache[("basemap_roads",)] = found
+    return found
+
+
 def _road_rows(net: Any, *, area: Any, simplify_m: float) -> list[dict[str, Any]]:
     import shapely
 
-    highway = np.array([str(h).removesuffix("_link") for h in net.edge_highway], dtype=object)
-    keep_dir = (np.asarray(net.edge_reverse) < 0) | (
-        np.arange(len(highway)) < np.asarray(net.edge_reverse)
-    )
-    geoms = np.asarray(net.edge_geometry, dtype=object)
+    kinds, geoms = _road_edges(net)
     if area is not None:
         shapely.prepare(area)
         inside = shapely.intersects(geoms, area)
     else:
         inside = np.ones(len(geoms), bool)
     rows = []
-    for kind, classes in (("major", MAJOR_HIGHWAYS), ("minor", MINOR_HIGHWAYS)):
-        sel = np.isin(highway, classes) & keep_dir & inside
+    for kind in ("major", "minor"):
+        sel = (kinds == kind) & inside
         if not sel.any():
             continue
         merged = shapely.line_merge(shapely.union_all(geoms[sel]))
