@@ -94,12 +94,25 @@ def point_coords(gdf: gpd.GeoDataFrame) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in zip(lat, lon, strict=True)]
 
 
+def lonlat_int_distinct(
+    x: np.ndarray, y: np.ndarray, *, crs: Any = RD_NEW
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`lonlat_int` that transforms each distinct point once (cell corners shared by
+    neighbouring cells, vertices shared by white spots): the same numbers, fewer points."""
+    xy = np.empty(np.size(x), dtype=complex)
+    xy.real, xy.imag = np.ravel(x), np.ravel(y)
+    distinct, which = np.unique(xy, return_inverse=True)
+    lon, lat = lonlat_int(distinct.real, distinct.imag, crs=crs)
+    shape = np.shape(x)
+    return lon[which].reshape(shape), lat[which].reshape(shape)
+
+
 def _latlon_pairs(xy: np.ndarray, crs: Any) -> list[list[int]]:
     """``[[lat, lon], …]`` (1e-5 degree integers) of ``(n, 2)`` metres in ``crs``, in one
     transform (the same pipeline, rounding and numbers as converting geometry by geometry)."""
     if not len(xy):
         return []
-    lon, lat = lonlat_int(xy[:, 0], xy[:, 1], crs=crs)
+    lon, lat = lonlat_int_distinct(xy[:, 0], xy[:, 1], crs=crs)
     return np.stack([lat, lon], axis=1).tolist()
 
 
@@ -237,6 +250,8 @@ def number_column(frame: Any, column: str, decimals: int = 1) -> list[float | No
     """:func:`number` of every value of ``column`` (the same rounding; a fast path for floats)."""
     out: list[float | None] = []
     for v in values(frame, column):
+        if type(v) is int:
+            v = float(v)
         if type(v) is float:
             out.append(
                 (round(v, decimals) if decimals else float(round(v))) if math.isfinite(v) else None

@@ -99,7 +99,7 @@ def _cell_rings(cells: Any, cell_size_m: float) -> list[int]:
     h = cell_size_m / 2.0
     cx = np.stack([x - h, x + h, x + h, x - h], axis=1)
     cy = np.stack([y - h, y - h, y + h, y + h], axis=1)
-    lon, lat = c.lonlat_int(cx, cy, crs=cells.crs)
+    lon, lat = c.lonlat_int_distinct(cx, cy, crs=cells.crs)  # neighbours share corners
     return np.stack([lat, lon], axis=2).reshape(-1).tolist()
 
 
