@@ -139,18 +139,21 @@ def basemap_payload(basemap: gpd.GeoDataFrame | None) -> dict[str, Any]:
     if basemap is None or not len(basemap):
         return {"roads": [], "places": [], "minor_from_zoom": MINOR_FROM_ZOOM}
     c.check_tables({"basemap": basemap})
-    roads = basemap[basemap["layer"] == "road"]
-    places = basemap[basemap["layer"] == "place"]
+    layer = basemap["layer"].to_numpy(dtype=object)
+    kinds = [str(k) for k in basemap["kind"].tolist()]
     road_rows = []
-    lines = c.geometry_parts(roads.geometry, polygons_only=False)
-    for kind, parts in zip(roads["kind"], lines, strict=True):
+    road = layer == "road"
+    lines = c.geometry_parts(basemap.geometry[road], polygons_only=False)
+    for kind, parts in zip(np.asarray(kinds, dtype=object)[road], lines, strict=True):
         for part in parts:
             if len(part) > 1:
                 road_rows.append({"k": 0 if kind == "major" else 1, "p": part})
+    place = np.flatnonzero(layer == "place")
+    names = basemap["name"].tolist()
     place_rows = [
-        {"n": str(name), "z": PLACE_ZOOM.get(str(kind), 13), "ll": ll}
-        for name, kind, ll in zip(
-            places["name"], places["kind"], c.point_coords(places), strict=True
+        {"n": str(names[i]), "z": PLACE_ZOOM.get(kinds[i], 13), "ll": ll}
+        for i, ll in zip(
+            place.tolist(), c.point_coords(basemap.geometry[layer == "place"]), strict=True
         )
     ]
     return {"roads": road_rows, "places": place_rows, "minor_from_zoom": MINOR_FROM_ZOOM}

@@ -243,7 +243,11 @@ def values(frame: Any, column: str) -> list[Any]:
     """The values of ``column`` as plain Python values (``None`` each when it is absent)."""
     if column not in frame.columns:
         return [None] * len(frame)
-    return frame[column].tolist()
+    series = frame[column]
+    if isinstance(series.dtype, np.dtype):
+        return series.tolist()
+    # Extension types (str, boolean, Int64): in one go, missing values as None.
+    return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def number_column(frame: Any, column: str, decimals: int = 1) -> list[float | None]:
