@@ -251,17 +251,29 @@ def values(frame: Any, column: str) -> list[Any]:
 
 
 def number_column(frame: Any, column: str, decimals: int = 1) -> list[float | None]:
-    """:func:`number` of every value of ``column`` (the same rounding; a fast path for floats)."""
-    out: list[float | None] = []
-    for v in values(frame, column):
-        if type(v) is int:
-            v = float(v)
-        if type(v) is float:
-            out.append(
-                (round(v, decimals) if decimals else float(round(v))) if math.isfinite(v) else None
-            )
-        else:
-            out.append(number(v, decimals))
+    """:func:`number` of every value of ``column``: the same numbers, vectorised.
+
+    Python's ``round`` rounds the exact binary value; ``rint(x * 10**d) / 10**d`` gives the
+    same float unless ``x * 10**d`` lies within rounding error of a half, and those few
+    values (and anything not numeric) go through :func:`number` itself.
+    """
+    raw = values(frame, column)
+    try:
+        x = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        return [number(v, decimals) for v in raw]
+    scale = 10.0**decimals
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = x * scale
+        tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+        tie |= np.abs(scaled) >= 2.0**31
+    rounded = np.rint(scaled) / scale
+    if not decimals:
+        rounded += 0.0  # float(round(-0.3)) is 0.0, rint(-0.3) is -0.0
+    out = rounded.tolist()
+    finite = np.isfinite(x)
+    for i in np.flatnonzero(~finite | tie).tolist():
+        out[i] = number(raw[i], decimals) if finite[i] else None
     return out
 
 
