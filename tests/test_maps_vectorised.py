@@ -178,3 +178,28 @@ def test_basemap_from_a_network_used_before_equals_a_fresh_one():
 def test_number_column_nan_and_inf_are_missing():
     frame = pd.DataFrame({"x": [math.nan, math.inf, -math.inf, 1.25]})
     assert c.number_column(frame, "x", 1) == [None, None, None, 1.2]  # half to even, as round
+
+
+def test_map_building_leaves_the_cycle_collector_as_it_was():
+    import gc
+    from dataclasses import replace
+
+    from bereikbaar.errors import BereikbaarError
+    from bereikbaar.maps import dorpshub_map, hartveilig_map
+
+    from .map_fakes import fake_dorpshub, fake_hartveilig
+
+    assert gc.isenabled()
+    hv = fake_hartveilig(n_cells=20)
+    hartveilig_map(hv, offline=False)
+    assert gc.isenabled()
+    broken = replace(hv, hourly_covered=np.zeros((3, 168), bool))  # wrong shape: raises
+    with pytest.raises(BereikbaarError, match="hourly_covered"):
+        hartveilig_map(broken, offline=False)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        dorpshub_map(fake_dorpshub(), offline=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
