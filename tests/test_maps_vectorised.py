@@ -91,6 +91,26 @@ def test_geometry_parts_lines_keep_every_line_and_ring_in_order():
     ]
 
 
+@pytest.mark.parametrize("polygons_only", [True, False])
+def test_geometry_parts_of_nothing_drawable(polygons_only):
+    for shapes in ([], [None], [Polygon(), None], [Point(X0, Y0)]):
+        got = c.geometry_parts(gpd.GeoSeries(shapes, crs=RD), polygons_only=polygons_only)
+        assert got == [[] for _ in shapes]
+
+
+def test_base_layer_payload_with_places_only():
+    from bereikbaar.maps._basemap import basemap_payload
+
+    places = gpd.GeoDataFrame(
+        {"layer": ["place"], "kind": ["village"], "name": ["Grolloo"]},
+        geometry=[Point(X0, Y0)],
+        crs=RD,
+    )
+    got = basemap_payload(places)
+    assert got["roads"] == []
+    assert got["places"] == [{"n": "Grolloo", "z": 11, "ll": c.point_coords(places)[0]}]
+
+
 def test_distinct_transform_equals_the_plain_one():
     rng = np.random.default_rng(7)
     x = X0 + np.round(rng.uniform(0, 5000, (400, 4)), -2)  # a grid: many shared corners

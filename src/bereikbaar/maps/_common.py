@@ -145,7 +145,8 @@ def _parts_and_rings(
 
 def _split(values: list, counts: np.ndarray) -> list[list]:
     ends = np.cumsum(counts).tolist()
-    return [values[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    starts = [0, *ends[:-1]] if ends else []
+    return [values[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
 def geometry_parts(
