@@ -73,28 +73,38 @@ def basemap_from_network(
     return gpd.GeoDataFrame(rows, columns=["layer", "kind", "name", "geometry"], crs=crs)
 
 
+def _road_edges(net: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The network's drawable road edges (one direction each), in edge order: their kind
+    (``"major"``/``"minor"``) and geometry. Kept on the network, so each municipality's
+    base layer only tests these edges against its area."""
+    known = getattr(net, "_cache", {}).get(("basemap_roads",))
+    if known is not None:
+        return known
+    highway = np.array([str(h).removesuffix("_link") for h in net.edge_highway], dtype=object)
+    reverse = np.asarray(net.edge_reverse)
+    keep_dir = (reverse < 0) | (np.arange(len(highway)) < reverse)
+    kind = np.full(len(highway), "", dtype=object)
+    kind[np.isin(highway, MAJOR_HIGHWAYS)] = "major"
+    kind[np.isin(highway, MINOR_HIGHWAYS)] = "minor"
+    at = np.flatnonzero((kind != "") & keep_dir)
+    found = (kind[at], np.asarray(net.edge_geometry, dtype=object)[at])
+    if isinstance(getattr(net, "_cache", None), dict):
+        net._cache[("basemap_roads",)] = found
+    return found
+
+
 def _road_rows(net: Any, *, area: Any, simplify_m: float) -> list[dict[str, Any]]:
-    import pandas as pd
     import shapely
 
-    drawn = MAJOR_HIGHWAYS + MINOR_HIGHWAYS
-    names = pd.Series(np.asarray(net.edge_highway, dtype=object))
-    keep_dir = (np.asarray(net.edge_reverse) < 0) | (
-        np.arange(len(names)) < np.asarray(net.edge_reverse)
-    )
-    # only the drawn classes (about a tenth of the edges) are tested against the area
-    drawn_or_link = names.isin([*drawn, *(f"{h}_link" for h in drawn)]).to_numpy()
-    cand = np.flatnonzero(keep_dir & drawn_or_link)
-    highway = np.array([str(h).removesuffix("_link") for h in names.iloc[cand]], dtype=object)
-    geoms = np.asarray(net.edge_geometry, dtype=object)[cand]
+    kinds, geoms = _road_edges(net)
     if area is not None:
         shapely.prepare(area)
         inside = shapely.intersects(geoms, area)
     else:
         inside = np.ones(len(geoms), bool)
     rows = []
-    for kind, classes in (("major", MAJOR_HIGHWAYS), ("minor", MINOR_HIGHWAYS)):
-        sel = np.isin(highway, classes) & inside
+    for kind in ("major", "minor"):
+        sel = (kinds == kind) & inside
         if not sel.any():
             continue
         merged = shapely.line_merge(shapely.union_all(geoms[sel]))
@@ -129,17 +139,21 @@ def basemap_payload(basemap: gpd.GeoDataFrame | None) -> dict[str, Any]:
     if basemap is None or not len(basemap):
         return {"roads": [], "places": [], "minor_from_zoom": MINOR_FROM_ZOOM}
     c.check_tables({"basemap": basemap})
-    roads = basemap[basemap["layer"] == "road"]
-    places = basemap[basemap["layer"] == "place"]
+    layer = basemap["layer"].to_numpy(dtype=object)
+    kinds = [str(k) for k in basemap["kind"].tolist()]
     road_rows = []
-    for kind, geom in zip(roads["kind"], c.to_lonlat(roads.geometry), strict=True):
-        for part in c.line_parts(geom):
+    road = layer == "road"
+    lines = c.geometry_parts(basemap.geometry[road], polygons_only=False)
+    for kind, parts in zip(np.asarray(kinds, dtype=object)[road], lines, strict=True):
+        for part in parts:
             if len(part) > 1:
                 road_rows.append({"k": 0 if kind == "major" else 1, "p": part})
+    place = np.flatnonzero(layer == "place")
+    names = basemap["name"].tolist()
     place_rows = [
-        {"n": str(name), "z": PLACE_ZOOM.get(str(kind), 13), "ll": ll}
-        for name, kind, ll in zip(
-            places["name"], places["kind"], c.point_coords(places), strict=True
+        {"n": str(names[i]), "z": PLACE_ZOOM.get(kinds[i], 13), "ll": ll}
+        for i, ll in zip(
+            place.tolist(), c.point_coords(basemap.geometry[layer == "place"]), strict=True
         )
     ]
     return {"roads": road_rows, "places": place_rows, "minor_from_zoom": MINOR_FROM_ZOOM}

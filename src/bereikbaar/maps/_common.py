@@ -94,44 +94,110 @@ def point_coords(gdf: gpd.GeoDataFrame) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in zip(lat, lon, strict=True)]
 
 
-def records(gdf: Any) -> list[dict[str, Any]]:
-    """The rows of a table as plain dicts (without the geometry), fast."""
-    frame = gdf.drop(columns=gdf.geometry.name) if hasattr(gdf, "geometry") else gdf
-    return frame.to_dict("records")
+def lonlat_int_distinct(
+    x: np.ndarray, y: np.ndarray, *, crs: Any = RD_NEW
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`lonlat_int` that transforms each distinct point once (cell corners shared by
+    neighbouring cells, vertices shared by white spots): the same numbers, fewer points."""
+    xy = np.empty(np.size(x), dtype=complex)
+    xy.real, xy.imag = np.ravel(x), np.ravel(y)
+    distinct, which = np.unique(xy, return_inverse=True)
+    lon, lat = lonlat_int(distinct.real, distinct.imag, crs=crs)
+    shape = np.shape(x)
+    return lon[which].reshape(shape), lat[which].reshape(shape)
 
 
-def to_lonlat(geoms: Any, *, simplify_m: float = 0.0) -> Any:
-    """A GeoSeries (working CRS, metres) simplified in metres, then in EPSG:4326, in one pass."""
-    if simplify_m:
-        geoms = geoms.simplify(simplify_m, preserve_topology=True)
-    return geoms.to_crs("EPSG:4326")
+def _latlon_pairs(xy: np.ndarray, crs: Any) -> list[list[int]]:
+    """``[[lat, lon], …]`` (1e-5 degree integers) of ``(n, 2)`` metres in ``crs``, in one
+    transform (the same pipeline, rounding and numbers as converting geometry by geometry)."""
+    if not len(xy):
+        return []
+    lon, lat = lonlat_int_distinct(xy[:, 0], xy[:, 1], crs=crs)
+    return np.stack([lat, lon], axis=1).tolist()
 
 
-def _ring(part: Any) -> list[list[int]]:
+def _parts_and_rings(
+    g: np.ndarray, *, simplify_m: float, polygons_only: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (non-empty) geometries' parts and their rings or lines, in drawing order.
+
+    Returns the geometry index of every kept part, the part index of every ring or line,
+    and the rings/lines themselves (shapely objects, working CRS).
+    """
     import shapely
 
-    xy = np.round(shapely.get_coordinates(part) * COORD_SCALE).astype(np.int64)
-    return xy[:, ::-1].tolist()  # [lat, lon]
+    if simplify_m:
+        g = shapely.simplify(g, simplify_m, preserve_topology=True)
+    live = np.flatnonzero(~(shapely.is_missing(g) | shapely.is_empty(g)))
+    parts, part_geom = shapely.get_parts(g[live], return_index=True)
+    types = shapely.get_type_id(parts)
+    is_polygon = types == shapely.GeometryType.POLYGON
+    keep = is_polygon if polygons_only else is_polygon | np.isin(types, (1, 2))
+    parts, part_geom, is_polygon = parts[keep], live[part_geom[keep]], is_polygon[keep]
+    poly_at = np.flatnonzero(is_polygon)
+    rings, ring_poly = shapely.get_rings(parts[poly_at], return_index=True)
+    line_at = np.flatnonzero(~is_polygon)
+    owner = np.concatenate([poly_at[ring_poly], line_at])
+    lines = np.concatenate([rings, parts[line_at]])
+    order = np.argsort(owner, kind="stable")
+    return part_geom, owner[order], lines[order]
 
 
-def line_parts(geom_ll: Any) -> list[list[list[int]]]:
-    """Lines, or polygon rings (outer first), of a lon/lat geometry as ``[[lat, lon], …]``."""
-    if geom_ll is None or geom_ll.is_empty:
-        return []
-    parts: list[Any] = []
-    for part in getattr(geom_ll, "geoms", [geom_ll]):
-        if part.geom_type == "Polygon":
-            parts += [part.exterior, *part.interiors]
-        elif part.geom_type in ("LineString", "LinearRing"):
-            parts.append(part)
-    return [_ring(p) for p in parts]
+def _split(values: list, counts: np.ndarray) -> list[list]:
+    ends = np.cumsum(counts).tolist()
+    starts = [0, *ends[:-1]] if ends else []
+    return [values[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
-def polygon_parts(geom_ll: Any) -> list[list[list[list[int]]]]:
-    """A lon/lat (multi)polygon as a list of polygons, each a list of rings of ``[lat, lon]``."""
-    if geom_ll is None or geom_ll.is_empty:
-        return []
-    return [line_parts(p) for p in getattr(geom_ll, "geoms", [geom_ll]) if p.geom_type == "Polygon"]
+def geometry_parts(
+    geoms: Any, *, simplify_m: float = 0.0, polygons_only: bool = True
+) -> list[list]:
+    """Every geometry of a GeoSeries (working CRS) as lon/lat parts, all in one transform.
+
+    With ``polygons_only`` each geometry becomes a list of polygons, each a list of rings
+    (outer first) of ``[lat, lon]`` (1e-5 degree integers); otherwise a list of its lines
+    and polygon rings. Empty or missing geometries give ``[]``. Polygons are simplified in
+    metres first (``simplify_m``, topology kept).
+    """
+    import shapely
+
+    g = np.asarray(geoms.values, dtype=object)
+    # Each distinct geometry once (a white spot shows at several moments); equal WKB, equal
+    # drawing, and the drawn lists are shared.
+    seen: dict[Any, int] = {}
+    firsts: list[int] = []
+    which: list[int] = []
+    for i, key in enumerate(shapely.to_wkb(g).tolist()):
+        k = seen.setdefault(key, len(firsts))
+        if k == len(firsts):
+            firsts.append(i)
+        which.append(k)
+    if len(firsts) == len(g):
+        return _geometry_parts(g, geoms.crs, simplify_m, polygons_only=polygons_only)
+    drawn = _geometry_parts(g[firsts], geoms.crs, simplify_m, polygons_only=polygons_only)
+    return [drawn[k] for k in which]
+
+
+def _geometry_parts(
+    g: np.ndarray, crs: Any, simplify_m: float, *, polygons_only: bool
+) -> list[list]:
+    import shapely
+
+    part_geom, ring_part, lines = _parts_and_rings(
+        g, simplify_m=simplify_m, polygons_only=polygons_only
+    )
+    xy, coord_line = shapely.get_coordinates(lines, return_index=True)
+    pairs = _latlon_pairs(xy, crs)
+    per_line = _split(pairs, np.bincount(coord_line, minlength=len(lines)))
+    out: list[list] = [[] for _ in range(len(g))]
+    if polygons_only:
+        per_part = _split(per_line, np.bincount(ring_part, minlength=len(part_geom)))
+        for gi, rings in zip(part_geom.tolist(), per_part, strict=True):
+            out[gi].append(rings)
+    else:
+        for gi, line in zip(part_geom[ring_part].tolist(), per_line, strict=True):
+            out[gi].append(line)
+    return out
 
 
 def text(value: Any) -> str:
@@ -174,6 +240,59 @@ def numbers(values: Any, decimals: int) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in arr.tolist()]
 
 
+def values(frame: Any, column: str) -> list[Any]:
+    """The values of ``column`` as plain Python values (``None`` each when it is absent)."""
+    if column not in frame.columns:
+        return [None] * len(frame)
+    series = frame[column]
+    if isinstance(series.dtype, np.dtype):
+        return series.tolist()
+    # Extension types (str, boolean, Int64): in one go, missing values as None.
+    return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def number_column(frame: Any, column: str, decimals: int = 1) -> list[float | None]:
+    """:func:`number` of every value of ``column``: the same numbers, vectorised.
+
+    Python's ``round`` rounds the exact binary value; ``rint(x * 10**d) / 10**d`` gives the
+    same float unless ``x * 10**d`` lies within rounding error of a half, and those few
+    values (and anything not numeric) go through :func:`number` itself.
+    """
+    raw = values(frame, column)
+    try:
+        x = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        return [number(v, decimals) for v in raw]
+    scale = 10.0**decimals
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = x * scale
+        tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+        tie |= np.abs(scaled) >= 2.0**31
+    rounded = np.rint(scaled) / scale
+    if not decimals:
+        rounded += 0.0  # float(round(-0.3)) is 0.0, rint(-0.3) is -0.0
+    out = rounded.tolist()
+    finite = np.isfinite(x)
+    for i in np.flatnonzero(~finite | tie).tolist():
+        out[i] = number(raw[i], decimals) if finite[i] else None
+    return out
+
+
+def text_column(frame: Any, column: str) -> list[str]:
+    """:func:`text` of every value of ``column``."""
+    return [v.strip() if type(v) is str else text(v) for v in values(frame, column)]
+
+
+def flag_column(frame: Any, column: str) -> list[bool | None]:
+    """:func:`flag` of every value of ``column``."""
+    return [flag(v) for v in values(frame, column)]
+
+
+def rows(keys: tuple[str, ...], columns: tuple[list, ...]) -> list[dict[str, Any]]:
+    """One dict per row from equally long ``columns``, keys in the order of ``keys``."""
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def flag(value: Any) -> bool | None:
     """A nullable boolean (None for NA)."""
     if isna(value):
@@ -200,8 +319,7 @@ def outline_payload(outline: Any) -> list:
 
     crs = common_crs((outline, "result.outline"))
     geom = outline.union_all() if hasattr(outline, "union_all") else outline
-    ll = to_lonlat(gpd.GeoSeries([geom], crs=crs), simplify_m=OUTLINE_SIMPLIFY_M)
-    return polygon_parts(ll.iloc[0])
+    return geometry_parts(gpd.GeoSeries([geom], crs=crs), simplify_m=OUTLINE_SIMPLIFY_M)[0]
 
 
 def bounds_of(parts: list) -> list[list[int]]:

@@ -92,24 +92,32 @@ def village_radius_px(residents: Any) -> float:
 
 def _villages(result: Any) -> list[dict[str, Any]]:
     villages = result.villages
-    out = []
-    for row, ll in zip(c.records(villages), c.point_coords(villages), strict=True):
-        out.append(
-            {
-                "ll": ll,
-                "id": c.text(row.get("village_id")),
-                "name": c.text(row.get("village")),
-                "kind": c.text(row.get("place_nl")) or _nl.place_kind_nl(c.text(row.get("place"))),
-                "inw": c.number(row.get("residents"), 0),
-                "inw65": c.number(row.get("residents_65_plus"), 0),
-                "r": village_radius_px(row.get("residents")),
-                "nfail": c.number(row.get("n_failed_norms"), 0),
-                "failed": c.text(row.get("failed_norms")),
-                "within": {n.key: c.flag(row.get(n.within_column)) for n in result.norms},
-                "minutes": {n.key: c.number(row.get(n.minutes_column), 1) for n in result.norms},
-                "share": {n.key: c.number(row.get(n.share_column), 3) for n in result.norms},
-            }
-        )
+    inw = c.number_column(villages, "residents", 0)
+    keys = ("ll", "id", "name", "kind", "inw", "inw65", "r", "nfail", "failed")
+    columns = (
+        c.point_coords(villages),
+        c.text_column(villages, "village_id"),
+        c.text_column(villages, "village"),
+        [
+            kind_nl or _nl.place_kind_nl(place)
+            for kind_nl, place in zip(
+                c.text_column(villages, "place_nl"), c.text_column(villages, "place"), strict=True
+            )
+        ],
+        inw,
+        c.number_column(villages, "residents_65_plus", 0),
+        [village_radius_px(n) for n in inw],
+        c.number_column(villages, "n_failed_norms", 0),
+        c.text_column(villages, "failed_norms"),
+    )
+    out = c.rows(keys, columns)
+    for field, per_norm in (
+        ("within", {n.key: c.flag_column(villages, n.within_column) for n in result.norms}),
+        ("minutes", {n.key: c.number_column(villages, n.minutes_column, 1) for n in result.norms}),
+        ("share", {n.key: c.number_column(villages, n.share_column, 3) for n in result.norms}),
+    ):
+        for i, row in enumerate(out):
+            row[field] = {key: values[i] for key, values in per_norm.items()}
     return out
 
 
@@ -120,22 +128,19 @@ def _near(points: Any, outline: Any, margin_m: float) -> Any:
 
 
 def _services(services: Any) -> list[dict[str, Any]]:
-    out = []
-    for row, ll in zip(c.records(services), c.point_coords(services), strict=True):
-        kind = c.text(row.get("kind"))
-        out.append(
-            {
-                "ll": ll,
-                "kind": kind,
-                "slug": c.css_slug(kind),
-                "kind_nl": _nl.service_nl(kind),
-                "mark": SERVICE_MARKS.get(kind, kind[:2].upper() or "?"),
-                "name": c.text(row.get("name")),
-                "dep": c.number(row.get("departures_per_hour"), 1),
-                "off": kind in SERVICES_OFF,
-            }
-        )
-    return out
+    kinds = c.text_column(services, "kind")
+    keys = ("ll", "kind", "slug", "kind_nl", "mark", "name", "dep", "off")
+    columns = (
+        c.point_coords(services),
+        kinds,
+        [c.css_slug(kind) for kind in kinds],
+        [_nl.service_nl(kind) for kind in kinds],
+        [SERVICE_MARKS.get(kind, kind[:2].upper() or "?") for kind in kinds],
+        c.text_column(services, "name"),
+        c.number_column(services, "departures_per_hour", 1),
+        [kind in SERVICES_OFF for kind in kinds],
+    )
+    return c.rows(keys, columns)
 
 
 def _served(value: Any) -> list[str]:
@@ -148,24 +153,27 @@ def _served(value: Any) -> list[str]:
 
 def _hubs(hubs: Any, villages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     where = {v["name"]: v["ll"] for v in villages}
-    out = []
-    for row, ll in zip(c.records(hubs), c.point_coords(hubs), strict=True):
-        method = c.text(row.get("method"))
-        served = _served(row.get("villages_served"))
-        out.append(
-            {
-                "ll": ll,
-                "method": c.css_slug(method),
-                "method_nl": c.text(row.get("method_nl")) or _nl.HUB_METHODS_NL.get(method, method),
-                "mark": HUB_METHOD_MARKS.get(method, "?"),
-                "rank": c.number(row.get("rank"), 0),
-                "village": c.text(row.get("village")),
-                "inw": c.number(row.get("residents_served"), 0),
-                "gain": c.number(row.get("residents_gaining"), 0),
-                "served": served,
-                "links": [where[n] for n in served if n in where and where[n] != ll],
-            }
-        )
+    methods = c.text_column(hubs, "method")
+    served = [_served(v) for v in c.values(hubs, "villages_served")]
+    lls = c.point_coords(hubs)
+    keys = ("ll", "method", "method_nl", "mark", "rank", "village", "inw", "gain", "served")
+    columns = (
+        lls,
+        [c.css_slug(method) for method in methods],
+        [
+            method_nl or _nl.HUB_METHODS_NL.get(method, method)
+            for method_nl, method in zip(c.text_column(hubs, "method_nl"), methods, strict=True)
+        ],
+        [HUB_METHOD_MARKS.get(method, "?") for method in methods],
+        c.number_column(hubs, "rank", 0),
+        c.text_column(hubs, "village"),
+        c.number_column(hubs, "residents_served", 0),
+        c.number_column(hubs, "residents_gaining", 0),
+        served,
+    )
+    out = c.rows(keys, columns)
+    for row, ll, names in zip(out, lls, served, strict=True):
+        row["links"] = [where[n] for n in names if n in where and where[n] != ll]
     return out
 
 
@@ -236,23 +244,21 @@ def ov_payload(ov: Any, villages: list[dict[str, Any]]) -> dict[str, Any] | None
 
 
 def _stops(stops: Any, norm_window: str, labels: dict[str, str]) -> list[dict[str, Any]]:
-    out = []
-    for row, ll in zip(c.records(stops), c.point_coords(stops), strict=True):
-        dep = {norm_window: c.number(row.get("departures_per_hour"), 1)}
-        for name in labels:
-            col = f"departures_per_hour_{name}"
-            if col in row:
-                dep[name] = c.number(row.get(col), 1)
-        out.append(
-            {
-                "ll": ll,
-                "name": c.text(row.get("stop_name")),
-                "station": c.text(row.get("station_name")),
-                "dep": dep,
-                "r": stop_radius_px(dep[norm_window]),
-            }
-        )
-    return out
+    per_window = {norm_window: c.number_column(stops, "departures_per_hour", 1)}
+    for name in labels:
+        col = f"departures_per_hour_{name}"
+        if col in stops.columns:
+            per_window[name] = c.number_column(stops, col, 1)
+    deps = [{name: values[i] for name, values in per_window.items()} for i in range(len(stops))]
+    keys = ("ll", "name", "station", "dep", "r")
+    columns = (
+        c.point_coords(stops),
+        c.text_column(stops, "stop_name"),
+        c.text_column(stops, "station_name"),
+        deps,
+        [stop_radius_px(dep[norm_window]) for dep in deps],
+    )
+    return c.rows(keys, columns)
 
 
 def _ov_villages(table: Any, window: str, villages: list[dict[str, Any]]) -> dict[str, list]:
@@ -260,20 +266,25 @@ def _ov_villages(table: Any, window: str, villages: list[dict[str, Any]]) -> dic
     ids = {v["id"] for v in villages}
     rows = table[(table["window"] == window) & table["service"].isin(OV_POPUP_SERVICES)]
     out: dict[str, list] = {}
-    for row in c.records(rows):
-        vid = c.text(row.get("village_id"))
+    for vid, service, no_trip, p05, p50, p95, walk in zip(
+        c.text_column(rows, "village_id"),
+        c.text_column(rows, "service"),
+        c.flag_column(rows, "no_trip"),
+        *(c.number_column(rows, f"transit_{p}_min", 1) for p in ("p05", "p50", "p95")),
+        c.number_column(rows, "walk_min", 1),
+        strict=True,
+    ):
         if vid not in ids:
             continue
-        service = c.text(row.get("service"))
         out.setdefault(vid, []).append(
             {
                 "service": service,
                 "service_nl": _nl.service_nl(service),
-                "no_trip": bool(c.flag(row.get("no_trip"))),
-                "p05": c.number(row.get("transit_p05_min"), 1),
-                "p50": c.number(row.get("transit_p50_min"), 1),
-                "p95": c.number(row.get("transit_p95_min"), 1),
-                "walk": c.number(row.get("walk_min"), 1),
+                "no_trip": bool(no_trip),
+                "p05": p05,
+                "p50": p50,
+                "p95": p95,
+                "walk": walk,
             }
         )
     for rows_of in out.values():

@@ -99,7 +99,7 @@ def _cell_rings(cells: Any, cell_size_m: float) -> list[int]:
     h = cell_size_m / 2.0
     cx = np.stack([x - h, x + h, x + h, x - h], axis=1)
     cy = np.stack([y - h, y - h, y + h, y + h], axis=1)
-    lon, lat = c.lonlat_int(cx, cy, crs=cells.crs)
+    lon, lat = c.lonlat_int_distinct(cx, cy, crs=cells.crs)  # neighbours share corners
     return np.stack([lat, lon], axis=2).reshape(-1).tolist()
 
 
@@ -172,27 +172,34 @@ def _aeds(result: Any) -> dict[str, Any]:
     hours = aeds["open_hours"].fillna("").astype(str) if "open_hours" in aeds else [""] * len(aeds)
     unknown = str(getattr(result.model, "unknown_availability", "closed") or "closed")
     matrix = availability_matrix(list(status), list(hours), unknown=unknown)
-    rows = []
-    for row, ll, st in zip(c.records(aeds), c.point_coords(aeds), status, strict=True):
-        rows.append(
-            {
-                "ll": ll,
-                "status": STATUS_SLUG[st],
-                "status_nl": _nl.AVAILABILITY_NL.get(st, st),
-                "name": c.text(row.get("name")),
-                "where": ", ".join(
-                    t for t in (c.text(row.get("street")), c.text(row.get("place"))) if t
-                ),
-                "hours": c.text(row.get("availability")),
-                "indoor": _indoor_nl(row.get("indoor")),
-                "source": PROVENANCE_NL.get(c.text(row.get("provenance")), "onbekend"),
-                "approx": c.text(row.get("location_quality")) == "postcode",
-                "counts": c.flag(row.get("counts")) is not False,
-                "id": c.text(row.get("aed_id")),
-            }
+    rows = [
+        {
+            "ll": ll,
+            "status": STATUS_SLUG[st],
+            "status_nl": _nl.AVAILABILITY_NL.get(st, st),
+            "name": name,
+            "where": ", ".join(t for t in (street, place) if t),
+            "hours": hours_text,
+            "indoor": _indoor_nl(indoor),
+            "source": PROVENANCE_NL.get(provenance, "onbekend"),
+            "approx": quality == "postcode",
+            "counts": counts is not False,
+            "id": aed_id,
+        }
+        for ll, st, name, street, place, hours_text, indoor, provenance, quality, counts, aed_id in zip(
+            c.point_coords(aeds),
+            status.tolist(),
+            *(c.text_column(aeds, col) for col in ("name", "street", "place", "availability")),
+            c.flag_column(aeds, "indoor"),
+            c.text_column(aeds, "provenance"),
+            c.text_column(aeds, "location_quality"),
+            c.flag_column(aeds, "counts"),
+            c.text_column(aeds, "aed_id"),
+            strict=True,
         )
+    ]
     at_moment = {
-        mo.name: [bool(v) for v in aeds[f"open_{mo.name}"].astype("boolean").fillna(False)]
+        mo.name: aeds[f"open_{mo.name}"].astype("boolean").fillna(False).to_numpy(bool).tolist()
         for mo in result.moments
         if f"open_{mo.name}" in aeds.columns
     }
@@ -209,59 +216,64 @@ def _white_spots(result: Any) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {mo.name: [] for mo in result.moments}
     if not len(spots) or "moment" not in spots.columns:
         return out
-    geoms = c.to_lonlat(spots.geometry, simplify_m=c.AREA_SIMPLIFY_M)
-    for row, geom in zip(c.records(spots), geoms, strict=True):
-        name = c.text(row.get("moment"))
+    cols = zip(
+        c.text_column(spots, "moment"),
+        c.number_column(spots, "rank", 0),
+        c.number_column(spots, "residents", 0),
+        c.number_column(spots, "residents_65_plus", 0),
+        c.number_column(spots, "area_km2", 2),
+        c.text_column(spots, "nearest_village"),
+        c.number_column(spots, "distance_nearest_available_aed_m", 0),
+        c.number_column(spots, "distance_nearest_24_7_aed_m", 0),
+        c.geometry_parts(spots.geometry, simplify_m=c.AREA_SIMPLIFY_M),
+        strict=True,
+    )
+    with_247 = "distance_nearest_24_7_aed_m" in spots.columns
+    for name, rank, inw, inw65, area, village, dist, dist247, parts in cols:
         if name not in out:
             continue
         spot = {
-            "rank": c.number(row.get("rank"), 0),
-            "inw": c.number(row.get("residents"), 0),
-            "inw65": c.number(row.get("residents_65_plus"), 0),
-            "area_km2": c.number(row.get("area_km2"), 2),
-            "village": c.text(row.get("nearest_village")),
-            "dist_m": c.number(row.get("distance_nearest_available_aed_m"), 0),
-            "parts": c.polygon_parts(geom),
+            "rank": rank,
+            "inw": inw,
+            "inw65": inw65,
+            "area_km2": area,
+            "village": village,
+            "dist_m": dist,
+            "parts": parts,
         }
-        if "distance_nearest_24_7_aed_m" in row:
-            spot["dist247_m"] = c.number(row.get("distance_nearest_24_7_aed_m"), 0)
+        if with_247:
+            spot["dist247_m"] = dist247
         out[name].append(spot)
     return out
 
 
 def _proposals(proposals: Any) -> list[dict[str, Any]]:
-    out = []
-    for row, ll in zip(c.records(proposals), c.point_coords(proposals), strict=True):
-        out.append(
-            {
-                "ll": ll,
-                "rank": c.number(row.get("rank"), 0),
-                "name": c.text(row.get("name")),
-                "kind": _nl.service_nl(c.text(row.get("kind"))),
-                "address": c.text(row.get("address")),
-                "near": c.text(row.get("near")),
-                "gain": c.number(row.get("gain_residents"), 0),
-                "gain65": c.number(row.get("gain_residents_65_plus"), 0),
-                "cum": c.number(row.get("cumulative_residents"), 0),
-            }
-        )
-    return out
+    keys = ("ll", "rank", "name", "kind", "address", "near", "gain", "gain65", "cum")
+    columns = (
+        c.point_coords(proposals),
+        c.number_column(proposals, "rank", 0),
+        c.text_column(proposals, "name"),
+        [_nl.service_nl(kind) for kind in c.text_column(proposals, "kind")],
+        c.text_column(proposals, "address"),
+        c.text_column(proposals, "near"),
+        c.number_column(proposals, "gain_residents", 0),
+        c.number_column(proposals, "gain_residents_65_plus", 0),
+        c.number_column(proposals, "cumulative_residents", 0),
+    )
+    return c.rows(keys, columns)
 
 
 def _relocations(relocations: Any) -> list[dict[str, Any]]:
-    out = []
-    for row, ll in zip(c.records(relocations), c.point_coords(relocations), strict=True):
-        out.append(
-            {
-                "ll": ll,
-                "rank": c.number(row.get("rank"), 0),
-                "name": c.text(row.get("name")),
-                "address": c.text(row.get("address")),
-                "near": c.text(row.get("near")),
-                "now": c.text(row.get("current_availability")),
-                "to": c.text(row.get("to")) or "24/7-buitenkast op dezelfde plek",
-                "gain": c.number(row.get("gain_residents"), 0),
-                "cum": c.number(row.get("cumulative_residents"), 0),
-            }
-        )
-    return out
+    keys = ("ll", "rank", "name", "address", "near", "now", "to", "gain", "cum")
+    columns = (
+        c.point_coords(relocations),
+        c.number_column(relocations, "rank", 0),
+        c.text_column(relocations, "name"),
+        c.text_column(relocations, "address"),
+        c.text_column(relocations, "near"),
+        c.text_column(relocations, "current_availability"),
+        [t or "24/7-buitenkast op dezelfde plek" for t in c.text_column(relocations, "to")],
+        c.number_column(relocations, "gain_residents", 0),
+        c.number_column(relocations, "cumulative_residents", 0),
+    )
+    return c.rows(keys, columns)

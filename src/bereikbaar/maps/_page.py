@@ -11,6 +11,7 @@ unescaped ``onerror=`` attribute could not run.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from dataclasses import dataclass
@@ -20,7 +21,14 @@ from typing import Any
 
 from bereikbaar._files import write_text_atomic
 from bereikbaar._json import jsonable
-from bereikbaar._web_assets import LEAFLET_CSS, LEAFLET_JS, inline_leaflet, sri_sha256
+from bereikbaar._web_assets import (
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    REQUIRED_FILES,
+    inline_leaflet,
+    sri_sha256,
+    web_asset_dir,
+)
 from bereikbaar.errors import BereikbaarError
 
 #: OpenStreetMap's tile server: the optional background map (needs internet).
@@ -36,8 +44,14 @@ def json_for_script(obj: Any) -> str:
     """Compact JSON (rounding per :mod:`bereikbaar._json`) that is safe inside a page."""
     # The payload is built of plain values whose floats are already rounded (maps._common
     # .number/numbers); anything else goes through the package's one encoder rule.
+    # The payload is a tree built here (no cycles): skipping the cycle check saves a fifth.
     text = json.dumps(
-        obj, default=jsonable, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        obj,
+        default=jsonable,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        check_circular=False,
     )
     for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, code)
@@ -73,6 +87,27 @@ def render_page(*, title: str, script: str, payload: dict[str, Any], offline: bo
     offline
         Inline Leaflet (no internet needed) instead of loading it from unpkg with SRI.
     """
+    head, middle, tail = _page_frame(script, offline, _assets_key(offline))
+    return f"{head}{html.escape(title)}{middle}{json_for_script(payload)}{tail}"
+
+
+def _assets_key(offline: bool) -> tuple | None:
+    """What the inlined Leaflet depends on (its folder and files' sizes and times); None
+    online. A missing file makes :func:`inline_leaflet` raise (an error is never cached)."""
+    if not offline:
+        return None
+    folder = web_asset_dir()
+    try:
+        stats = [(folder / rel).stat() for rel in REQUIRED_FILES]
+    except OSError:
+        return ("missing", str(folder))
+    return (str(folder), *((st.st_mtime_ns, st.st_size) for st in stats))
+
+
+@functools.lru_cache(maxsize=8)
+def _page_frame(script: str, offline: bool, assets: tuple | None) -> tuple[str, str, str]:
+    """The page around its title and data, made once per map kind and Leaflet files: the
+    scripts and styles read, inlined and hashed for the CSP once per process, not per page."""
     app = _web_file("common.js") + "\n" + _web_file(script)
     css = _web_file("map.css")
     scripts: list[str] = []
@@ -94,15 +129,17 @@ def render_page(*, title: str, script: str, payload: dict[str, Any], offline: bo
         )
     scripts.append(app)
     hashes = sorted({sri_sha256(s.encode("utf-8")) for s in scripts})
-    return (
+    head = (
         '<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_csp(hashes, offline=offline)}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)}</title>\n{head_assets}\n<style>{css}</style>\n</head>\n"
-        '<body>\n<div id="bb-map"></div>\n'
-        f'<script type="application/json" id="bb-data">{json_for_script(payload)}</script>\n'
-        f"{body_leaflet}\n<script>{app}</script>\n</body>\n</html>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>'
     )
+    middle = (
+        f"</title>\n{head_assets}\n<style>{css}</style>\n</head>\n"
+        '<body>\n<div id="bb-map"></div>\n<script type="application/json" id="bb-data">'
+    )
+    tail = f"</script>\n{body_leaflet}\n<script>{app}</script>\n</body>\n</html>\n"
+    return head, middle, tail
 
 
 @dataclass(frozen=True)
