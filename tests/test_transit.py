@@ -167,6 +167,17 @@ def _check_equal(n_stops, stop_times, access, egress, transfers, min_tr, deps, n
         n_groups=n_g,
         max_transfers=20,
     )
+    plain = transit_times(
+        tt,
+        access=access,
+        egress=egress,
+        departures_s=deps,
+        n_origins=n_o,
+        n_groups=n_g,
+        max_transfers=20,
+        by_stop=False,
+    )
+    assert got.tobytes() == plain.tobytes()  # from the access stops: the same, bit for bit
     graph = TimeExpandedGraph(stop_times, egress, transfers, min_tr)
     for o in range(n_o):
         acc = access[access["origin"] == o]
@@ -294,6 +305,42 @@ def test_router_equals_brute_force_on_random_pairs_of_the_test_feed(synth_feed):
     deps = np.r_[deps, 23 * 3600 + 50 * 60]  # a departure whose trips run past midnight
     got = _check_equal(n_stops, stop_times, access, egress, transfers, 120, deps, n_o, n_g)
     assert np.isfinite(got[:, :, :-1]).mean() > 0.1  # real journeys were compared
+
+
+def test_search_from_access_stops_equals_search_from_each_origin(synth_feed):
+    """Many origins sharing stops, walks of fractional seconds, few rounds: the search once
+    from each access stop gives every origin the same arrivals as its own Range RAPTOR."""
+    feed, day = synth_feed
+    rng = np.random.default_rng(10)
+    stop_times = feed.timetable(day)
+    n_stops = len(feed.stops)
+    xy = np.c_[feed.stops.geometry.x, feed.stops.geometry.y]
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    a, b = np.nonzero((d <= 400) & (d > 0))
+    transfers = pd.DataFrame({"from_stop": a, "to_stop": b, "time_s": d[a, b] / 1.3})
+    tt = build_timetable(stop_times, n_stops=n_stops, transfers=transfers, min_transfer_s=90)
+    n_o, n_g = 300, 4
+    origin = np.repeat(np.arange(n_o), 3)
+    access = pd.DataFrame(
+        {"origin": origin, "stop": rng.integers(0, n_stops, len(origin)), "time_s": 0.0}
+    ).drop_duplicates(["origin", "stop"])
+    access["time_s"] = rng.uniform(0, 900, len(access))
+    access = access[rng.random(len(access)) < 0.8]  # some origins without a stop
+    egress = pd.DataFrame(
+        {
+            "stop": rng.integers(0, n_stops, 30),
+            "group": np.arange(30) % n_g,
+            "time_s": rng.uniform(0, 600, 30),
+        }
+    )
+    deps = np.arange(7 * 3600, 9 * 3600, 60.0)
+    for rounds in (0, 1, 3):
+        kw = {"access": access, "egress": egress, "departures_s": deps, "n_origins": n_o}
+        kw |= {"n_groups": n_g, "max_transfers": rounds}
+        got = transit_times(tt, **kw)
+        want = transit_times(tt, **kw, by_stop=False)
+        assert got.tobytes() == want.tobytes()
+        assert np.isfinite(got).mean() > 0.1  # real journeys were compared
 
 
 # ------------------------------------------------------- door to door on a tiny network
