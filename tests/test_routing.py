@@ -13,6 +13,7 @@ from bereikbaar.config import NetworkSettings, TravelProfile
 from bereikbaar.errors import CrsError, RoutingError
 from bereikbaar.network import build_network, load_network, network_from_arrays
 from bereikbaar.routing import (
+    origins_within_reach,
     SnappedPoints,
     isochrones,
     nearest_facility,
@@ -450,6 +451,31 @@ def test_pairs_within_either_side_on_a_province_sample(synth_dir, cache_dir, aed
         settings=NetworkSettings(cache_dir=cache_dir),
     )
     _check_within_directions(net, PROFILES[mode], _random_points(net, rng, 60), rng, n_dest=6)
+
+
+@pytest.mark.parametrize(
+    ("rel", "mode", "cut"),
+    [
+        ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "walk", 450.0),
+        ("roads/valhalla_test_amsterdam.osm.pbf", "bike", 120.0),
+    ],
+)
+def test_pairs_within_from_the_origins_within_reach_are_all_pairs(data_dir, rel, mode, cut):
+    """Searching only the origins within reach of a destination (smaller chunks, smaller
+    boxes) gives the very same pairs and times as searching every origin."""
+    net = build_network(data_dir / rel, mode)
+    rng = np.random.default_rng(17)
+    points = snap_points(net, _random_points(net, rng, 120, spread_m=300.0))
+    origins, dest = points.subset(np.arange(8, 120)), points.subset(np.arange(8))
+    profile = PROFILES[mode]
+    full = travel_times_within(net, origins, dest, profile=profile, cutoff_s=cut)
+    near = origins_within_reach(net, origins, dest, profile=profile, cutoff_s=cut)
+    assert 0 < len(near) < len(origins) - 2  # some origins are skipped, some kept
+    assert set(full["origin"]) <= set(near)
+    sub = travel_times_within(net, origins.subset(near), dest, profile=profile, cutoff_s=cut)
+    sub["origin"] = near[sub["origin"].to_numpy()]
+    assert len(full) > 10
+    pd.testing.assert_frame_equal(sub, full, check_exact=True)
 
 
 def test_pairs_within_direction_is_checked(line_net):

@@ -271,6 +271,37 @@ def test_percentiles_are_order_statistics_and_no_trip_is_nan():
     assert s["ov_by"][0] == "none" and bool(s["no_trip"][0])
 
 
+def _summarize_with_partition(transit_s, walk_s, max_travel_s):
+    """summarize_window's percentiles and share the plain numpy way (a partition)."""
+    tr = np.where(transit_s <= max_travel_s, transit_s, np.inf)
+    n = tr.shape[-1]
+    ks = [max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in (5, 50, 95)]
+    part = np.partition(tr, sorted(set(ks)), axis=-1)
+    stats = np.stack([part[..., k] for k in ks], axis=-1)
+    return np.where(np.isfinite(stats), stats, np.nan) / 60.0, np.isfinite(tr).mean(axis=-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 130),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 1.0),
+    st.sampled_from([1800.0, 3600.0, np.inf]),
+)
+def test_window_percentiles_equal_a_partition(n_pairs, n_minutes, seed, p_none, max_s):
+    rng = np.random.default_rng(seed)
+    tr = rng.choice([300.0, 1200.5, 2400.0, 5000.0], size=(n_pairs, 2, n_minutes))
+    tr += rng.integers(0, 3, tr.shape) * 0.25
+    tr[rng.random(tr.shape) < p_none] = np.inf
+    view = tr[:, :, ::-1]  # as transit_times gives ascending minutes: a reversed view
+    s = summarize_window(view, np.full((n_pairs, 2), np.nan), max_travel_s=max_s)
+    stats, share = _summarize_with_partition(view, None, max_s)
+    got = np.stack([s[f"transit_p{p:02d}_min"] for p in (5, 50, 95)], axis=-1)
+    np.testing.assert_array_equal(got, stats)
+    assert s["transit_share"].tobytes() == share.tobytes()
+
+
 # ---------------------------------------------------------------- the test feed
 @pytest.fixture(scope="module")
 def synth_feed(synth_dir):

@@ -940,6 +940,38 @@ def travel_times_within(
     return found.copy()
 
 
+def origins_within_reach(
+    net: Network,
+    origins: SnappedPoints,
+    destinations: SnappedPoints,
+    *,
+    profile: TravelProfile,
+    cutoff_s: float,
+    access_speed_mps: float | None = None,
+) -> np.ndarray:
+    """Positions of the origins that may have a destination within ``cutoff_s``.
+
+    The others lie farther (in a straight line between the snapped positions) than a
+    path within the cutoff can go, the same bound the searches' boxes use. A limited
+    search settles its nodes with the same times whatever else is searched beside it, so
+    :func:`travel_times_within` over these origins gives exactly the pairs it gives over
+    all (with the origin positions of the subset).
+    """
+    from scipy.spatial import cKDTree
+
+    net.check_profile(profile)
+    access = _access_speed(net, profile, access_speed_mps)
+    o = _prepare(net, origins, access, "origins")
+    q = _prepare(net, destinations, access, "destinations")
+    radius = _search_radius(net, profile, float(cutoff_s))
+    if not (len(o.edge) and len(q.edge)) or not np.isfinite(radius):
+        return o.pos if len(q.edge) else o.pos[:0]
+    dist, _ = cKDTree(_pts_xy(net, q)).query(
+        _pts_xy(net, o), distance_upper_bound=radius * (1.0 + 1e-9) + 1.0
+    )
+    return o.pos[np.isfinite(dist)]
+
+
 def _pairs_within(net, profile, o: _Pts, q: _Pts, cutoff: float, chunk_size: int, direction):
     """The pairs of :func:`travel_times_within` (``direction`` forward or reverse)."""
     tt = net.travel_time_s(profile)

@@ -48,7 +48,12 @@ import pandas as pd
 from bereikbaar.config import TransitSettings, TransitWindow, TravelProfile
 from bereikbaar.errors import ConfigError, RoutingError
 from bereikbaar.network import Network
-from bereikbaar.routing import snap_points, travel_time_matrix, travel_times_within
+from bereikbaar.routing import (
+    origins_within_reach,
+    snap_points,
+    travel_time_matrix,
+    travel_times_within,
+)
 
 log = logging.getLogger(__name__)
 
@@ -591,6 +596,40 @@ def _order_stats(times: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
     return np.stack([part[..., k] for k in ks], axis=-1)
 
 
+def _capped_order_stats(transit_s: np.ndarray, max_s: float, percentiles: Sequence[float]):
+    """:func:`_order_stats` of ``transit_s`` with times above ``max_s`` as ``inf``, and the
+    number of finite times left, over the last axis (each row's finite times sorted)."""
+    *lead, n = transit_s.shape
+    if n == 0:
+        tr = np.where(transit_s <= max_s, transit_s, np.inf)
+        return _order_stats(tr, percentiles), np.zeros(tuple(lead), np.int64)
+    ks = np.asarray([max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in percentiles], np.int64)
+    stats, count = _capped_order_stats_rows(transit_s.reshape(-1, n), max_s, ks)
+    return stats.reshape((*lead, len(ks))), count.reshape(lead)
+
+
+@numba.njit(cache=True)
+def _capped_order_stats_rows(times, max_s, ks):
+    stats = np.full((times.shape[0], len(ks)), np.inf)
+    count = np.zeros(times.shape[0], np.int64)
+    buf = np.empty(times.shape[1])
+    for i in range(times.shape[0]):
+        c = 0
+        for j in range(times.shape[1]):
+            v = times[i, j]
+            if v <= max_s and np.isfinite(v):
+                buf[c] = v
+                c += 1
+        count[i] = c
+        if c == 0:
+            continue
+        srt = np.sort(buf[:c])  # the infinite times would sort after these
+        for q in range(len(ks)):
+            if ks[q] < c:
+                stats[i, q] = srt[ks[q]]
+    return stats, count
+
+
 def summarize_window(
     transit_s: np.ndarray, walk_s: np.ndarray, *, max_travel_s: float
 ) -> dict[str, np.ndarray]:
@@ -605,14 +644,13 @@ def summarize_window(
     max_travel_s
         Longer journeys (ov or walking) count as none.
     """
-    tr = np.where(transit_s <= max_travel_s, transit_s, np.inf)
     walk = np.where(np.isfinite(walk_s) & (walk_s <= max_travel_s), walk_s, np.inf)
-    # the k-th smallest of min(t_i, walk) is min(k-th smallest t_i, walk): one partition
-    stats = _order_stats(tr, PERCENTILES)
+    # the k-th smallest of min(t_i, walk) is min(k-th smallest t_i, walk): one sort
+    stats, n_trips = _capped_order_stats(transit_s, float(max_travel_s), PERCENTILES)
     ov = np.minimum(stats, walk[..., None])
     tp = np.where(np.isfinite(stats), stats, np.nan) / 60.0
     op = np.where(np.isfinite(ov), ov, np.nan) / 60.0
-    share = np.isfinite(tr).mean(axis=-1)
+    share = n_trips / transit_s.shape[-1]
     ov_by = np.where(
         ~np.isfinite(op[..., 1]),
         "none",
@@ -692,7 +730,11 @@ def walk_legs(
     geo = [getattr(x, "geometry", x) for x in (stops, origins, destinations)]
     s_st, s_o, s_d = (snap_points(net, g, max_snap_m=max_snap_m) for g in geo)
     access_s = settings.max_access_walk_m / profile.speed_mps
-    acc = travel_times_within(net, s_o, s_st, profile=profile, cutoff_s=access_s)
+    # only the origins within reach of a stop are searched (the same pairs, see
+    # routing.origins_within_reach): most cells lie far from every stop
+    near = origins_within_reach(net, s_o, s_st, profile=profile, cutoff_s=access_s)
+    acc = travel_times_within(net, s_o.subset(near), s_st, profile=profile, cutoff_s=access_s)
+    acc["origin"] = near[acc["origin"].to_numpy()]
     egr = travel_times_within(net, s_st, s_d, profile=profile, cutoff_s=access_s)
     trf = travel_times_within(
         net, s_st, s_st, profile=profile, cutoff_s=settings.max_transfer_walk_m / profile.speed_mps
