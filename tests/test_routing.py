@@ -13,10 +13,10 @@ from bereikbaar.config import NetworkSettings, TravelProfile
 from bereikbaar.errors import CrsError, RoutingError
 from bereikbaar.network import build_network, load_network, network_from_arrays
 from bereikbaar.routing import (
-    origins_within_reach,
     SnappedPoints,
     isochrones,
     nearest_facility,
+    origins_within_reach,
     snap_points,
     travel_time_matrix,
     travel_times_within,
