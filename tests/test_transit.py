@@ -512,6 +512,20 @@ def test_departures_per_hour_counts_trips_leaving_in_the_window():
     np.testing.assert_allclose(got, [2.0, 0.0, 0.0])
 
 
+def test_stop_departures_per_hour_are_each_stops_own_count(synth_feed):
+    """The study area's array, sliced, equals counting at a subset of stops (radius 0)."""
+    from bereikbaar.transit import departures_per_hour, stop_departures_per_hour
+
+    feed, day = synth_feed
+    pos = np.arange(0, len(feed.stops), 3)
+    kw = {"date": day, "start_s": 7 * 3600, "end_s": 9 * 3600}
+    every = stop_departures_per_hour(feed, **kw)
+    assert stop_departures_per_hour(feed, **kw) is every  # once per feed and window
+    want = departures_per_hour(feed, feed.stops.iloc[pos], radius_m=0.0, **kw)
+    assert every[pos].tobytes() == want.tobytes()
+    assert (want > 0).sum() > 3
+
+
 @pytest.mark.slow
 def test_villages_without_a_stop_nearby_get_no_ov_trip_faster_than_walking(cfg, synth_feed):
     """On the test region: a village with no stop within walking reach has no ov trip and

@@ -988,6 +988,22 @@ def departures_per_hour(
     return out / ((end_s - start_s) / 3600.0)
 
 
+def stop_departures_per_hour(feed, *, date: dt.date, start_s: int, end_s: int) -> np.ndarray:
+    """:func:`departures_per_hour` at every stop of the feed (``feed.stops`` order), each
+    stop with the stops at its very spot (``radius_m=0``); worked out once per feed, date
+    and window, so the municipalities take their stops' rows from the same array.
+    Read-only: index it (a copy) rather than change it."""
+
+    def compute():
+        out = departures_per_hour(
+            feed, feed.stops, date=date, start_s=start_s, end_s=end_s, radius_m=0.0
+        )
+        out.flags.writeable = False
+        return out
+
+    return _per_feed(feed, ("stop_departures_per_hour", date, start_s, end_s), compute)
+
+
 def ov_to_destinations(
     net: Network,
     feed,
