@@ -623,7 +623,8 @@ def _capped_order_stats_rows(times, max_s, ks):
         count[i] = c
         if c == 0:
             continue
-        srt = np.sort(buf[:c])  # the infinite times would sort after these
+        srt = buf[:c]
+        srt.sort()  # the infinite times would sort after these
         for q in range(len(ks)):
             if ks[q] < c:
                 stats[i, q] = srt[ks[q]]
