@@ -604,6 +604,8 @@ def _capped_order_stats(transit_s: np.ndarray, max_s: float, percentiles: Sequen
         tr = np.where(transit_s <= max_s, transit_s, np.inf)
         return _order_stats(tr, percentiles), np.zeros(tuple(lead), np.int64)
     ks = np.asarray([max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in percentiles], np.int64)
+    if transit_s.strides[-1] < 0:  # a reversed view: the order does not matter, memory does
+        transit_s = transit_s[..., ::-1]
     stats, count = _capped_order_stats_rows(transit_s.reshape(-1, n), max_s, ks)
     return stats.reshape((*lead, len(ks))), count.reshape(lead)
 
