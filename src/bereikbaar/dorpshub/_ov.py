@@ -232,10 +232,13 @@ def ov_service_times(prep: PreparedInputs, ov: OvInputs, pool: ServicePool | Non
         keep_minutes=False,
     )
     tab = everyone.table
+    group, origin = tab["group"].to_numpy(object), tab["origin"].to_numpy()
+    minutes = tab[column].to_numpy(float)
     time_by_rows = {}
     for s in services:
-        sel = tab[tab["group"] == s].sort_values("origin")
-        t = sel[column].to_numpy(float) * 60.0 if len(sel) else np.full(len(origins), np.nan)
+        sel = np.flatnonzero(group == s)
+        sel = sel[np.argsort(origin[sel], kind="stable")]  # one row per origin
+        t = minutes[sel] * 60.0 if len(sel) else np.full(len(origins), np.nan)
         time_by_rows[rows_by[s].astype(np.int64).tobytes()] = t
     table = _village_detail(prep, ov, legs, groups, walk, everyone)
     return OvRun(time_by_rows=time_by_rows, table=table)
