@@ -217,7 +217,7 @@ def choose_ov_hubs(
 ) -> OvHubChoice | None:
     """Phase: ``hub_k`` villages maximising the residents × key services newly reached
     within the ov norm via a hub (exact maximum coverage); None without ``ovr``."""
-    from bereikbaar.siting import max_coverage_ilp
+    from bereikbaar.siting import max_coverage_exact
 
     if ovr is None:
         return None
@@ -225,7 +225,7 @@ def choose_ov_hubs(
     k = min(settings.hub_k, len(cand))
     picks: list[int] = []
     if k > 0 and ovr.via.shape[1] > 0:
-        mc = max_coverage_ilp(
+        mc = max_coverage_exact(
             ovr.via[cand],
             np.tile(ovr.residents, len(ovr.services)),
             n=k,
