@@ -972,15 +972,12 @@ def departures_per_hour(
 
     if end_s <= start_s:
         raise RoutingError("departures_per_hour needs end_s > start_s")
-    st_ = _day_stop_times(feed, date)
-    last = np.r_[st_["trip"].to_numpy()[1:] != st_["trip"].to_numpy()[:-1], True]
-    dep = st_["departure_s"].to_numpy()
-    use = st_["pickup"].to_numpy() & ~last & (dep >= start_s) & (dep < end_s)
-    if route_types is not None:
-        n_trips = len(feed.trips)
-        rtype = feed.trips["route_type"].astype(str).to_numpy()
-        use &= np.isin(rtype[st_["trip"].to_numpy() % max(n_trips, 1)], list(route_types))
-    ev = pd.DataFrame({"trip": st_["trip"].to_numpy()[use], "stop": st_["stop"].to_numpy()[use]})
+    types = None if route_types is None else tuple(route_types)
+    ev = _per_feed(
+        feed,
+        ("departure_events", date, start_s, end_s, types),
+        lambda: _departure_events(feed, date, start_s, end_s, types),
+    )
     geoms = getattr(points, "geometry", points).to_numpy()
     tree = _per_feed(feed, ("stops_tree",), lambda: shapely.STRtree(feed.stops.geometry.to_numpy()))
     p_idx, s_idx = tree.query(geoms, predicate="dwithin", distance=radius_m)
@@ -989,6 +986,20 @@ def departures_per_hour(
     out = np.zeros(len(geoms))
     out[counts.index.to_numpy()] = counts.to_numpy()
     return out / ((end_s - start_s) / 3600.0)
+
+
+def _departure_events(feed, date, start_s, end_s, route_types) -> pd.DataFrame:
+    """``trip`` and ``stop`` of every departure in the window (kept per feed: do not
+    modify)."""
+    st_ = _day_stop_times(feed, date)
+    last = np.r_[st_["trip"].to_numpy()[1:] != st_["trip"].to_numpy()[:-1], True]
+    dep = st_["departure_s"].to_numpy()
+    use = st_["pickup"].to_numpy() & ~last & (dep >= start_s) & (dep < end_s)
+    if route_types is not None:
+        n_trips = len(feed.trips)
+        rtype = feed.trips["route_type"].astype(str).to_numpy()
+        use &= np.isin(rtype[st_["trip"].to_numpy() % max(n_trips, 1)], list(route_types))
+    return pd.DataFrame({"trip": st_["trip"].to_numpy()[use], "stop": st_["stop"].to_numpy()[use]})
 
 
 def stop_departures_per_hour(feed, *, date: dt.date, start_s: int, end_s: int) -> np.ndarray:
