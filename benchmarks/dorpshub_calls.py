@@ -6,7 +6,9 @@ where Hartveilig comes first), then calls ``run_dorpshub`` for every municipalit
 default config (ov on). Before and after alternate; the fastest of ``--repeat`` runs is
 shown, as wall and CPU seconds (CPU time is steadier on a shared machine). The results
 are compared too: every table of every municipality (villages, table, services, hubs,
-cells, hub reach, ov table, stops) exactly, and the summaries as JSON.
+cells, hub reach, ov table, stops, the what-if's villages and ov table) exactly, the
+summaries (result and what-if), buitengebied and assumptions as JSON, and the ov hub
+reach array by array.
 
 Run: python benchmarks/dorpshub_calls.py [--before a8d0087] [--repeat 2]
 """
@@ -75,8 +77,6 @@ def probe(src: str, out: Path) -> dict[str, float]:
                 d["what_if_ov"] = plain(r.what_if.ov)
         dump[name] = d
     out.write_bytes(pickle.dumps(dump))
-    if os.environ.get("BEREIKBAAR_DUMP"):
-        Path(os.environ["BEREIKBAAR_DUMP"]).write_bytes(pickle.dumps(dump))
     return {"wall": wall, "cpu": cpu}
 
 
