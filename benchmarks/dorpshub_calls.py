@@ -6,7 +6,9 @@ where Hartveilig comes first), then calls ``run_dorpshub`` for every municipalit
 default config (ov on). Before and after alternate; the fastest of ``--repeat`` runs is
 shown, as wall and CPU seconds (CPU time is steadier on a shared machine). The results
 are compared too: every table of every municipality (villages, table, services, hubs,
-cells, hub reach, ov table, stops) exactly, and the summaries as JSON.
+cells, hub reach, ov table, stops, the what-if's villages and ov table) exactly, the
+summaries (result and what-if), buitengebied and assumptions as JSON, and the ov hub
+reach array by array.
 
 Run: python benchmarks/dorpshub_calls.py [--before a8d0087] [--repeat 2]
 """
@@ -64,9 +66,39 @@ def probe(src: str, out: Path) -> dict[str, float]:
         if r.ov is not None:
             d["ov_table"], d["ov_stops"] = plain(r.ov.table), plain(r.ov.stops)
         d["summary"] = dumps(r.summary)
+        d["buitengebied"] = dumps(r.buitengebied)
+        d["assumptions"] = dumps(list(r.assumptions))
+        if r.ov is not None and r.ov.hub_reach is not None:
+            d["ov_hub_reach"] = _canon(r.ov.hub_reach)
+        if r.what_if is not None:
+            d["what_if_villages"] = plain(r.what_if.villages)
+            d["what_if_summary"] = dumps(r.what_if.summary)
+            if r.what_if.ov is not None:
+                d["what_if_ov"] = plain(r.what_if.ov)
         dump[name] = d
     out.write_bytes(pickle.dumps(dump))
     return {"wall": wall, "cpu": cpu}
+
+
+def _canon(obj) -> str:
+    """A dataclass of arrays, mappings and scalars as exact text (for comparison)."""
+    import dataclasses
+
+    import numpy as np
+
+    if dataclasses.is_dataclass(obj):
+        obj = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return "{" + ",".join(f"{k!r}:{_canon(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, list | tuple):
+        return "[" + ",".join(_canon(v) for v in obj) + "]"
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            return _canon(obj.tolist())
+        return f"{obj.dtype}{obj.shape}{obj.tobytes().hex()}"
+    if hasattr(obj, "toarray"):
+        return _canon(obj.toarray())
+    return repr(obj)
 
 
 def differences(a: Path, b: Path) -> list[str]:

@@ -16,6 +16,7 @@ from bereikbaar.routing import (
     SnappedPoints,
     isochrones,
     nearest_facility,
+    origins_within_reach,
     snap_points,
     travel_time_matrix,
     travel_times_within,
@@ -450,6 +451,31 @@ def test_pairs_within_either_side_on_a_province_sample(synth_dir, cache_dir, aed
         settings=NetworkSettings(cache_dir=cache_dir),
     )
     _check_within_directions(net, PROFILES[mode], _random_points(net, rng, 60), rng, n_dest=6)
+
+
+@pytest.mark.parametrize(
+    ("rel", "mode", "cut"),
+    [
+        ("roads/groningen_centre_osmnx_drive_2020.osm.gz", "walk", 450.0),
+        ("roads/valhalla_test_amsterdam.osm.pbf", "bike", 120.0),
+    ],
+)
+def test_pairs_within_from_the_origins_within_reach_are_all_pairs(data_dir, rel, mode, cut):
+    """Searching only the origins within reach of a destination (smaller chunks, smaller
+    boxes) gives the very same pairs and times as searching every origin."""
+    net = build_network(data_dir / rel, mode)
+    rng = np.random.default_rng(17)
+    points = snap_points(net, _random_points(net, rng, 120, spread_m=300.0))
+    origins, dest = points.subset(np.arange(8, 120)), points.subset(np.arange(8))
+    profile = PROFILES[mode]
+    full = travel_times_within(net, origins, dest, profile=profile, cutoff_s=cut)
+    near = origins_within_reach(net, origins, dest, profile=profile, cutoff_s=cut)
+    assert 0 < len(near) < len(origins) - 2  # some origins are skipped, some kept
+    assert set(full["origin"]) <= set(near)
+    sub = travel_times_within(net, origins.subset(near), dest, profile=profile, cutoff_s=cut)
+    sub["origin"] = near[sub["origin"].to_numpy()]
+    assert len(full) > 10
+    pd.testing.assert_frame_equal(sub, full, check_exact=True)
 
 
 def test_pairs_within_direction_is_checked(line_net):

@@ -146,6 +146,19 @@ def test_full_matrix_found_with_a_limit_first_equals_the_plain_matrix(net_case, 
     np.testing.assert_array_equal(got, travel_time_matrix(fresh(net), sp, sp, profile=profile))
 
 
+def test_full_matrix_with_a_too_small_first_limit_for_the_central_origins(net_case, monkeypatch):
+    """The central half of the origins first searched with too little detour: those
+    with a destination beyond it are searched again, and the matrix is still the plain one."""
+    from bereikbaar import routing
+
+    net, profile = net_case
+    monkeypatch.setattr(routing, "_INNER_DETOUR", 0.3)
+    rng = np.random.default_rng(8)
+    sp = snap_points(net, random_points(net, rng, 40))
+    got = travel_time_matrix_full(net, sp, sp, profile=profile)
+    np.testing.assert_array_equal(got, travel_time_matrix(fresh(net), sp, sp, profile=profile))
+
+
 def test_cached_pairs_within_tell_cutoffs_and_points_apart(net_case):
     net, profile = net_case
     rng = np.random.default_rng(7)

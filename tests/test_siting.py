@@ -266,3 +266,43 @@ def test_p_median_random_ilp_equals_brute_force():
         g = p_median(cost, w, k=k, method="greedy")
         gkey = (float(w[(g.assignment < 0) & reach_any].sum()), g.total_cost)
         assert gkey >= best
+
+
+def _gathered_picks(c, w, k, member, gw, n):
+    """The enumerations as first written (one 3-d gather per block): the reference."""
+    from bereikbaar.siting import _all_sets
+
+    filled = np.where(np.isnan(c), np.inf, c)
+    sets = _all_sets(c.shape[1], k)
+    best = filled[:, sets].min(axis=2)
+    ok = np.isfinite(best)
+    unassigned, cost = w @ ~ok, w @ np.where(ok, best, 0.0)
+    feasible = unassigned <= unassigned.min() + 1e-9 * max(float(w.sum()), 1.0)
+    pm = sets[int(np.argmin(np.where(feasible, cost, np.inf)))].tolist()
+    cover_sets = _all_sets(member.shape[0], n)
+    mc = cover_sets[int(np.argmax(member[cover_sets].any(axis=1) @ gw))].tolist()
+    return pm, mc
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_enumerations_pick_what_the_gathered_blocks_picked(seed):
+    """Taking the minimum (p-median) or union (coverage) one candidate column at a time
+    gives the same arrays, so the same sets, ties included."""
+    from bereikbaar.siting import _max_coverage_enumerate, _p_median_enumerate
+
+    rng = np.random.default_rng(seed)
+    n_dem, n_cand, k = int(rng.integers(1, 60)), int(rng.integers(2, 12)), int(rng.integers(1, 4))
+    k = min(k, n_cand)
+    c = rng.choice([1.0, 2.5, 3.0, np.nan], size=(n_dem, n_cand))
+    w = rng.choice([0.5, 1.0, 2.0], size=n_dem)
+    member = rng.random((n_cand, 25)) < 0.3
+    gw = rng.choice([1.0, 3.0], size=25)
+    groups = {np.flatnonzero(member[:, g]).astype(np.int64).tobytes(): gw[g] for g in range(25)}
+    keys = [kk for kk in groups if len(kk)]
+    member_g = np.zeros((n_cand, len(keys)), bool)
+    for g, kk in enumerate(keys):
+        member_g[np.frombuffer(kk, dtype=np.int64), g] = True
+    gw_g = np.asarray([groups[kk] for kk in keys])
+    want_pm, want_mc = _gathered_picks(c, w, k, member_g, gw_g, k)
+    assert _p_median_enumerate(c, w, k) == want_pm
+    assert _max_coverage_enumerate({kk: groups[kk] for kk in keys}, n_cand, k) == want_mc

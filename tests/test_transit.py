@@ -167,6 +167,17 @@ def _check_equal(n_stops, stop_times, access, egress, transfers, min_tr, deps, n
         n_groups=n_g,
         max_transfers=20,
     )
+    plain = transit_times(
+        tt,
+        access=access,
+        egress=egress,
+        departures_s=deps,
+        n_origins=n_o,
+        n_groups=n_g,
+        max_transfers=20,
+        by_stop=False,
+    )
+    assert got.tobytes() == plain.tobytes()  # from the access stops: the same, bit for bit
     graph = TimeExpandedGraph(stop_times, egress, transfers, min_tr)
     for o in range(n_o):
         acc = access[access["origin"] == o]
@@ -260,6 +271,37 @@ def test_percentiles_are_order_statistics_and_no_trip_is_nan():
     assert s["ov_by"][0] == "none" and bool(s["no_trip"][0])
 
 
+def _summarize_with_partition(transit_s, walk_s, max_travel_s):
+    """summarize_window's percentiles and share the plain numpy way (a partition)."""
+    tr = np.where(transit_s <= max_travel_s, transit_s, np.inf)
+    n = tr.shape[-1]
+    ks = [max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in (5, 50, 95)]
+    part = np.partition(tr, sorted(set(ks)), axis=-1)
+    stats = np.stack([part[..., k] for k in ks], axis=-1)
+    return np.where(np.isfinite(stats), stats, np.nan) / 60.0, np.isfinite(tr).mean(axis=-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 130),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 1.0),
+    st.sampled_from([1800.0, 3600.0, np.inf]),
+)
+def test_window_percentiles_equal_a_partition(n_pairs, n_minutes, seed, p_none, max_s):
+    rng = np.random.default_rng(seed)
+    tr = rng.choice([300.0, 1200.5, 2400.0, 5000.0], size=(n_pairs, 2, n_minutes))
+    tr += rng.integers(0, 3, tr.shape) * 0.25
+    tr[rng.random(tr.shape) < p_none] = np.inf
+    view = tr[:, :, ::-1]  # as transit_times gives ascending minutes: a reversed view
+    s = summarize_window(view, np.full((n_pairs, 2), np.nan), max_travel_s=max_s)
+    stats, share = _summarize_with_partition(view, None, max_s)
+    got = np.stack([s[f"transit_p{p:02d}_min"] for p in (5, 50, 95)], axis=-1)
+    np.testing.assert_array_equal(got, stats)
+    assert s["transit_share"].tobytes() == share.tobytes()
+
+
 # ---------------------------------------------------------------- the test feed
 @pytest.fixture(scope="module")
 def synth_feed(synth_dir):
@@ -294,6 +336,42 @@ def test_router_equals_brute_force_on_random_pairs_of_the_test_feed(synth_feed):
     deps = np.r_[deps, 23 * 3600 + 50 * 60]  # a departure whose trips run past midnight
     got = _check_equal(n_stops, stop_times, access, egress, transfers, 120, deps, n_o, n_g)
     assert np.isfinite(got[:, :, :-1]).mean() > 0.1  # real journeys were compared
+
+
+def test_search_from_access_stops_equals_search_from_each_origin(synth_feed):
+    """Many origins sharing stops, walks of fractional seconds, few rounds: the search once
+    from each access stop gives every origin the same arrivals as its own Range RAPTOR."""
+    feed, day = synth_feed
+    rng = np.random.default_rng(10)
+    stop_times = feed.timetable(day)
+    n_stops = len(feed.stops)
+    xy = np.c_[feed.stops.geometry.x, feed.stops.geometry.y]
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    a, b = np.nonzero((d <= 400) & (d > 0))
+    transfers = pd.DataFrame({"from_stop": a, "to_stop": b, "time_s": d[a, b] / 1.3})
+    tt = build_timetable(stop_times, n_stops=n_stops, transfers=transfers, min_transfer_s=90)
+    n_o, n_g = 300, 4
+    origin = np.repeat(np.arange(n_o), 3)
+    access = pd.DataFrame(
+        {"origin": origin, "stop": rng.integers(0, n_stops, len(origin)), "time_s": 0.0}
+    ).drop_duplicates(["origin", "stop"])
+    access["time_s"] = rng.uniform(0, 900, len(access))
+    access = access[rng.random(len(access)) < 0.8]  # some origins without a stop
+    egress = pd.DataFrame(
+        {
+            "stop": rng.integers(0, n_stops, 30),
+            "group": np.arange(30) % n_g,
+            "time_s": rng.uniform(0, 600, 30),
+        }
+    )
+    deps = np.arange(7 * 3600, 9 * 3600, 60.0)
+    for rounds in (0, 1, 3):
+        kw = {"access": access, "egress": egress, "departures_s": deps, "n_origins": n_o}
+        kw |= {"n_groups": n_g, "max_transfers": rounds}
+        got = transit_times(tt, **kw)
+        want = transit_times(tt, **kw, by_stop=False)
+        assert got.tobytes() == want.tobytes()
+        assert np.isfinite(got).mean() > 0.1  # real journeys were compared
 
 
 # ------------------------------------------------------- door to door on a tiny network
@@ -432,6 +510,20 @@ def test_departures_per_hour_counts_trips_leaving_in_the_window():
     )
     # A: buses at 07:10, 07:40, 08:10, 08:40 in two hours; B is only the last stop
     np.testing.assert_allclose(got, [2.0, 0.0, 0.0])
+
+
+def test_stop_departures_per_hour_are_each_stops_own_count(synth_feed):
+    """The study area's array, sliced, equals counting at a subset of stops (radius 0)."""
+    from bereikbaar.transit import departures_per_hour, stop_departures_per_hour
+
+    feed, day = synth_feed
+    pos = np.arange(0, len(feed.stops), 3)
+    kw = {"date": day, "start_s": 7 * 3600, "end_s": 9 * 3600}
+    every = stop_departures_per_hour(feed, **kw)
+    assert stop_departures_per_hour(feed, **kw) is every  # once per feed and window
+    want = departures_per_hour(feed, feed.stops.iloc[pos], radius_m=0.0, **kw)
+    assert every[pos].tobytes() == want.tobytes()
+    assert (want > 0).sum() > 3
 
 
 @pytest.mark.slow

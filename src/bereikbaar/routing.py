@@ -892,11 +892,41 @@ def travel_time_matrix_full(
     tt = net.travel_time_s(profile)
     mean_speed = float(net.edge_length_m.sum() / tt.sum()) if tt.sum() > 0 else np.inf
     limit_s = detour * span_m / mean_speed + 60.0
-    out = travel_time_matrix(net, origins, destinations, cutoff_s=limit_s, **kw)
-    again = np.flatnonzero(ok_o & (np.isnan(out) & ok_d[None, :]).any(axis=1))
-    if len(again):
-        out[again] = travel_time_matrix(net, origins.subset(again), destinations, **kw)
+    out = np.full((len(origins), len(destinations)), np.nan)
+    searched_s = np.zeros(len(origins))  # each origin's limit so far
+    tiers = _matrix_tiers(net, origins, destinations, ok_o, ok_d, (limit_s, mean_speed))
+    for cutoff_s in (None, limit_s, np.inf):
+        if cutoff_s is not None:  # origins with a destination beyond their limit so far
+            missing = ok_o & (np.isnan(out) & ok_d[None, :]).any(axis=1)
+            tiers = [(np.flatnonzero(missing & (searched_s < cutoff_s)), cutoff_s)]
+        for rows, lim in tiers:
+            if len(rows):
+                out[rows] = travel_time_matrix(
+                    net, origins.subset(rows), destinations, cutoff_s=lim, **kw
+                )
+                searched_s[rows] = lim
     return out
+
+
+#: The detour :func:`travel_time_matrix_full` first allows from the central origins to
+#: their farthest destination (Drenthe's villages by e-bike: at most 1.38).
+_INNER_DETOUR = 1.5
+
+
+def _matrix_tiers(net, origins, destinations, ok_o, ok_d, limits):
+    """(origin rows, first limit) per tier: the half of the origins whose farthest
+    destination is nearest are searched up to the farthest of them at
+    :data:`_INNER_DETOUR` (a smaller region), the others up to the overall limit. Only the
+    work depends on this: an origin with a destination beyond its limit is searched again.
+    ``limits``: (overall limit s, mean speed m/s)."""
+    limit_s, mean_speed = limits
+    rows = np.flatnonzero(ok_o)
+    xy_o, xy_d = snapped_xy(net, origins)[rows], snapped_xy(net, destinations)[ok_d]
+    far_m = np.hypot(xy_o[:, None, 0] - xy_d[None, :, 0], xy_o[:, None, 1] - xy_d[None, :, 1])
+    need_s = np.minimum(_INNER_DETOUR * far_m.max(axis=1) / mean_speed + 60.0, limit_s)
+    inner = need_s <= np.median(need_s)
+    tiers = [(rows[inner], float(need_s[inner].max())), (rows[~inner], limit_s)]
+    return [(r, lim) for r, lim in tiers if len(r)]
 
 
 def travel_times_within(
@@ -938,6 +968,38 @@ def travel_times_within(
     key += (_digest(o.pos, q.pos),)
     found = net.memo(key, lambda: _pairs_within(net, profile, o, q, cutoff, chunk_size, direction))
     return found.copy()
+
+
+def origins_within_reach(
+    net: Network,
+    origins: SnappedPoints,
+    destinations: SnappedPoints,
+    *,
+    profile: TravelProfile,
+    cutoff_s: float,
+    access_speed_mps: float | None = None,
+) -> np.ndarray:
+    """Positions of the origins that may have a destination within ``cutoff_s``.
+
+    The others lie farther (in a straight line between the snapped positions) than a
+    path within the cutoff can go, the same bound the searches' boxes use. A limited
+    search settles its nodes with the same times whatever else is searched beside it, so
+    :func:`travel_times_within` over these origins gives exactly the pairs it gives over
+    all (with the origin positions of the subset).
+    """
+    from scipy.spatial import cKDTree
+
+    net.check_profile(profile)
+    access = _access_speed(net, profile, access_speed_mps)
+    o = _prepare(net, origins, access, "origins")
+    q = _prepare(net, destinations, access, "destinations")
+    radius = _search_radius(net, profile, float(cutoff_s))
+    if not (len(o.edge) and len(q.edge)) or not np.isfinite(radius):
+        return o.pos if len(q.edge) else o.pos[:0]
+    dist, _ = cKDTree(_pts_xy(net, q)).query(
+        _pts_xy(net, o), distance_upper_bound=radius * (1.0 + 1e-9) + 1.0
+    )
+    return o.pos[np.isfinite(dist)]
 
 
 def _pairs_within(net, profile, o: _Pts, q: _Pts, cutoff: float, chunk_size: int, direction):

@@ -424,7 +424,10 @@ def _max_coverage_enumerate(groups: dict[bytes, float], n_cand: int, n: int) -> 
     score = np.empty(len(sets))
     block = max(1, 2_000_000 // max(len(keys) * n, 1))
     for a in range(0, len(sets), block):
-        hit = member[sets[a : a + block]].any(axis=1)  # (m, n_groups)
+        part = sets[a : a + block]
+        hit = member[part[:, 0]]  # (m, n_groups): covered by any of the set's candidates
+        for j in range(1, n):
+            hit |= member[part[:, j]]
         score[a : a + block] = hit @ gw
     return sets[int(np.argmax(score))].tolist()
 
@@ -615,7 +618,10 @@ def _p_median_enumerate(c: np.ndarray, w: np.ndarray, k: int) -> list[int]:
     cost = np.empty(len(sets))
     block = max(1, 2_000_000 // max(n_dem * k, 1))
     for a in range(0, len(sets), block):
-        best = filled[:, sets[a : a + block]].min(axis=2)  # (n_dem, m)
+        part = sets[a : a + block]
+        best = filled[:, part[:, 0]]  # (n_dem, m): the nearest of the set's candidates
+        for j in range(1, k):
+            best = np.minimum(best, filled[:, part[:, j]])
         ok = np.isfinite(best)
         unassigned[a : a + block] = w @ ~ok
         cost[a : a + block] = w @ np.where(ok, best, 0.0)

@@ -48,7 +48,12 @@ import pandas as pd
 from bereikbaar.config import TransitSettings, TransitWindow, TravelProfile
 from bereikbaar.errors import ConfigError, RoutingError
 from bereikbaar.network import Network
-from bereikbaar.routing import snap_points, travel_time_matrix, travel_times_within
+from bereikbaar.routing import (
+    origins_within_reach,
+    snap_points,
+    travel_time_matrix,
+    travel_times_within,
+)
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +396,74 @@ def _range_raptor(tt_arrays, stop_idx, tr, acc, eg, departures, n_rounds):
     return out
 
 
+@numba.njit(cache=True)
+def _stop_profiles(tt_arrays, stop_idx, tr, eg, starts, r_lo, r_hi, n_rounds):
+    """Earliest arrival per group from each stop in ``starts``, ready there at each of its
+    boarding times from the first at or after ``r_lo`` to the first at or after ``r_hi``.
+
+    Returns (row of each start's first boarding time, index of that time in the stop's
+    boarding times, (rows, n_groups) arrivals). A Range RAPTOR from the one stop, later
+    boarding times first, so each row is the best over every journey boarding there at or
+    after that time.
+    """
+    (sp_ptr, sp_pat, sp_pos, board_ptr, board_s) = stop_idx
+    (eg_ptr, eg_group, eg_s, n_groups) = eg
+    n_stops = len(sp_ptr) - 1
+    lo = np.empty(len(starts), np.int64)
+    row0 = np.zeros(len(starts) + 1, np.int64)
+    for i in range(len(starts)):
+        a, b = board_ptr[starts[i]], board_ptr[starts[i] + 1]
+        lo[i] = a + np.searchsorted(board_s[a:b], r_lo)
+        hi = min(a + np.searchsorted(board_s[a:b], r_hi), b - 1)
+        row0[i + 1] = row0[i] + max(hi - lo[i] + 1, 0)
+    arrivals = np.full((row0[-1], n_groups), np.inf)
+    marked = np.zeros(n_stops, np.bool_)
+    for i in range(len(starts)):
+        ready = np.full((n_rounds + 1, n_stops), np.inf)
+        tau = np.full((n_rounds + 1, n_stops), np.inf)
+        best = np.full(n_groups, np.inf)
+        for row in range(row0[i + 1] - 1, row0[i] - 1, -1):
+            r = board_s[lo[i] + row - row0[i]]
+            if _improve(ready, 0, starts[i], r):
+                marked[starts[i]] = True
+                _rounds(tt_arrays, sp_ptr, sp_pat, sp_pos, tr, marked, ready, tau, n_rounds)
+                marked[:] = False
+                _best_arrivals(tau, n_rounds, eg_ptr, eg_group, eg_s, best)
+            arrivals[row] = best
+    return row0, lo, arrivals
+
+
+@numba.njit(cache=True)
+def _from_profiles(acc, start_at, board, profiles, departures, n_groups):
+    """Earliest arrival per origin, group and departure from the stops' profiles
+    (:func:`_stop_profiles`): a journey starts at one access stop, so the best over the
+    origin's access stops of the best from each, ready there at departure + walk."""
+    (acc_ptr, acc_stop, acc_s) = acc
+    (board_ptr, board_s) = board
+    (row0, lo, arrivals) = profiles
+    n_orig = len(acc_ptr) - 1
+    out = np.full((n_orig, n_groups, len(departures)), np.inf)
+    best = np.empty(n_groups)
+    for o in range(n_orig):
+        for d in range(len(departures)):
+            t0 = departures[d]
+            best[:] = np.inf
+            for j in range(acc_ptr[o], acc_ptr[o + 1]):
+                s = acc_stop[j]
+                i = start_at[s]
+                a, b = board_ptr[s], board_ptr[s + 1]
+                at = a + np.searchsorted(board_s[a:b], t0 + acc_s[j])
+                if at >= b:
+                    continue
+                row = row0[i] + at - lo[i]
+                for g in range(n_groups):
+                    if arrivals[row, g] < best[g]:
+                        best[g] = arrivals[row, g]
+            for g in range(n_groups):
+                out[o, g, d] = best[g] - t0
+    return out
+
+
 # ------------------------------------------------------------------------ public entry
 def transit_times(
     tt: Timetable,
@@ -401,6 +474,7 @@ def transit_times(
     n_origins: int,
     n_groups: int,
     max_transfers: int = 3,
+    by_stop: bool = True,
 ) -> np.ndarray:
     """Door-to-door ov time for every origin, destination group and departure time.
 
@@ -417,6 +491,11 @@ def transit_times(
         Departure times, seconds after midnight of the timetable's day.
     max_transfers
         Changes of vehicle allowed (max_transfers + 1 vehicles).
+    by_stop
+        Search once from each access stop, ready there at each of its boarding times, and
+        give each origin the best over its access stops (a journey starts at one of them;
+        the same numbers, bit for bit, with far fewer searches when many origins share
+        stops). False: a Range RAPTOR from every origin.
 
     Returns
     -------
@@ -438,35 +517,55 @@ def transit_times(
     eg = egress.groupby(["stop", "group"], as_index=False)["time_s"].min()
     eg_stop = eg["stop"].to_numpy(np.int64)
     eg_ptr = np.r_[0, np.cumsum(np.bincount(eg_stop, minlength=tt.n_stops))].astype(np.int64)
-    out = _range_raptor(
-        (
-            tt.pattern_stop_ptr,
-            tt.pattern_stops,
-            tt.pattern_n_trips,
-            tt.pattern_time_ptr,
-            tt.arrival_s,
-            tt.departure_s,
-            tt.pickup,
-            tt.drop_off,
-        ),
-        (
-            tt.stop_pattern_ptr,
-            tt.stop_pattern,
-            tt.stop_pattern_pos,
-            tt.stop_board_ptr,
-            tt.stop_board_s,
-        ),
-        (tt.transfer_ptr, tt.transfer_to, tt.transfer_s, tt.min_transfer_s),
-        (acc_ptr, acc["stop"].to_numpy(np.int64), acc["time_s"].to_numpy(np.float64)),
-        (eg_ptr, eg["group"].to_numpy(np.int64), eg["time_s"].to_numpy(np.float64), n_groups),
-        deps[order],
-        int(max_transfers) + 1,
+    tt_arrays = (
+        tt.pattern_stop_ptr,
+        tt.pattern_stops,
+        tt.pattern_n_trips,
+        tt.pattern_time_ptr,
+        tt.arrival_s,
+        tt.departure_s,
+        tt.pickup,
+        tt.drop_off,
     )
+    stop_idx = (
+        tt.stop_pattern_ptr,
+        tt.stop_pattern,
+        tt.stop_pattern_pos,
+        tt.stop_board_ptr,
+        tt.stop_board_s,
+    )
+    trf = (tt.transfer_ptr, tt.transfer_to, tt.transfer_s, tt.min_transfer_s)
+    acc_arrays = (acc_ptr, acc["stop"].to_numpy(np.int64), acc["time_s"].to_numpy(np.float64))
+    eg_arrays = (
+        eg_ptr,
+        eg["group"].to_numpy(np.int64),
+        eg["time_s"].to_numpy(np.float64),
+        n_groups,
+    )
+    n_rounds = int(max_transfers) + 1
+    if by_stop and len(acc_arrays[1]) and len(deps):
+        out = _via_stop_profiles(
+            tt, tt_arrays, stop_idx, trf, acc_arrays, eg_arrays, deps[order], n_rounds
+        )
+    else:
+        out = _range_raptor(tt_arrays, stop_idx, trf, acc_arrays, eg_arrays, deps[order], n_rounds)
     if np.array_equal(order, np.arange(len(deps) - 1, -1, -1)):  # ascending minutes
         return out[:, :, ::-1]
     result = np.empty_like(out)
     result[:, :, order] = out
     return result
+
+
+def _via_stop_profiles(tt, tt_arrays, stop_idx, trf, acc, eg, deps, n_rounds):
+    """:func:`_range_raptor`'s arrivals via :func:`_stop_profiles` of the access stops."""
+    starts = np.unique(acc[1])
+    start_at = np.full(tt.n_stops, -1, np.int64)
+    start_at[starts] = np.arange(len(starts))
+    r_lo = float(deps.min() + acc[2].min())
+    r_hi = float(deps.max() + acc[2].max())
+    profiles = _stop_profiles(tt_arrays, stop_idx, trf, eg, starts, r_lo, r_hi, n_rounds)
+    board = (tt.stop_board_ptr, tt.stop_board_s)
+    return _from_profiles(acc, start_at, board, profiles, deps, eg[3])
 
 
 def _check_range(table: pd.DataFrame, column: str, n: int, what: str) -> None:
@@ -497,6 +596,43 @@ def _order_stats(times: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
     return np.stack([part[..., k] for k in ks], axis=-1)
 
 
+def _capped_order_stats(transit_s: np.ndarray, max_s: float, percentiles: Sequence[float]):
+    """:func:`_order_stats` of ``transit_s`` with times above ``max_s`` as ``inf``, and the
+    number of finite times left, over the last axis (each row's finite times sorted)."""
+    *lead, n = transit_s.shape
+    if n == 0:
+        tr = np.where(transit_s <= max_s, transit_s, np.inf)
+        return _order_stats(tr, percentiles), np.zeros(tuple(lead), np.int64)
+    ks = np.asarray([max(int(np.ceil(p / 100.0 * n)) - 1, 0) for p in percentiles], np.int64)
+    if transit_s.strides[-1] < 0:  # a reversed view: the order does not matter, memory does
+        transit_s = transit_s[..., ::-1]
+    stats, count = _capped_order_stats_rows(transit_s.reshape(-1, n), max_s, ks)
+    return stats.reshape((*lead, len(ks))), count.reshape(lead)
+
+
+@numba.njit(cache=True)
+def _capped_order_stats_rows(times, max_s, ks):
+    stats = np.full((times.shape[0], len(ks)), np.inf)
+    count = np.zeros(times.shape[0], np.int64)
+    buf = np.empty(times.shape[1])
+    for i in range(times.shape[0]):
+        c = 0
+        for j in range(times.shape[1]):
+            v = times[i, j]
+            if v <= max_s and np.isfinite(v):
+                buf[c] = v
+                c += 1
+        count[i] = c
+        if c == 0:
+            continue
+        srt = buf[:c]
+        srt.sort()  # the infinite times would sort after these
+        for q in range(len(ks)):
+            if ks[q] < c:
+                stats[i, q] = srt[ks[q]]
+    return stats, count
+
+
 def summarize_window(
     transit_s: np.ndarray, walk_s: np.ndarray, *, max_travel_s: float
 ) -> dict[str, np.ndarray]:
@@ -511,14 +647,13 @@ def summarize_window(
     max_travel_s
         Longer journeys (ov or walking) count as none.
     """
-    tr = np.where(transit_s <= max_travel_s, transit_s, np.inf)
     walk = np.where(np.isfinite(walk_s) & (walk_s <= max_travel_s), walk_s, np.inf)
-    # the k-th smallest of min(t_i, walk) is min(k-th smallest t_i, walk): one partition
-    stats = _order_stats(tr, PERCENTILES)
+    # the k-th smallest of min(t_i, walk) is min(k-th smallest t_i, walk): one sort
+    stats, n_trips = _capped_order_stats(transit_s, float(max_travel_s), PERCENTILES)
     ov = np.minimum(stats, walk[..., None])
     tp = np.where(np.isfinite(stats), stats, np.nan) / 60.0
     op = np.where(np.isfinite(ov), ov, np.nan) / 60.0
-    share = np.isfinite(tr).mean(axis=-1)
+    share = n_trips / transit_s.shape[-1]
     ov_by = np.where(
         ~np.isfinite(op[..., 1]),
         "none",
@@ -598,7 +733,11 @@ def walk_legs(
     geo = [getattr(x, "geometry", x) for x in (stops, origins, destinations)]
     s_st, s_o, s_d = (snap_points(net, g, max_snap_m=max_snap_m) for g in geo)
     access_s = settings.max_access_walk_m / profile.speed_mps
-    acc = travel_times_within(net, s_o, s_st, profile=profile, cutoff_s=access_s)
+    # only the origins within reach of a stop are searched (the same pairs, see
+    # routing.origins_within_reach): most cells lie far from every stop
+    near = origins_within_reach(net, s_o, s_st, profile=profile, cutoff_s=access_s)
+    acc = travel_times_within(net, s_o.subset(near), s_st, profile=profile, cutoff_s=access_s)
+    acc["origin"] = near[acc["origin"].to_numpy()]
     egr = travel_times_within(net, s_st, s_d, profile=profile, cutoff_s=access_s)
     trf = travel_times_within(
         net, s_st, s_st, profile=profile, cutoff_s=settings.max_transfer_walk_m / profile.speed_mps
@@ -833,15 +972,12 @@ def departures_per_hour(
 
     if end_s <= start_s:
         raise RoutingError("departures_per_hour needs end_s > start_s")
-    st_ = _day_stop_times(feed, date)
-    last = np.r_[st_["trip"].to_numpy()[1:] != st_["trip"].to_numpy()[:-1], True]
-    dep = st_["departure_s"].to_numpy()
-    use = st_["pickup"].to_numpy() & ~last & (dep >= start_s) & (dep < end_s)
-    if route_types is not None:
-        n_trips = len(feed.trips)
-        rtype = feed.trips["route_type"].astype(str).to_numpy()
-        use &= np.isin(rtype[st_["trip"].to_numpy() % max(n_trips, 1)], list(route_types))
-    ev = pd.DataFrame({"trip": st_["trip"].to_numpy()[use], "stop": st_["stop"].to_numpy()[use]})
+    types = None if route_types is None else tuple(route_types)
+    ev = _per_feed(
+        feed,
+        ("departure_events", date, start_s, end_s, types),
+        lambda: _departure_events(feed, date, start_s, end_s, types),
+    )
     geoms = getattr(points, "geometry", points).to_numpy()
     tree = _per_feed(feed, ("stops_tree",), lambda: shapely.STRtree(feed.stops.geometry.to_numpy()))
     p_idx, s_idx = tree.query(geoms, predicate="dwithin", distance=radius_m)
@@ -850,6 +986,36 @@ def departures_per_hour(
     out = np.zeros(len(geoms))
     out[counts.index.to_numpy()] = counts.to_numpy()
     return out / ((end_s - start_s) / 3600.0)
+
+
+def _departure_events(feed, date, start_s, end_s, route_types) -> pd.DataFrame:
+    """``trip`` and ``stop`` of every departure in the window (kept per feed: do not
+    modify)."""
+    st_ = _day_stop_times(feed, date)
+    last = np.r_[st_["trip"].to_numpy()[1:] != st_["trip"].to_numpy()[:-1], True]
+    dep = st_["departure_s"].to_numpy()
+    use = st_["pickup"].to_numpy() & ~last & (dep >= start_s) & (dep < end_s)
+    if route_types is not None:
+        n_trips = len(feed.trips)
+        rtype = feed.trips["route_type"].astype(str).to_numpy()
+        use &= np.isin(rtype[st_["trip"].to_numpy() % max(n_trips, 1)], list(route_types))
+    return pd.DataFrame({"trip": st_["trip"].to_numpy()[use], "stop": st_["stop"].to_numpy()[use]})
+
+
+def stop_departures_per_hour(feed, *, date: dt.date, start_s: int, end_s: int) -> np.ndarray:
+    """:func:`departures_per_hour` at every stop of the feed (``feed.stops`` order), each
+    stop with the stops at its very spot (``radius_m=0``); worked out once per feed, date
+    and window, so the municipalities take their stops' rows from the same array.
+    Read-only: index it (a copy) rather than change it."""
+
+    def compute():
+        out = departures_per_hour(
+            feed, feed.stops, date=date, start_s=start_s, end_s=end_s, radius_m=0.0
+        )
+        out.flags.writeable = False
+        return out
+
+    return _per_feed(feed, ("stop_departures_per_hour", date, start_s, end_s), compute)
 
 
 def ov_to_destinations(

@@ -232,10 +232,13 @@ def ov_service_times(prep: PreparedInputs, ov: OvInputs, pool: ServicePool | Non
         keep_minutes=False,
     )
     tab = everyone.table
+    group, origin = tab["group"].to_numpy(object), tab["origin"].to_numpy()
+    minutes = tab[column].to_numpy(float)
     time_by_rows = {}
     for s in services:
-        sel = tab[tab["group"] == s].sort_values("origin")
-        t = sel[column].to_numpy(float) * 60.0 if len(sel) else np.full(len(origins), np.nan)
+        sel = np.flatnonzero(group == s)
+        sel = sel[np.argsort(origin[sel], kind="stable")]  # one row per origin
+        t = minutes[sel] * 60.0 if len(sel) else np.full(len(origins), np.nan)
         time_by_rows[rows_by[s].astype(np.int64).tobytes()] = t
     table = _village_detail(prep, ov, legs, groups, walk, everyone)
     return OvRun(time_by_rows=time_by_rows, table=table)
@@ -376,19 +379,15 @@ def ov_stops(ov: OvInputs, geometry, *, halo_m: float = 2_000.0) -> gpd.GeoDataF
     """The feed's stops within ``halo_m`` of the municipality, with departures per hour in
     the norm window (``departures_per_hour``, for the map: stops sized by departures) and
     in every window (``departures_per_hour_<window>``, config order)."""
-    from bereikbaar.transit import departures_per_hour, window_date
+    from bereikbaar.transit import stop_departures_per_hour, window_date
 
     stops = ov.feed.stops
-    near = stops[stops.within(geometry.buffer(halo_m))]
+    pos = np.flatnonzero(np.asarray(stops.within(geometry.buffer(halo_m)), bool))
+    near = stops.iloc[pos]
     per_window = {
-        f"departures_per_hour_{w.name}": departures_per_hour(
-            ov.feed,
-            near,
-            date=window_date(ov.settings, w),
-            start_s=w.start_s,
-            end_s=w.end_s,
-            radius_m=0.0,
-        )
+        f"departures_per_hour_{w.name}": stop_departures_per_hour(
+            ov.feed, date=window_date(ov.settings, w), start_s=w.start_s, end_s=w.end_s
+        )[pos]
         for w in ov.settings.windows
     }
     cols = ["stop_id", "stop_name", "station_name"]
@@ -469,14 +468,16 @@ def ov_summary(access: OvAccess | None, carless: WithoutCar) -> dict[str, Any]:
     if access is None:
         return out
     t = access.table
+    window, service = t["window"].to_numpy(object), t["service"].to_numpy(object)
+    village, no_trip = t["village"].to_numpy(object), t["no_trip"].to_numpy(bool)
     per_window = {}
     for w in access.windows:
-        sel = t[t["window"] == w.name]
+        in_w = window == w.name
         per_window[w.name] = {
             "label": w.label,
             "no_trip_villages": {
-                s: sorted(sel.loc[(sel["service"] == s) & sel["no_trip"], "village"].astype(str))
-                for s in sorted(sel["service"].unique())
+                s: sorted(str(v) for v in village[in_w & no_trip & (service == s)])
+                for s in sorted(set(service[in_w]))
             },
         }
     out["ov"] = {

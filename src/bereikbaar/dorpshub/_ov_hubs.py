@@ -13,8 +13,10 @@ is inside them. Residents who reach the service *without a car* today (a walking
 or ov norm met from their own cell) are already served. The method ``ov_reach`` chooses
 ``hub_k`` villages maximising the residents newly reaching a key service, summed over the
 key services (an exact maximum coverage over (service, cell) pairs,
-:func:`bereikbaar.siting.max_coverage_ilp`). :func:`ov_what_if` reports the same gain for
-one named village.
+:func:`bereikbaar.siting.max_coverage_exact`: every set of ``hub_k`` candidates is tried,
+of equal coverage the first in lexicographic order; the ILP beyond
+:data:`~bereikbaar.siting.ENUMERATE_MAX_SETS` sets). :func:`ov_what_if` reports the same
+gain for one named village.
 """
 
 from __future__ import annotations
@@ -217,7 +219,7 @@ def choose_ov_hubs(
 ) -> OvHubChoice | None:
     """Phase: ``hub_k`` villages maximising the residents × key services newly reached
     within the ov norm via a hub (exact maximum coverage); None without ``ovr``."""
-    from bereikbaar.siting import max_coverage_ilp
+    from bereikbaar.siting import max_coverage_exact
 
     if ovr is None:
         return None
@@ -225,7 +227,7 @@ def choose_ov_hubs(
     k = min(settings.hub_k, len(cand))
     picks: list[int] = []
     if k > 0 and ovr.via.shape[1] > 0:
-        mc = max_coverage_ilp(
+        mc = max_coverage_exact(
             ovr.via[cand],
             np.tile(ovr.residents, len(ovr.services)),
             n=k,

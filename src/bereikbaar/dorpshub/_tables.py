@@ -356,6 +356,7 @@ def build_summary(
     ``extra`` adds sections (the ov mode's ``ov`` and ``without_car``)."""
     res65 = prep.cells["residents_65_plus"].to_numpy(float)
     worst = tables.villages.sort_values("rank_gemeente").head(5)
+    worst = worst[["village", "village_id", "score", "residents", "n_failed_norms", "failed_norms"]]
     summary = {
         "gemeente": gemeente,
         "villages": prep.n_villages,
