@@ -250,7 +250,7 @@ class CellSet:
     residents, residents_65_plus
         Per cell (65+ NaN where the source has none).
     xy
-        ``(n, 2)`` cell centres (m, EPSG:28992).
+        ``(n, 2)`` cell centres (m, in the working CRS).
     snap
         :class:`bereikbaar.routing.SnappedPoints` of the centres.
     flagged

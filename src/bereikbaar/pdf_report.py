@@ -453,7 +453,7 @@ def write_pdf_report(
         :class:`~bereikbaar.dorpshub.DorpshubResult` of the same municipality; at least
         one.
     basemap
-        Optional background for the maps, in EPSG:28992: ``"roads"`` (lines) and
+        Optional background for the maps, in the result's CRS: ``"roads"`` (lines) and
         ``"places"`` (points with ``name`` and optionally ``population``). Without it the
         maps label the largest villages of ``dorpshub``.
 

@@ -374,12 +374,12 @@ def area_geometry(area: Any, *, crs: str = RD_NEW) -> BaseGeometry:
         geom = area
     else:
         raise InputError(
-            f"area must be a shapely polygon in EPSG:28992, a GeoSeries/GeoDataFrame or a row "
+            f"area must be a shapely polygon in the working CRS, a GeoSeries/GeoDataFrame or a row "
             f"from find_area, not {type(area).__name__}",
             hint="e.g. area=find_area(read_municipalities(path), 'Assen')",
         )
     if not isinstance(geom, BaseGeometry) or geom.is_empty:
-        raise InputError("area is empty; pass a polygon in EPSG:28992")
+        raise InputError("area is empty; pass a polygon in the working CRS")
     if geom.geom_type not in ("Polygon", "MultiPolygon", "GeometryCollection"):
         raise InputError(f"area must be a polygon, not a {geom.geom_type}")
     minx, miny, maxx, maxy = geom.bounds

@@ -2,8 +2,8 @@
 
 Each reader takes a :class:`~bereikbaar.config.RegisterInput` (path, delimiter, encoding and
 ``columns``: canonical name → column name in this file) and returns a
-:class:`~bereikbaar.inputs.report.ReadResult` whose ``data`` is a GeoDataFrame in
-EPSG:28992 with a ``source_row`` column (the 1-based line number in the file; the header is
+:class:`~bereikbaar.inputs.report.ReadResult` whose ``data`` is a GeoDataFrame in the
+working CRS (``crs=``, default EPSG:28992) with a ``source_row`` column (the 1-based line number in the file; the header is
 line 1). Every repair, flag and rejection is in ``issues``.
 
 What happens to the file first (:func:`_read_csv`):

@@ -111,7 +111,7 @@ class ReadResult:
     path
         The file read.
     data
-        The usable rows, a GeoDataFrame in EPSG:28992 (the schema is in each reader's docstring).
+        The usable rows, a GeoDataFrame in the working CRS (the schema is in each reader's docstring).
     rows_read
         Rows (or objects) read from the file.
     issues
