@@ -532,7 +532,7 @@ def update_overview(
         The configured :class:`~bereikbaar.config.Moment` objects (``name``, ``label``).
     municipalities
         GeoDataFrame of the study area's municipalities (``statcode``, ``statnaam``,
-        geometry, EPSG:28992): the province map, and the names a row may have.
+        geometry, in the working CRS): the province map, and the names a row may have.
 
     Returns
     -------

@@ -958,7 +958,7 @@ def departures_per_hour(
     feed
         A :class:`~bereikbaar.inputs.gtfs.TransitFeed` read for ``date``.
     points
-        GeoDataFrame/GeoSeries in EPSG:28992.
+        GeoDataFrame/GeoSeries in the feed's working CRS.
     route_types
         Count only these GTFS route types (e.g. ``("2",)`` for trains at a station); None
         counts every trip.

@@ -87,7 +87,7 @@ def compute_dorpshub(
     gemeente
         Name of the municipality (for labels).
     gemeente_geometry
-        The municipality polygon (EPSG:28992). Only places inside it are villages, and
+        The municipality polygon (in the CRS of the cells). Only places inside it are villages, and
         only cells whose centroid lies inside it are counted.
     villages
         Places (``read_places``): ``name``, ``geometry`` and optionally ``place_id``,

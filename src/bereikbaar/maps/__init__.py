@@ -71,12 +71,12 @@ def hartveilig_map(
         ``covered_<moment>``/``minutes_<moment>``/``weekly_share``, ``hourly_covered``,
         ``hourly_residents_covered``, ``model``, ``aeds``, ``white_spots``, ``proposals``,
         ``relocations``, ``outline``, ``summary``, ``assumptions``, ``sources_note``);
-        tables in EPSG:28992.
+        tables in one metric working CRS.
     offline
         Inline Leaflet so the file needs no internet; ``False`` loads the same pinned
         version from unpkg (with integrity hashes) and shows the OpenStreetMap background.
     basemap
-        Roads and place names from :func:`basemap_from_network` (EPSG:28992), or None.
+        Roads and place names from :func:`basemap_from_network` (in the same CRS), or None.
     boundary, sources_note
         Override ``result.outline`` / ``result.sources_note`` (for results made before
         they carried them); None uses the result's.
@@ -84,7 +84,7 @@ def hartveilig_map(
     Raises
     ------
     BereikbaarError
-        When Leaflet is missing (run ``make assets``) or a table is not in EPSG:28992.
+        When Leaflet is missing (run ``make assets``) or the tables are not in one projected CRS.
     """
     from bereikbaar.maps._hartveilig import hartveilig_payload
     from bereikbaar.maps._page import render_page
@@ -118,7 +118,7 @@ def dorpshub_map(
     result
         A ``DorpshubResult`` (``gemeente``, ``norms``, ``villages`` with ``within_<key>``,
         ``n_failed_norms``, ``failed_norms``, ``services``, ``hubs`` with ``method``,
-        ``what_if``, ``outline``, ``assumptions``, ``sources_note``); tables in EPSG:28992.
+        ``what_if``, ``outline``, ``assumptions``, ``sources_note``); tables in one metric working CRS.
     offline, basemap, boundary, sources_note
         As for :func:`hartveilig_map`.
     """
