@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _trees import unpack_commit
+
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("villages", "table", "services", "hubs", "cells", "hub_reach")
 
@@ -120,19 +122,6 @@ def differences(a: Path, b: Path) -> list[str]:
     return found
 
 
-def _unpack(commit: str) -> Path:
-    dest = Path(tempfile.gettempdir()) / f"bereikbaar-{commit}"
-    if not (dest / "src" / "bereikbaar").is_dir():
-        dest.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", commit, "src", "data"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-    return dest / "src"
-
-
 def _run(src: Path, out: Path) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(src))
     cmd = [sys.executable, __file__, "--probe", str(src), "--out", str(out)]
@@ -152,7 +141,7 @@ def main() -> None:
     if args.probe:
         print(json.dumps(probe(args.probe, Path(args.out))))
         return
-    srcs = {"before": _unpack(args.before), "after": ROOT / "src"}
+    srcs = {"before": unpack_commit(args.before) / "src", "after": ROOT / "src"}
     best: dict[str, dict[str, float]] = {label: {} for label in srcs}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):

@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _trees import unpack_commit
+
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("inputs", "networks", "hartveilig", "dorpshub", "maps", "files", "reports")
 
@@ -165,20 +167,6 @@ def probe_prime(src: str, config: str) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------- driver
-def _unpack(commit: str) -> Path:
-    """The tree of ``commit`` (src and data) under /tmp, unpacked once."""
-    dest = Path(tempfile.gettempdir()) / f"bereikbaar-{commit}"
-    if not (dest / "src" / "bereikbaar").is_dir():
-        dest.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", commit, "src", "data"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-    return dest
-
-
 def _data_dir() -> str:
     sys.path.insert(0, str(ROOT / "src"))
     from bereikbaar.config import find_default_data_root
@@ -235,7 +223,7 @@ def main() -> None:
             result = probe_prime(args.src, args.config)
         print(json.dumps(result))
         return
-    trees = {"before": _unpack(args.before), "after": ROOT}
+    trees = {"before": unpack_commit(args.before), "after": ROOT}
     results: dict[str, dict[str, float]] = {label: {} for label in trees}
     with tempfile.TemporaryDirectory() as tmp:
         for tree in trees.values():

@@ -686,11 +686,9 @@ def compute_hartveilig(
     check_with_ilp
         Also solve the proposals exactly (:func:`bereikbaar.siting.max_coverage_ilp`) and
         report both objectives in ``summary["proposals_check"]``; for small ``n_proposals``.
-    outline
-        The municipality outline (one row, ``gemeente``, geometry) for ``result.outline``;
-        default ``area`` as a one-row table (or the box around the cells without ``area``).
-    sources_note
-        Data sources text carried in ``result.sources_note`` for maps and reports.
+    outline, sources_note
+        The municipality outline (one row, ``gemeente``, geometry; default ``area``, or the
+        box around the cells without it) and the data sources text, kept for maps and reports.
 
     Returns
     -------
@@ -708,29 +706,23 @@ def compute_hartveilig(
     _check_inputs(cells, aeds, places, candidates, walk_network)
     run = _Run.make(walk_network, settings, profiles, places=places, max_snap_m=max_snap_m)
     cell_set = snap_cells(walk_network, cells, max_snap_m=max_snap_m, cell_size_m=cell_size_m)
-    aed_set = prepare_aeds(
-        walk_network, aeds, gemeente=gemeente, area=area, settings=settings, max_snap_m=max_snap_m
-    )
+    aed_set = prepare_aeds(walk_network, aeds, gemeente=gemeente, area=area, settings=settings,
+                           max_snap_m=max_snap_m)  # fmt: skip
     cov = _coverage(run, cell_set, aed_set)
     hourly, resp = cov.hourly, cov.responder
-    minutes = minutes_per_moment(
-        walk_network, cell_set, aed_set, run.moments, profile=run.minutes_profile
-    )
+    minutes = minutes_per_moment(walk_network, cell_set, aed_set, run.moments,
+                                 profile=run.minutes_profile)  # fmt: skip
     cell_table = _cell_table(cells, cell_set, hourly, minutes, run.moments, resp)
     spots = _white_spots(run, cell_table, hourly, aed_set, cell_size_m=cell_set.cell_size_m)
-    sites = _sites(
-        run, candidates, cell_set, aed_set, hourly, moment=proposal_moment,
-        ilp=check_with_ilp, resp=resp,
-    )  # fmt: skip
+    sites = _sites(run, candidates, cell_set, aed_set, hourly, moment=proposal_moment,
+                   ilp=check_with_ilp, resp=resp)  # fmt: skip
     if sites.table is not None:
         sites.table["gemeente"] = gemeente
     sensitivity, distances = _checks(run, cell_set, aed_set, cov, minutes)
     assumptions = _assumptions(run, sites.moment, aed_set, cell_set)
-    summary = _summary(
-        run, gemeente=gemeente, cells=cell_set, aeds=aed_set, hourly=hourly, spots=spots,
-        sites=sites, sensitivity=sensitivity, distances=distances, assumptions=assumptions,
-        resp=resp,
-    )  # fmt: skip
+    summary = _summary(run, gemeente=gemeente, cells=cell_set, aeds=aed_set, hourly=hourly,
+                       spots=spots, sites=sites, sensitivity=sensitivity, distances=distances,
+                       assumptions=assumptions, resp=resp)  # fmt: skip
     _log_coverage(gemeente, cell_set, hourly, run.moments)
     return HartveiligResult(
         gemeente=gemeente, moments=run.moments, cell_size_m=cell_set.cell_size_m,
@@ -738,13 +730,19 @@ def compute_hartveilig(
         proposals=sites.proposals.table, relocations=sites.relocations, summary=summary,
         assumptions=assumptions, model=run.model,
         outline=_outline(gemeente, outline, area, cells, cell_set.cell_size_m),
-        sources_note=sources_note or "",
-        hourly_covered=hourly.covered,
-        hourly_residents_covered=hourly.residents_covered,
-        hourly_residents_covered_with_approximate=hourly.residents_covered_with_approximate,
-        hourly_probability=None if resp is None else resp.probability,
-        responders_or_aeds=sites.table,
+        sources_note=sources_note or "", responders_or_aeds=sites.table, **_hourly_fields(cov),
     )  # fmt: skip
+
+
+def _hourly_fields(cov) -> dict[str, Any]:
+    """The result's hour-of-week arrays, from the coverage phase."""
+    hourly, resp = cov.hourly, cov.responder
+    return {
+        "hourly_covered": hourly.covered,
+        "hourly_residents_covered": hourly.residents_covered,
+        "hourly_residents_covered_with_approximate": hourly.residents_covered_with_approximate,
+        "hourly_probability": None if resp is None else resp.probability,
+    }
 
 
 def _log_coverage(gemeente: str, cells: CellSet, hourly: HourlyCoverage, moments) -> None:

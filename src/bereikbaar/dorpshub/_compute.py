@@ -98,20 +98,14 @@ def compute_dorpshub(
     services
         Service points for the municipality plus a halo: ``kind``, ``name``,
         ``departures_per_hour`` (optional; trains/buses per hour), ``geometry``.
-    networks
-        ``Network`` per network name (``walk``, ``bike``, ``drive``); every profile used
-        needs its network.
-    settings
-        :class:`~bereikbaar.config.DorpshubSettings`.
-    profiles
-        Travel profiles by name (``cfg.profiles``).
+    networks, settings, profiles
+        ``Network`` per network name (``walk``, ``bike``, ``drive``; every profile used needs
+        its network), :class:`~bereikbaar.config.DorpshubSettings`, ``cfg.profiles``.
     max_snap_m
         Points farther than this (metres) from any edge are not routed.
-    outline
-        The municipality as a one-row GeoDataFrame (``gemeente``, geometry), kept on the
-        result for maps and reports; None: made from ``gemeente_geometry``.
-    sources_note
-        Data sources text kept on the result for maps and reports.
+    outline, sources_note
+        The municipality as a one-row GeoDataFrame (``gemeente``, geometry; None: made from
+        ``gemeente_geometry``) and the data sources text, kept for maps and reports.
     ov
         Public transport from a GTFS feed (:class:`~bereikbaar.dorpshub._ov.OvInputs`):
         adds the mode ``ov`` and its norms, and takes the stations' and bus hubs'
@@ -129,13 +123,9 @@ def compute_dorpshub(
     geom = as_polygon(gemeente_geometry)
     road = {"networks": networks, "settings": settings, "profiles": profiles}
     prep = prepare_inputs(
-        villages=villages,
-        cells=cells,
-        services=services if ov is None else feed_departures(services, ov),
-        geometry=geom,
-        with_ov=ov is not None,
-        **road,
-    )
+        villages=villages, cells=cells, geometry=geom, with_ov=ov is not None,
+        services=services if ov is None else feed_departures(services, ov), **road,
+    )  # fmt: skip
     log.info("%s: %d villages, %d cells", gemeente, prep.n_villages, prep.n_cells)
     pool = _pool(service_pool, ov, max_snap_m=max_snap_m, **road)
     snaps, nearest, ov_run = _travel_times(prep, ov, pool, max_snap_m=max_snap_m, **road)
@@ -145,60 +135,53 @@ def compute_dorpshub(
     shares = norm_shares(prep, times, cell_villages)
     carless = without_car(prep, times, cell_villages, profiles=profiles)
     reach = hub_reach(prep, snaps, nearest, **road)
-    ov_reach = ov_hub_reach(prep, times, reach, carless.within, settings=settings)
-    ov_hubs = choose_ov_hubs(prep, cell_villages, reach, ov_reach, settings=settings)
-    hubs = with_ov_hubs(choose_hubs(prep, cell_villages, reach, settings=settings), ov_hubs)
-    tables = build_tables(
-        gemeente,
-        prep,
-        snaps=snaps,
-        cells=cell_villages,
-        times=times,
-        shares=shares,
-        reach=reach,
-        village_network=profiles[settings.village_profile].network,
-    )
-    tables = with_without_car(tables, prep, carless)
+    hubs, ov_reach, ov_hubs = _hubs(prep, cell_villages, reach, times, carless, settings=settings)
+    tables = with_without_car(
+        build_tables(
+            gemeente, prep, snaps=snaps, cells=cell_villages, times=times, shares=shares,
+            reach=reach, village_network=profiles[settings.village_profile].network,
+        ), prep, carless,
+    )  # fmt: skip
     ov_access = ov_result(gemeente, ov, ov_run, geom, ov_reach)
     what_if = _configured_what_if(gemeente, prep, tables, reach.frame, settings, ov_reach)
-    assumptions = (
-        assumptions_nl(prep, times, settings=settings, profiles=profiles, max_snap_m=max_snap_m)
-        + ov_assumptions_nl(ov)
-        + ov_hub_assumption_nl(
-            ov_reach, settings=settings, hub_label=_profile_label(profiles[settings.hub_profile])
-        )
+    assumptions = _all_assumptions(
+        prep, times, ov, ov_reach, settings=settings, profiles=profiles, max_snap_m=max_snap_m
     )
     summary = build_summary(
-        gemeente,
-        prep,
-        cells=cell_villages,
-        shares=shares,
-        tables=tables,
-        hubs=hubs,
-        what_if=what_if,
-        settings=settings,
-        assumptions=assumptions,
+        gemeente, prep, cells=cell_villages, shares=shares, tables=tables, hubs=hubs,
+        what_if=what_if, settings=settings, assumptions=assumptions,
         extra={**ov_summary(ov_access, carless), **ov_hubs_summary(ov_hubs, settings=settings)},
-    )
+    )  # fmt: skip
     return DorpshubResult(
-        gemeente=gemeente,
-        villages=tables.villages,
-        table=tables.table,
-        services=tables.services,
-        hubs=hubs,
-        cells=tables.cells,
-        buitengebied=cell_villages.buitengebied,
-        summary=summary,
-        assumptions=assumptions,
-        hub_reach=reach.frame,
-        settings=settings,
-        what_if=what_if,
+        gemeente=gemeente, villages=tables.villages, table=tables.table,
+        services=tables.services, hubs=hubs, cells=tables.cells,
+        buitengebied=cell_villages.buitengebied, summary=summary, assumptions=assumptions,
+        hub_reach=reach.frame, settings=settings, what_if=what_if,
         outline=outline if outline is not None else _outline(gemeente, geom, prep.cells.crs),
-        sources_note=sources_note,
-        norms=prep.norms,
+        sources_note=sources_note, norms=prep.norms,
         profiles=tuple(dict.fromkeys(p for _, p in prep.pairs)),
-        service_kinds=tuple(dict.fromkeys(s for s, _ in prep.pairs)),
-        ov=ov_access,
+        service_kinds=tuple(dict.fromkeys(s for s, _ in prep.pairs)), ov=ov_access,
+    )  # fmt: skip
+
+
+def _hubs(prep, cells, reach, times, carless, *, settings: DorpshubSettings):
+    """The hubs of every method (p-median, max coverage, and ``ov_reach`` with a feed), the
+    ov hub reach (None without) and the ov hub choice."""
+    ov_reach = ov_hub_reach(prep, times, reach, carless.within, settings=settings)
+    ov_hubs = choose_ov_hubs(prep, cells, reach, ov_reach, settings=settings)
+    hubs = with_ov_hubs(choose_hubs(prep, cells, reach, settings=settings), ov_hubs)
+    return hubs, ov_reach, ov_hubs
+
+
+def _all_assumptions(
+    prep, times, ov, ov_reach, *, settings, profiles, max_snap_m: float
+) -> tuple[str, ...]:
+    """The Dutch assumptions: road modes and norms, then ov, then the ov hubs."""
+    hub_label = _profile_label(profiles[settings.hub_profile])
+    return (
+        assumptions_nl(prep, times, settings=settings, profiles=profiles, max_snap_m=max_snap_m)
+        + ov_assumptions_nl(ov)
+        + ov_hub_assumption_nl(ov_reach, settings=settings, hub_label=hub_label)
     )
 
 

@@ -174,6 +174,26 @@ def repair_lat_lon(
         See the module docstring for the order of the checks and the reasons.
     """
     shapely.prepare(study_area)
+    parsed = _parse_pair(lat_value, lon_value)
+    if isinstance(parsed, CoordinateResult):
+        return parsed
+    lat, lon, repairs = parsed
+    to_work = transformer(WGS84_CRS, crs_name(crs))
+    placed = _place(lat, lon, study_area, crs, to_work)
+    if placed is None:
+        return _not_placed(lat, lon, study_area, to_work)
+    la, lo, x, y, fix = placed
+    reps = repairs + ((fix,) if fix else ())
+    if not reps:
+        return CoordinateResult(la, lo, x, y, "ok")
+    return CoordinateResult(
+        la, lo, x, y, "repaired",
+        ";".join(r.reason for r in reps), "; ".join(r.hint for r in reps), reps,
+    )  # fmt: skip
+
+
+def _parse_pair(lat_value: object, lon_value: object):
+    """``(lat, lon, repairs)`` as numbers (a decimal comma is a repair), or the rejection."""
     lat, lat_comma = parse_decimal(lat_value)
     lon, lon_comma = parse_decimal(lon_value)
     if lat is None or lon is None:
@@ -191,31 +211,22 @@ def repair_lat_lon(
             f"{which} {bad!r} is not a number; write decimal degrees such as 52.98",
             which=which,
         )
+    if not (lat_comma or lon_comma):
+        return lat, lon, ()
+    which = "lat,lon" if lat_comma and lon_comma else ("lat" if lat_comma else "lon")
+    fix = CoordinateRepair(
+        "comma_decimal", which, "decimal comma read as a point; export with '.' decimals"
+    )
+    return lat, lon, (fix,)
 
-    repairs: list[CoordinateRepair] = []
-    if lat_comma or lon_comma:
-        which = "lat,lon" if lat_comma and lon_comma else ("lat" if lat_comma else "lon")
-        repairs.append(
-            CoordinateRepair(
-                "comma_decimal", which, "decimal comma read as a point; export with '.' decimals"
-            )
-        )
 
-    def result(la, lo, x, y, extra: CoordinateRepair | None = None) -> CoordinateResult:
-        reps = tuple(repairs) + ((extra,) if extra else ())
-        if not reps:
-            return CoordinateResult(la, lo, x, y, "ok")
-        return CoordinateResult(
-            la, lo, x, y, "repaired",
-            ";".join(r.reason for r in reps), "; ".join(r.hint for r in reps), reps,
-        )  # fmt: skip
-
-    to_work = transformer(WGS84_CRS, crs_name(crs))
-    given_ok = _is_degrees(lat, lon)
-    if given_ok:
+def _place(lat: float, lon: float, study_area, crs: str, to_work):
+    """``(lat, lon, x, y, repair or None)`` of the first reading that lies in the study
+    area: as given, swapped, or as RD New metres (either order); None when none does."""
+    if _is_degrees(lat, lon):
         x, y = (float(v) for v in to_work.transform(lon, lat))
         if _inside(study_area, x, y):
-            return result(lat, lon, x, y)
+            return lat, lon, x, y, None
     if _is_degrees(lon, lat):
         xs, ys = (float(v) for v in to_work.transform(lat, lon))
         if _inside(study_area, xs, ys):
@@ -225,7 +236,7 @@ def repair_lat_lon(
                 f"lat {lat} and lon {lon} were swapped (the swapped point lies in the study "
                 "area); swap the columns in the source",
             )
-            return result(lon, lat, xs, ys, fix)
+            return lon, lat, xs, ys, fix
     rd = same_crs(crs, RD_NEW)
     for x_rd, y_rd, order in ((lon, lat, "x in lon, y in lat"), (lat, lon, "x in lat, y in lon")):
         if not _is_rd(x_rd, y_rd):
@@ -239,8 +250,14 @@ def repair_lat_lon(
                 f"RD New metres ({order}) in the lat/lon columns, converted to WGS84; "
                 "export WGS84 degrees instead",
             )
-            return result(la, lo, wx, wy, fix)
-    if given_ok:
+            return la, lo, wx, wy, fix
+    return None
+
+
+def _not_placed(lat: float, lon: float, study_area, to_work) -> CoordinateResult:
+    """The rejection of a pair no reading puts in the study area."""
+    if _is_degrees(lat, lon):
+        x, y = (float(v) for v in to_work.transform(lon, lat))
         dist_km = shapely.distance(study_area, shapely.Point(x, y)) / 1000.0
         return _rejected(
             "outside_study_area",

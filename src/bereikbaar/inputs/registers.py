@@ -216,37 +216,9 @@ def read_aed_register(
             continue
         pending = loc.pending
         _flag_unknown_active(ctx, row, pending)
-        raw_id = row.get("id", "").strip()
-        if not raw_id:
-            aed_id = f"{ctx.path.stem}:row{line}"
-            pending.append((ctx.col("id"), "", "missing_id", f"no id; named {aed_id}", "flagged"))
-        elif raw_id in ids_seen:
-            aed_id = f"{raw_id}:row{line}"
-            pending.append(
-                (
-                    ctx.col("id"),
-                    raw_id,
-                    "duplicate_id",
-                    f"id also used in row {ids_seen[raw_id]} with other values; renamed to "
-                    f"{aed_id}; give each AED its own id",
-                    "flagged",
-                )
-            )
-        else:
-            aed_id = raw_id
-            ids_seen[raw_id] = line
+        aed_id = _aed_id(ctx, line, row, ids_seen, pending)
         avail = ctx.availability(line, row, pending, what="AED", context=availability_context)
-        indoor = parse_indoor(row.get("indoor", ""))
-        if indoor is None:
-            pending.append(
-                (
-                    ctx.col("indoor"),
-                    row["indoor"],
-                    "unknown_indoor",
-                    "write binnen or buiten (indoor/outdoor, yes/no); indoor left unknown",
-                    "flagged",
-                )
-            )
+        indoor = _indoor(ctx, row, pending)
         ctx.check_gemeente(row, pending)
         ctx.commit(line, pending)
         records.append(
@@ -268,6 +240,47 @@ def read_aed_register(
         )
     data = _frame(records, AED_COLUMNS, bool_columns=("indoor",))
     return ctx.result(data)
+
+
+def _aed_id(ctx: _Reader, line: int, row: dict[str, str], ids_seen: dict[str, int], pending) -> str:
+    """The register id, or ``<file stem>:row<N>`` for an empty one and ``<id>:row<N>`` for
+    an id already used (both flagged in ``pending``); ``ids_seen`` maps ids to lines."""
+    raw_id = row.get("id", "").strip()
+    if not raw_id:
+        aed_id = f"{ctx.path.stem}:row{line}"
+        pending.append((ctx.col("id"), "", "missing_id", f"no id; named {aed_id}", "flagged"))
+        return aed_id
+    if raw_id in ids_seen:
+        aed_id = f"{raw_id}:row{line}"
+        pending.append(
+            (
+                ctx.col("id"),
+                raw_id,
+                "duplicate_id",
+                f"id also used in row {ids_seen[raw_id]} with other values; renamed to "
+                f"{aed_id}; give each AED its own id",
+                "flagged",
+            )
+        )
+        return aed_id
+    ids_seen[raw_id] = line
+    return raw_id
+
+
+def _indoor(ctx: _Reader, row: dict[str, str], pending):
+    """``parse_indoor`` of the row's indoor text; an unreadable one is flagged (None)."""
+    indoor = parse_indoor(row.get("indoor", ""))
+    if indoor is None:
+        pending.append(
+            (
+                ctx.col("indoor"),
+                row["indoor"],
+                "unknown_indoor",
+                "write binnen or buiten (indoor/outdoor, yes/no); indoor left unknown",
+                "flagged",
+            )
+        )
+    return indoor
 
 
 def read_gp_register(

@@ -87,20 +87,11 @@ def hartveilig_map(
         When Leaflet is missing (run ``make assets``) or the tables are not in one projected CRS.
     """
     from bereikbaar.maps._hartveilig import hartveilig_payload
-    from bereikbaar.maps._page import render_page
 
-    with _cycle_collector_paused():
-        payload = hartveilig_payload(
-            result,
-            offline=offline,
-            basemap=basemap,
-            outline=result.outline if boundary is None else boundary,
-            sources_note=result.sources_note if sources_note is None else sources_note,
-        )
-        text = render_page(
-            title=payload["title"], script="hartveilig.js", payload=payload, offline=offline
-        )
-    return MapHTML(text, payload["title"])
+    return _map_page(
+        hartveilig_payload, "hartveilig.js", result, offline=offline, basemap=basemap,
+        boundary=boundary, sources_note=sources_note,
+    )  # fmt: skip
 
 
 def dorpshub_map(
@@ -123,20 +114,11 @@ def dorpshub_map(
         As for :func:`hartveilig_map`.
     """
     from bereikbaar.maps._dorpshub import dorpshub_payload
-    from bereikbaar.maps._page import render_page
 
-    with _cycle_collector_paused():
-        payload = dorpshub_payload(
-            result,
-            offline=offline,
-            basemap=basemap,
-            outline=result.outline if boundary is None else boundary,
-            sources_note=result.sources_note if sources_note is None else sources_note,
-        )
-        text = render_page(
-            title=payload["title"], script="dorpshub.js", payload=payload, offline=offline
-        )
-    return MapHTML(text, payload["title"])
+    return _map_page(
+        dorpshub_payload, "dorpshub.js", result, offline=offline, basemap=basemap,
+        boundary=boundary, sources_note=sources_note,
+    )  # fmt: skip
 
 
 def write_hartveilig_map(
@@ -169,6 +151,25 @@ def write_dorpshub_map(
         result, offline=offline, basemap=basemap, boundary=boundary, sources_note=sources_note
     )
     return _save(page, path)
+
+
+def _map_page(
+    payload_fn, script: str, result: Any, *, offline: bool, basemap: Any, boundary: Any,
+    sources_note: str | None,
+) -> MapHTML:  # fmt: skip
+    """One map page: the payload of ``result`` drawn by ``script``."""
+    from bereikbaar.maps._page import render_page
+
+    with _cycle_collector_paused():
+        payload = payload_fn(
+            result,
+            offline=offline,
+            basemap=basemap,
+            outline=result.outline if boundary is None else boundary,
+            sources_note=result.sources_note if sources_note is None else sources_note,
+        )
+        text = render_page(title=payload["title"], script=script, payload=payload, offline=offline)
+    return MapHTML(text, payload["title"])
 
 
 @contextlib.contextmanager
