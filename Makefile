@@ -14,7 +14,7 @@ demo: setup
 	$(BIN)/bereikbaar export --config $(CONFIG) --all --out $(OUT) --workers $(WORKERS)
 
 # Lint first: ruff's C901 keeps every function at complexity <= 15 (tests/test_code_shape.py
-# keeps them at <= 100 code lines), and the format is checked, as ../shared/STYLE.md asks.
+# keeps them at <= 100 lines, docstring included), and the format is checked, as ../shared/STYLE.md asks.
 test: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
